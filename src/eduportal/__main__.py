@@ -1,0 +1,5 @@
+import sys
+
+from eduportal.cli import main
+
+sys.exit(main())

@@ -1,0 +1,35 @@
+"""boto3 clients configured once: botocore's standard retry mode and bounded timeouts.
+
+"Retry up to three times" (requirement 1.3) is `total_max_attempts=4`: standard mode retries
+throttling, 5xx, and dropped or timed-out connections with exponential backoff and full jitter
+(up to 1 s, 2 s, 4 s), and spends from a client-wide retry quota so a failing backend is not
+hammered by every caller at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MAX_ATTEMPTS = 4
+
+
+def client_config(timeout_seconds: float, *, max_pool_connections: int = 32) -> Config:
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        connect_timeout=min(timeout_seconds, 10.0),
+        read_timeout=timeout_seconds,
+        max_pool_connections=max_pool_connections,
+        s3={"addressing_style": "path"},
+    )
+
+
+def s3_client(*, region: str, timeout_seconds: float, endpoint_url: str | None = None) -> S3Client:
+    """`endpoint_url` points it at any S3-compatible server (MinIO, moto, ...)."""
+    session = boto3.session.Session(region_name=region)
+    return session.client("s3", endpoint_url=endpoint_url, config=client_config(timeout_seconds))

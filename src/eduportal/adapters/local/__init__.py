@@ -1,0 +1,1 @@
+"""The embedded default: files and SQLite on one machine, no cloud account."""

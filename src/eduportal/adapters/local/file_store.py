@@ -1,0 +1,164 @@
+"""`ObjectStore` on the local filesystem, the embedded default.
+
+Layout under the root: `objects/{key}` holds the bytes, exactly as stored, so an operator can
+open them; `meta/{key}.json` holds content type, cache control, metadata and the lifecycle tag.
+Every write goes to a temporary file in the target's directory and is renamed into place
+(`os.replace` is atomic), so a reader sees the old object or the new one, never half of one,
+and a crash leaves at most a `.tmp-*` file that no key can name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from eduportal.domain.errors import NotFoundError, StorageUnavailableError
+from eduportal.domain.images import Lifecycle
+from eduportal.domain.keys import validate_key
+from eduportal.ports import PutReceipt, StoredObject
+
+_DEFAULT_TYPE = "application/octet-stream"
+
+
+class LocalObjectStore:
+    backend = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._objects = self.root / "objects"
+        self._meta = self.root / "meta"
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        cache_control: str,
+        metadata: Mapping[str, str] | None = None,
+        lifecycle: Lifecycle = Lifecycle.AUTO,
+    ) -> PutReceipt:
+        path, meta_path = self._paths(key)
+        meta = _Meta(content_type, cache_control, dict(metadata or {}), lifecycle)
+        try:
+            _atomic_write(meta_path, meta.to_json())
+            _atomic_write(path, data)
+        except OSError as exc:
+            raise StorageUnavailableError(detail=f"local put {key}: {exc}") from exc
+        return PutReceipt(key=key, etag=_etag(data), size_bytes=len(data), attempts=1)
+
+    def get(self, key: str) -> StoredObject:
+        path, meta_path = self._paths(key)
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise NotFoundError(detail=f"local get {key}: no such object") from None
+        except OSError as exc:
+            raise StorageUnavailableError(detail=f"local get {key}: {exc}") from exc
+        meta = _Meta.read(meta_path)
+        return StoredObject(
+            key=key,
+            data=data,
+            content_type=meta.content_type,
+            etag=_etag(data),
+            metadata=meta.metadata,
+            cache_control=meta.cache_control,
+        )
+
+    def delete(self, key: str) -> None:
+        path, meta_path = self._paths(key)
+        for target in (path, meta_path):
+            try:
+                target.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StorageUnavailableError(detail=f"local delete {key}: {exc}") from exc
+
+    def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
+        path, meta_path = self._paths(key)
+        if not path.is_file():
+            raise NotFoundError(detail=f"local tag {key}: no such object")
+        meta = dataclasses.replace(_Meta.read(meta_path), lifecycle=lifecycle)
+        try:
+            _atomic_write(meta_path, meta.to_json())
+        except OSError as exc:
+            raise StorageUnavailableError(detail=f"local tag {key}: {exc}") from exc
+
+    def get_lifecycle(self, key: str) -> Lifecycle:
+        path, meta_path = self._paths(key)
+        if not path.is_file():
+            raise NotFoundError(detail=f"local tag {key}: no such object")
+        return _Meta.read(meta_path).lifecycle
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        if not self._objects.is_dir():
+            return
+        for path in sorted(self._objects.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                key = path.relative_to(self._objects).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def check(self) -> None:
+        try:
+            self._objects.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=self._objects, prefix=".tmp-check-")  # noqa: SIM115
+            probe.close()
+        except OSError as exc:
+            raise StorageUnavailableError(detail=f"data directory not writable: {exc}") from exc
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        validate_key(key)
+        path = (self._objects / key).resolve()
+        meta_path = (self._meta / f"{key}.json").resolve()
+        # validate_key already forbids `..`; this guards against symlinks planted in the tree.
+        if not path.is_relative_to(self._objects) or not meta_path.is_relative_to(self._meta):
+            raise NotFoundError(detail=f"key {key!r} resolves outside the data directory")
+        return path, meta_path
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Meta:
+    content_type: str = _DEFAULT_TYPE
+    cache_control: str | None = None
+    metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    lifecycle: Lifecycle = Lifecycle.AUTO
+
+    def to_json(self) -> bytes:
+        return json.dumps(dataclasses.asdict(self)).encode()
+
+    @classmethod
+    def read(cls, path: Path) -> _Meta:
+        """Defaults when the sidecar is missing or damaged: the bytes matter more than it."""
+        try:
+            raw = json.loads(path.read_bytes())
+            return cls(
+                content_type=str(raw["content_type"]),
+                cache_control=raw.get("cache_control"),
+                metadata={str(k): str(v) for k, v in raw.get("metadata", {}).items()},
+                lifecycle=Lifecycle(raw.get("lifecycle", Lifecycle.AUTO)),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls()
+
+
+def _etag(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

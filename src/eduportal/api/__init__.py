@@ -1,0 +1,1 @@
+"""The HTTP service: image origin, health, metrics (and, later, the REST API)."""

@@ -1,0 +1,78 @@
+"""Pure ASGI middleware: every request runs under a correlation id, echoed in the response.
+
+A caller's `X-Correlation-ID` (or a load balancer's `X-Request-ID`) is kept when it is sane,
+so one id follows a request across services. Unexpected exceptions are answered here, inside
+the id's scope, so the 500 response and the logged traceback carry the same id (Starlette's
+own last-resort handler runs outside every user middleware). Pure ASGI rather than
+`BaseHTTPMiddleware`, which would cost the image origin a task and a queue per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eduportal.domain.correlation import correlation_scope
+
+log = logging.getLogger(__name__)
+
+HEADER = "x-correlation-id"
+_INBOUND = (b"x-correlation-id", b"x-request-id")
+_SANE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+class CorrelationIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        inbound = None
+        for name, value in scope["headers"]:
+            if name in _INBOUND and _SANE.fullmatch(value.decode("latin-1")):
+                inbound = value.decode("latin-1")
+                break
+        with correlation_scope(inbound) as cid:
+            encoded = cid.encode()
+            started = False
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    message["headers"] = [*message.get("headers", []), (HEADER.encode(), encoded)]
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unhandled error", extra={"path": scope.get("path")})
+                if started:
+                    raise
+                await _internal_error(send_with_id, cid)
+
+
+async def _internal_error(send: Send, correlation_id: str) -> None:
+    body = json.dumps(
+        {
+            "error": "Something went wrong on our side. Please try again.",
+            "kind": "internal",
+            "correlation_id": correlation_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

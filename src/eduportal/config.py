@@ -1,0 +1,106 @@
+"""Settings from the environment: the only module that reads it, validated once at start-up.
+
+Names follow the deployment's conventions: the AWS ones (`AWS_REGION`, `S3_BUCKET_NAME`, ...)
+are what Terraform's user data exports; eduportal's own carry the `EDUPORTAL_` prefix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eduportal.domain.errors import ConfigurationError
+
+MiB = 1024 * 1024
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        case_sensitive=True, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    storage: Literal["local", "s3"] = Field("local", validation_alias=_env("EDUPORTAL_STORAGE"))
+    data_dir: Path = Field(Path("data"), validation_alias=_env("EDUPORTAL_DATA_DIR"))
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias=_env("EDUPORTAL_PUBLIC_URL"),
+        description="Base URL of the image origin, used for image URLs when no CDN is set.",
+    )
+    api_host: str = Field("127.0.0.1", validation_alias=_env("EDUPORTAL_API_HOST"))
+    api_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("EDUPORTAL_API_PORT"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("EDUPORTAL_LOG_LEVEL")
+    )
+
+    s3_bucket_name: str | None = Field(None, validation_alias=_env("S3_BUCKET_NAME"))
+    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
+    aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
+    cloudfront_domain: str | None = Field(None, validation_alias=_env("CLOUDFRONT_DOMAIN"))
+    s3_timeout_seconds: float = Field(
+        30.0, gt=0, le=900, validation_alias=_env("EDUPORTAL_S3_TIMEOUT_SECONDS")
+    )
+
+    max_image_pixels: int = Field(
+        50_000_000, gt=0, validation_alias=_env("EDUPORTAL_MAX_IMAGE_PIXELS")
+    )
+    max_upload_bytes: int = Field(
+        25 * MiB, gt=0, validation_alias=_env("EDUPORTAL_MAX_UPLOAD_BYTES")
+    )
+    max_image_dimension: int = Field(
+        1024, ge=16, le=8192, validation_alias=_env("EDUPORTAL_MAX_IMAGE_DIMENSION")
+    )
+    webp_quality: int = Field(85, ge=1, le=100, validation_alias=_env("EDUPORTAL_WEBP_QUALITY"))
+    image_cache_bytes: int = Field(
+        64 * MiB, ge=0, validation_alias=_env("EDUPORTAL_IMAGE_CACHE_BYTES")
+    )
+
+    @field_validator("s3_bucket_name", "aws_endpoint_url", "cloudfront_domain", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cloudfront_domain")
+    @classmethod
+    def _bare_domain(cls, value: str | None) -> str | None:
+        """Accept `https://d123.cloudfront.net/` as well as the bare domain Terraform outputs."""
+        if value is None:
+            return None
+        domain = value.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        if not domain or "/" in domain or " " in domain:
+            raise ValueError("must be a domain name such as d1234abcd.cloudfront.net")
+        return domain
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket_name:
+            raise ValueError("EDUPORTAL_STORAGE=s3 needs S3_BUCKET_NAME")
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment once; every problem is listed in one clear error."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        text = "Invalid configuration: " + "; ".join(problems)
+        raise ConfigurationError(text, detail=text) from None

@@ -1,0 +1,52 @@
+"""Object keys: built only here, and validated here before any store touches them.
+
+A key becomes a path under the data directory in the embedded default and an S3 key on AWS,
+so one validation rule must keep both safe: no `..`, no leading `/`, no hidden segments,
+a bounded length and a small alphabet.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from eduportal.domain.errors import ValidationError
+
+NO_IMAGE: Final = "no_image"
+"""Stored as the image key of an assignment that has no image (requirement 1.5)."""
+
+MAX_KEY_LENGTH: Final = 512
+GENERATED_PREFIX: Final = "generated_images/"
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_EXTENSION = re.compile(r"[a-z0-9]{1,5}")
+
+
+def validate_id(value: str, what: str = "id") -> str:
+    """Ids (assignment, image) become key segments, so they get the strictest alphabet."""
+    if not _ID.fullmatch(value):
+        raise ValidationError(
+            f"The {what} {value[:80]!r} is not valid: use 1 to 64 letters, digits, '-' or '_'.",
+        )
+    return value
+
+
+def validate_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(f"An image key must have 1 to {MAX_KEY_LENGTH} characters.")
+    segments = key.split("/")
+    if any(not _SEGMENT.fullmatch(segment) for segment in segments):
+        raise ValidationError(
+            f"The image key {key[:80]!r} is not valid: segments use letters, digits, '.', '-', '_' "
+            "and may not be empty or start with '.'.",
+        )
+    return key
+
+
+def generated_image_key(assignment_id: str, extension: str = "webp") -> str:
+    """`generated_images/{assignment_id}.webp` (property 3); `.png` when optimization fell back."""
+    validate_id(assignment_id, "assignment id")
+    if not _EXTENSION.fullmatch(extension):
+        raise ValidationError(f"The file extension {extension!r} is not valid.")
+    return f"{GENERATED_PREFIX}{assignment_id}.{extension}"

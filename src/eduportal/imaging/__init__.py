@@ -1,0 +1,1 @@
+"""Pure image work on bytes: probe and validate, optimize, placeholder, quality measures."""

@@ -1,0 +1,78 @@
+"""Look at an image's header, and refuse what we will not decode, before touching any pixel.
+
+The byte limit and the pixel limit (decompression bombs: a 50 kB PNG can claim 100 000 x
+100 000 pixels) are both checked here, from the header alone.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from typing import Final
+
+from PIL import Image, UnidentifiedImageError
+
+from eduportal.domain.errors import ValidationError
+
+ACCEPTED_FORMATS: Final = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
+"""Formats we decode. Pillow reads more (EPS, for one, runs Ghostscript): we do not offer them."""
+
+EXTENSIONS: Final = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbedImage:
+    image: Image.Image
+    """Opened lazily: only the header has been read."""
+    format: str
+    width: int
+    height: int
+    mime_type: str
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.format, self.format.lower())
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> ProbedImage:
+    if not data:
+        raise ValidationError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ValidationError(
+            f"The image is {_megabytes(len(data))}; the largest we accept is "
+            f"{_megabytes(max_bytes)}.",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except UnidentifiedImageError:
+        raise ValidationError(
+            "This file is not an image we can read. Please use PNG, JPEG, WebP, GIF, BMP, "
+            "TIFF or AVIF.",
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise _too_many_pixels(max_pixels, detail=str(exc)) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            "The image file is damaged and cannot be read.", detail=f"header unreadable: {exc}"
+        ) from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ValidationError("The image has no pixels.")
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels, detail=f"{width}x{height} exceeds {max_pixels} pixels")
+    fmt = image.format or "UNKNOWN"
+    return ProbedImage(image, fmt, width, height, Image.MIME.get(fmt, "application/octet-stream"))
+
+
+def _too_many_pixels(max_pixels: int, *, detail: str) -> ValidationError:
+    return ValidationError(
+        f"The image has too many pixels; the most we accept is {max_pixels / 1e6:.0f} megapixels.",
+        detail=detail,
+    )

@@ -1,0 +1,225 @@
+"""The image store: the one way the portal writes and reads images (requirements 1, 3, 6, 9).
+
+Writes optimize first (WebP, at most 1024 px) and store under the assignment's key with the
+design's metadata. Reads go through a bounded single-flight cache; `read` never raises and
+answers with the placeholder when an image is missing or storage fails, while `fetch` raises
+the typed error for callers that must know (the CLI, the pipeline).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from urllib.parse import quote
+
+from eduportal.domain.errors import EduportalError, NotFoundError, ValidationError
+from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, ImageFigures, Lifecycle, UploadStatus
+from eduportal.domain.keys import NO_IMAGE, generated_image_key, validate_key
+from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
+from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
+from eduportal.observability import metrics
+from eduportal.observability.storage_log import storage_operation
+from eduportal.ports import ObjectStore, StoredObject
+from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER_CACHE_CONTROL = "no-store"
+
+
+class Availability(StrEnum):
+    FOUND = "found"
+    MISSING = "missing"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    key: str
+    url: str
+    figures: ImageFigures
+    upload_status: UploadStatus
+    attempts: int
+    optimized: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "url": self.url,
+            "upload_status": self.upload_status.value,
+            "attempts": self.attempts,
+            "optimized": self.optimized,
+            "image_metadata": self.figures.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ImageContent:
+    """What to show for a key: the stored image, or the placeholder and why."""
+
+    key: str
+    data: bytes
+    content_type: str
+    etag: str
+    cache_control: str
+    availability: Availability
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.availability is not Availability.FOUND
+
+
+class ImageStore:
+    def __init__(
+        self,
+        store: ObjectStore,
+        optimizer: ImageOptimizer,
+        *,
+        public_url: str,
+        cdn_domain: str | None = None,
+        cache_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        self.store = store
+        self.optimizer = optimizer
+        self._public_url = public_url.rstrip("/")
+        self._cdn_domain = cdn_domain
+        self._cache: SingleFlightCache[str, StoredObject] = SingleFlightCache(
+            cache_bytes, sizeof=lambda obj: len(obj.data) + 512
+        )
+
+    def url_for(self, key: str) -> str | None:
+        """The CloudFront URL when a CDN is configured, else the origin's `/images/{key}`."""
+        if key == NO_IMAGE:
+            return None
+        validate_key(key)
+        if self._cdn_domain:
+            return f"https://{self._cdn_domain}/{key}"
+        return f"{self._public_url}/images/{key}"
+
+    def optimize(self, image: bytes) -> OptimizedImage:
+        started = time.perf_counter()
+        result = self.optimizer.optimize(image)
+        metrics.IMAGE_OPTIMIZE_SECONDS.observe(time.perf_counter() - started)
+        if result.optimized:
+            saved = result.figures.original_size_bytes - result.figures.optimized_size_bytes
+            metrics.IMAGE_BYTES_SAVED.inc(max(saved, 0))
+        else:
+            metrics.IMAGE_OPTIMIZE_FALLBACKS.inc()
+        return result
+
+    def store_generated(self, assignment_id: str, image: bytes, *, teacher_id: str) -> StoredImage:
+        """Optimize and store an assignment's image under `generated_images/{id}.{ext}`.
+
+        Raises `ValidationError` for input we refuse, and the typed storage error (carrying the
+        attempts made) when the upload fails after its retries; nothing is left half-written.
+        """
+        optimized = self.optimize(image)
+        key = generated_image_key(assignment_id, optimized.extension)
+        metadata = {
+            "assignment-id": assignment_id,
+            "teacher-id": quote(teacher_id, safe=" @._-"),
+            "created-at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "original-format": optimized.original_format,
+            "optimized": "true" if optimized.optimized else "false",
+        }
+        with storage_operation("put", key, self.store.backend) as record:
+            receipt = self.store.put(
+                key,
+                optimized.data,
+                content_type=optimized.content_type,
+                cache_control=IMMUTABLE_CACHE_CONTROL,
+                metadata=metadata,
+            )
+            record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
+        self._cache.evict(key)
+        return StoredImage(
+            key=key,
+            url=self.url_for(key) or "",
+            figures=optimized.figures,
+            upload_status=UploadStatus.SUCCESS,
+            attempts=receipt.attempts,
+            optimized=optimized.optimized,
+        )
+
+    def fetch(self, key: str) -> StoredObject:
+        """The stored object, through the cache; raises `NotFoundError` and other typed errors."""
+        if key == NO_IMAGE:
+            raise NotFoundError(detail="the assignment has no image")
+        validate_key(key)
+        stored, outcome = self._cache.get(key, self._load)
+        (
+            metrics.IMAGE_CACHE_MISSES
+            if outcome is CacheOutcome.LOADED
+            else metrics.IMAGE_CACHE_HITS
+        ).inc()
+        return stored
+
+    def peek(self, key: str) -> ImageContent | None:
+        """The image if it is cached, else None; never touches the backend."""
+        stored = self._cache.peek(key)
+        if stored is None:
+            return None
+        metrics.IMAGE_CACHE_HITS.inc()
+        return _found(stored)
+
+    def read(self, key: str) -> ImageContent:
+        """What to show for `key`: never raises; the placeholder stands in for any failure."""
+        try:
+            stored = self.fetch(key)
+        except (NotFoundError, ValidationError):
+            return _placeholder(key, Availability.MISSING)
+        except EduportalError:
+            return _placeholder(key, Availability.UNAVAILABLE)
+        except Exception:
+            log.exception("unexpected failure reading an image", extra={"key": key})
+            return _placeholder(key, Availability.UNAVAILABLE)
+        return _found(stored)
+
+    def delete(self, key: str) -> None:
+        if key == NO_IMAGE:
+            return
+        validate_key(key)
+        with storage_operation("delete", key, self.store.backend):
+            self.store.delete(key)
+        self._cache.evict(key)
+
+    def mark_permanent(self, key: str) -> None:
+        """Exclude the image from the lifecycle rules (requirement 5.5)."""
+        self.set_lifecycle(key, Lifecycle.PERMANENT)
+
+    def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
+        validate_key(key)
+        with storage_operation("set_lifecycle", key, self.store.backend):
+            self.store.set_lifecycle(key, lifecycle)
+
+    def _load(self, key: str) -> StoredObject:
+        with storage_operation("get", key, self.store.backend) as record:
+            stored = self.store.get(key)
+            record.bytes, record.attempts = len(stored.data), stored.attempts
+        return stored
+
+
+def _found(stored: StoredObject) -> ImageContent:
+    return ImageContent(
+        key=stored.key,
+        data=stored.data,
+        content_type=stored.content_type,
+        etag=stored.etag,
+        cache_control=stored.cache_control or IMMUTABLE_CACHE_CONTROL,
+        availability=Availability.FOUND,
+    )
+
+
+def _placeholder(key: str, availability: Availability) -> ImageContent:
+    data = placeholder_image()
+    return ImageContent(
+        key=key,
+        data=data,
+        content_type=PLACEHOLDER_CONTENT_TYPE,
+        etag="",
+        cache_control=PLACEHOLDER_CACHE_CONTROL,
+        availability=availability,
+    )

@@ -1,0 +1,78 @@
+"""A bounded in-memory cache with single-flight loading (requirements 3.4, 3.5).
+
+Bounded by bytes (least recently used goes first). Concurrent readers of a key that is not
+cached share one load: the first becomes the leader, the others wait for its result, and a
+failure is shared as well, so fifty readers of an unreachable object wait for one timeout,
+not fifty in a row. Failures are not cached; the next reader after them tries again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from cachetools import LRUCache
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class CacheOutcome(StrEnum):
+    HIT = "hit"
+    LOADED = "loaded"
+    """This caller loaded the value from the backend."""
+    SHARED = "shared"
+    """This caller waited for another caller's load of the same key."""
+
+
+class SingleFlightCache(Generic[K, V]):
+    def __init__(self, max_bytes: int, sizeof: Callable[[V], int]) -> None:
+        self._lru: LRUCache[K, V] = LRUCache(maxsize=max(max_bytes, 1), getsizeof=sizeof)
+        self._enabled = max_bytes > 0
+        self._lock = threading.Lock()
+        self._flights: dict[K, Future[V]] = {}
+
+    def get(self, key: K, load: Callable[[K], V]) -> tuple[V, CacheOutcome]:
+        with self._lock:
+            if self._enabled and key in self._lru:
+                return self._lru[key], CacheOutcome.HIT
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = Future()
+        if not leader:
+            return flight.result(), CacheOutcome.SHARED
+        try:
+            value = load(key)
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        else:
+            flight.set_result(value)
+            if self._enabled:
+                # cachetools refuses a value larger than the whole cache: serve it, don't keep it.
+                with self._lock, contextlib.suppress(ValueError):
+                    self._lru[key] = value
+            return value, CacheOutcome.LOADED
+        finally:
+            with self._lock:
+                del self._flights[key]
+
+    def peek(self, key: K) -> V | None:
+        """The cached value or None, without loading: lets async callers skip a thread hop."""
+        if not self._enabled:
+            return None
+        with self._lock:
+            return self._lru.get(key)
+
+    def evict(self, key: K) -> None:
+        with self._lock:
+            self._lru.pop(key, None)
+
+    @property
+    def size_bytes(self) -> int:
+        return int(self._lru.currsize)

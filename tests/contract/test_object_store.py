@@ -1,0 +1,129 @@
+"""One contract for `ObjectStore`, run against every adapter (files, and S3 over moto's wire)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eduportal.domain.errors import NotFoundError, ValidationError
+from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
+from eduportal.ports import ObjectStore
+from tests.conftest import S3StoreFactory
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest) -> ObjectStore:
+    if request.param == "local":
+        local: ObjectStore = request.getfixturevalue("local_store")
+        return local
+    factory: S3StoreFactory = request.getfixturevalue("make_s3_store")
+    return factory()
+
+
+def put(store: ObjectStore, key: str, data: bytes, **extra: object) -> None:
+    store.put(
+        key,
+        data,
+        content_type=str(extra.get("content_type", "image/webp")),
+        cache_control=IMMUTABLE_CACHE_CONTROL,
+        metadata={"assignment-id": "a1", "optimized": "true"},
+    )
+
+
+def test_round_trip_keeps_bytes_type_metadata_and_cache_control(store: ObjectStore) -> None:
+    receipt = store.put(
+        "generated_images/a1.webp",
+        b"RIFF-bytes",
+        content_type="image/webp",
+        cache_control=IMMUTABLE_CACHE_CONTROL,
+        metadata={"assignment-id": "a1", "teacher-id": "t 1"},
+    )
+    got = store.get("generated_images/a1.webp")
+    assert got.data == b"RIFF-bytes"
+    assert got.content_type == "image/webp"
+    assert got.cache_control == IMMUTABLE_CACHE_CONTROL
+    assert dict(got.metadata) == {"assignment-id": "a1", "teacher-id": "t 1"}
+    assert receipt.attempts == 1
+    assert receipt.size_bytes == len(b"RIFF-bytes")
+    assert got.etag == receipt.etag and got.etag
+
+
+def test_etag_changes_with_content_and_not_otherwise(store: ObjectStore) -> None:
+    put(store, "k/one.webp", b"first")
+    first = store.get("k/one.webp").etag
+    assert store.get("k/one.webp").etag == first
+    put(store, "k/one.webp", b"second")
+    assert store.get("k/one.webp").etag != first
+    assert store.get("k/one.webp").data == b"second"
+
+
+def test_missing_key_raises_not_found(store: ObjectStore) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        store.get("generated_images/never.webp")
+    assert caught.value.user_message == "The image was not found."
+    assert caught.value.correlation_id
+
+
+def test_delete_is_idempotent(store: ObjectStore) -> None:
+    put(store, "generated_images/gone.webp", b"x")
+    store.delete("generated_images/gone.webp")
+    store.delete("generated_images/gone.webp")
+    with pytest.raises(NotFoundError):
+        store.get("generated_images/gone.webp")
+
+
+def test_objects_are_tagged_auto_until_marked_permanent(store: ObjectStore) -> None:
+    put(store, "generated_images/keep.webp", b"x")
+    assert store.get_lifecycle("generated_images/keep.webp") is Lifecycle.AUTO
+    store.set_lifecycle("generated_images/keep.webp", Lifecycle.PERMANENT)
+    assert store.get_lifecycle("generated_images/keep.webp") is Lifecycle.PERMANENT
+    assert store.get("generated_images/keep.webp").data == b"x"
+
+
+def test_tagging_a_missing_key_is_not_found(store: ObjectStore) -> None:
+    with pytest.raises(NotFoundError):
+        store.set_lifecycle("generated_images/none.webp", Lifecycle.PERMANENT)
+
+
+def test_list_keys_by_prefix(store: ObjectStore) -> None:
+    for key in ("uploads/i1/a.png", "uploads/i2/b.png", "generated_images/c.webp"):
+        put(store, key, b"x")
+    assert sorted(store.list_keys("uploads/")) == ["uploads/i1/a.png", "uploads/i2/b.png"]
+    assert sorted(store.list_keys()) == [
+        "generated_images/c.webp",
+        "uploads/i1/a.png",
+        "uploads/i2/b.png",
+    ]
+
+
+def test_empty_object_round_trips(store: ObjectStore) -> None:
+    put(store, "empty/zero.bin", b"", content_type="application/octet-stream")
+    assert store.get("empty/zero.bin").data == b""
+
+
+@pytest.mark.parametrize(
+    "key", ["../etc/passwd", "/abs.webp", "a//b.webp", ".hidden/x", "a/../b", "a/", "", "x y"]
+)
+def test_unsafe_keys_are_refused_before_any_io(store: ObjectStore, key: str) -> None:
+    with pytest.raises(ValidationError):
+        put(store, key, b"x")
+    with pytest.raises(ValidationError):
+        store.get(key)
+
+
+def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
+    store.check()
+
+
+# Property 1: S3 upload persistence (for any image and key, reading the key returns its bytes)
+@given(
+    data=st.binary(min_size=0, max_size=4096),
+    assignment_id=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,30}", fullmatch=True),
+)
+def test_any_bytes_under_any_valid_key_read_back_identical(
+    store: ObjectStore, data: bytes, assignment_id: str
+) -> None:
+    key = f"generated_images/{assignment_id}.webp"
+    put(store, key, data)
+    assert store.get(key).data == data
