@@ -43,6 +43,8 @@ _DENIED = frozenset(
 )
 _NETWORK = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 _WRITES = frozenset({"put", "delete", "set_lifecycle"})
+_BUCKET_LEVEL = frozenset({"check", "list"})
+"""Operations on the bucket itself, where a 404 means the bucket is missing."""
 
 
 def to_domain_error(
@@ -55,9 +57,9 @@ def to_domain_error(
 
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in _NOT_FOUND:
+        if code in _NOT_FOUND and operation not in _BUCKET_LEVEL:
             return NotFoundError(detail=detail, attempts=attempts)
-        if code == "NoSuchBucket":
+        if code == "NoSuchBucket" or code in _NOT_FOUND:
             return StorageUnavailableError(detail=detail, attempts=attempts)
         if code in _DENIED:
             return PermissionDeniedError(detail=detail, attempts=attempts)
