@@ -94,7 +94,9 @@ S3StoreFactory = Callable[..., S3ObjectStore]
 
 @pytest.fixture
 def make_s3_store(moto_url: str, bucket: str) -> S3StoreFactory:
-    def make(*, endpoint: str | None = None, timeout: float = 20.0, name: str = "") -> S3ObjectStore:
+    def make(
+        *, endpoint: str | None = None, timeout: float = 20.0, name: str = ""
+    ) -> S3ObjectStore:
         client = s3_client(
             region="us-east-1", timeout_seconds=timeout, endpoint_url=endpoint or moto_url
         )

@@ -8,6 +8,7 @@ itself injects nothing, so this is how S3 adapter tests see real failures on the
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections import deque
@@ -106,10 +107,8 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
 
 def _read_request(conn: socket.socket) -> None:

@@ -44,11 +44,19 @@ def image_response(content: ImageContent, if_none_match: str | None) -> Response
 def image_router(image_store: ImageStore) -> APIRouter:
     router = APIRouter(tags=["images"])
 
-    @router.api_route("/images/{key:path}", methods=["GET", "HEAD"], response_class=Response)
     async def get_image(key: str, request: Request) -> Response:
+        """The stored image, or the placeholder with 404 (missing) or 503 (storage failing)."""
         content = image_store.peek(key)
         if content is None:
             content = await run_in_threadpool(image_store.read, key)
         return image_response(content, request.headers.get("if-none-match"))
 
+    for method in ("GET", "HEAD"):
+        router.add_api_route(
+            "/images/{key:path}",
+            get_image,
+            methods=[method],
+            response_class=Response,
+            operation_id=f"{method.lower()}_image",
+        )
     return router

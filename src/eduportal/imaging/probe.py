@@ -15,8 +15,9 @@ from PIL import Image, UnidentifiedImageError
 
 from eduportal.domain.errors import ValidationError
 
-ACCEPTED_FORMATS: Final = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
-"""Formats we decode. Pillow reads more (EPS, for one, runs Ghostscript): we do not offer them."""
+ACCEPTED_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
+"""Formats we decode (JPEG includes MPO, as phones write it). Pillow reads more (EPS, for one,
+runs Ghostscript): we do not offer them."""
 
 EXTENSIONS: Final = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 

@@ -1,9 +1,10 @@
 """boto3 clients configured once: botocore's standard retry mode and bounded timeouts.
 
 "Retry up to three times" (requirement 1.3) is `total_max_attempts=4`: standard mode retries
-throttling, 5xx, and dropped or timed-out connections with exponential backoff and full jitter
-(up to 1 s, 2 s, 4 s), and spends from a client-wide retry quota so a failing backend is not
-hammered by every caller at once.
+throttling, 5xx, and dropped or timed-out connections with truncated exponential backoff and
+full jitter (rand * base * 2^i, base 50 ms for transient errors and 1 s for throttling,
+honouring `x-amz-retry-after`), and spends from a client-wide retry quota so a failing backend
+is not hammered by every caller at once.
 """
 
 from __future__ import annotations

@@ -1,0 +1,89 @@
+"""`eduportal serve` (what `make run` starts) as a real process, reached over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.images import photograph, png
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
+        "EDUPORTAL_DATA_DIR": str(tmp_path / "data"),
+        "EDUPORTAL_API_PORT": str(port),
+        "EDUPORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eduportal", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start: {process.communicate()[1]}")
+    yield base, tmp_path / "data", process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_serves_stored_images_and_stops_cleanly_on_ctrl_c(
+    server: tuple[str, Path, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    base, data_dir, process = server
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(png(photograph("coffee")))
+    env = {**os.environ, "EDUPORTAL_DATA_DIR": str(data_dir), "EDUPORTAL_PUBLIC_URL": base}
+    put = subprocess.run(
+        [sys.executable, "-m", "eduportal", "image", "put", str(photo), "--assignment-id", "c1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert '"url": "' + base + "/images/generated_images/c1.webp" in put.stdout
+
+    with httpx.Client(base_url=base, timeout=5) as client:
+        image = client.get("/images/generated_images/c1.webp")
+        assert image.status_code == 200 and image.headers["content-type"] == "image/webp"
+        cached = client.get(
+            "/images/generated_images/c1.webp", headers={"If-None-Match": image.headers["etag"]}
+        )
+        assert cached.status_code == 304
+        assert client.get("/images/generated_images/none.webp").status_code == 404
+        assert client.get("/readyz").json()["status"] == "ready"
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 0
+    banner = process.stderr.read() if process.stderr else ""
+    assert "image origin: " + base in banner

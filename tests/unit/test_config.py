@@ -1,0 +1,90 @@
+"""Settings: defaults, validation with clear messages naming the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eduportal.config import load_settings
+from eduportal.domain.errors import ConfigurationError
+
+_NAMES = (
+    "EDUPORTAL_STORAGE",
+    "EDUPORTAL_DATA_DIR",
+    "S3_BUCKET_NAME",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "CLOUDFRONT_DOMAIN",
+    "EDUPORTAL_S3_TIMEOUT_SECONDS",
+    "EDUPORTAL_MAX_IMAGE_PIXELS",
+    "EDUPORTAL_MAX_UPLOAD_BYTES",
+    "EDUPORTAL_PUBLIC_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_are_the_embedded_setup() -> None:
+    settings = load_settings()
+    assert settings.storage == "local"
+    assert settings.data_dir == Path("data")
+    assert settings.aws_region == "us-east-1"
+    assert settings.s3_timeout_seconds == 30
+    assert settings.cloudfront_domain is None
+    assert settings.webp_quality == 85
+    assert settings.max_image_dimension == 1024
+
+
+def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
+    monkeypatch.setenv("S3_BUCKET_NAME", "education-portal-images-1a2b")
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("CLOUDFRONT_DOMAIN", "https://d1234.cloudfront.net/")
+    monkeypatch.setenv("EDUPORTAL_S3_TIMEOUT_SECONDS", "1.5")
+    monkeypatch.setenv("EDUPORTAL_MAX_IMAGE_PIXELS", "1000000")
+    monkeypatch.setenv("EDUPORTAL_MAX_UPLOAD_BYTES", "2048")
+    settings = load_settings()
+    assert settings.storage == "s3"
+    assert settings.s3_bucket_name == "education-portal-images-1a2b"
+    assert settings.aws_region == "ap-south-1"
+    assert settings.aws_endpoint_url == "http://127.0.0.1:9000"
+    assert settings.cloudfront_domain == "d1234.cloudfront.net"
+    assert settings.s3_timeout_seconds == 1.5
+    assert settings.max_image_pixels == 1_000_000
+    assert settings.max_upload_bytes == 2048
+
+
+def test_s3_without_a_bucket_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
+    with pytest.raises(ConfigurationError, match="S3_BUCKET_NAME"):
+        load_settings()
+
+
+def test_every_bad_value_is_named_in_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "ftp")
+    monkeypatch.setenv("EDUPORTAL_S3_TIMEOUT_SECONDS", "-3")
+    monkeypatch.setenv("EDUPORTAL_MAX_UPLOAD_BYTES", "lots")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = caught.value.user_message
+    for name in ("EDUPORTAL_STORAGE", "EDUPORTAL_S3_TIMEOUT_SECONDS", "EDUPORTAL_MAX_UPLOAD_BYTES"):
+        assert name in message
+
+
+def test_blank_optional_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFRONT_DOMAIN", " ")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+    settings = load_settings()
+    assert settings.cloudfront_domain is None and settings.aws_endpoint_url is None
+
+
+def test_a_cloudfront_value_with_a_path_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFRONT_DOMAIN", "d1234.cloudfront.net/images")
+    with pytest.raises(ConfigurationError, match="CLOUDFRONT_DOMAIN"):
+        load_settings()

@@ -1,0 +1,265 @@
+"""The image store service over the real local adapter."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eduportal.adapters.local.file_store import LocalObjectStore
+from eduportal.domain.correlation import correlation_scope
+from eduportal.domain.errors import NotFoundError, ValidationError
+from eduportal.domain.images import Lifecycle, UploadStatus
+from eduportal.domain.keys import NO_IMAGE
+from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.placeholder import placeholder_image
+from eduportal.observability import metrics
+from eduportal.observability.logging import log_context
+from eduportal.ports import PutReceipt, StoredObject
+from eduportal.services.image_store import Availability, ImageStore
+from tests.support.images import decode, photograph, png
+
+JsonLog = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def images(local_store: LocalObjectStore) -> ImageStore:
+    return ImageStore(local_store, ImageOptimizer(), public_url="http://127.0.0.1:8000/")
+
+
+def test_store_generated_returns_key_url_figures_status_and_attempts(images: ImageStore) -> None:
+    stored = images.store_generated("a1", png(photograph("astronaut")), teacher_id="t1")
+    assert stored.key == "generated_images/a1.webp"
+    assert stored.url == "http://127.0.0.1:8000/images/generated_images/a1.webp"
+    assert stored.upload_status is UploadStatus.SUCCESS
+    assert stored.attempts == 1
+    assert stored.optimized
+    assert stored.figures.format == "webp"
+    assert stored.as_dict()["image_metadata"] == stored.figures.as_dict()
+    assert images.fetch(stored.key).content_type == "image/webp"
+
+
+def test_urls_use_cloudfront_when_configured(local_store: LocalObjectStore) -> None:
+    cdn = ImageStore(
+        local_store, ImageOptimizer(), public_url="http://x", cdn_domain="d111.cloudfront.net"
+    )
+    assert cdn.url_for("generated_images/a1.webp") == (
+        "https://d111.cloudfront.net/generated_images/a1.webp"
+    )
+    assert cdn.url_for(NO_IMAGE) is None
+
+
+def test_a_failed_optimization_stores_the_original_as_png(
+    images: ImageStore, local_store: LocalObjectStore
+) -> None:
+    # Property 19: Optimization fallback, end to end
+    source = png(photograph("chelsea"))
+    damaged = source[: len(source) // 2]
+    stored = images.store_generated("a2", damaged, teacher_id="t1")
+    assert stored.key == "generated_images/a2.png"
+    assert not stored.optimized
+    assert local_store.get(stored.key).data == damaged
+    assert local_store.get(stored.key).content_type == "image/png"
+    assert local_store.get(stored.key).metadata["optimized"] == "false"
+
+
+def test_refused_input_stores_nothing(images: ImageStore, local_store: LocalObjectStore) -> None:
+    with pytest.raises(ValidationError):
+        images.store_generated("a3", b"not an image", teacher_id="t1")
+    assert list(local_store.list_keys()) == []
+
+
+# Property 3: Naming convention consistency
+@given(assignment_id=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", fullmatch=True))
+def test_keys_follow_generated_images_assignment_id_webp(
+    images: ImageStore, assignment_id: str
+) -> None:
+    stored = images.store_generated(assignment_id, SMALL_PNG, teacher_id="t")
+    assert stored.key == f"generated_images/{assignment_id}.webp"
+
+
+@given(assignment_id=st.text(min_size=0, max_size=80).filter(lambda s: not _valid_id(s)))
+def test_invalid_assignment_ids_are_refused(images: ImageStore, assignment_id: str) -> None:
+    with pytest.raises(ValidationError):
+        images.store_generated(assignment_id, SMALL_PNG, teacher_id="t")
+
+
+def _valid_id(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", value) is not None
+
+
+SMALL_PNG = png(photograph("chelsea").resize((40, 30)))
+
+
+# Property 9: Missing image graceful handling
+@given(key=st.text(max_size=120))
+def test_reading_any_missing_or_malformed_key_gives_the_placeholder(
+    images: ImageStore, key: str
+) -> None:
+    content = images.read(key)
+    assert content.is_placeholder
+    assert content.availability is Availability.MISSING
+    assert content.data == placeholder_image()
+    assert content.cache_control == "no-store"
+
+
+def test_no_image_sentinel_reads_as_placeholder_and_fetch_raises(images: ImageStore) -> None:
+    assert images.read(NO_IMAGE).availability is Availability.MISSING
+    with pytest.raises(NotFoundError):
+        images.fetch(NO_IMAGE)
+
+
+def test_placeholder_is_a_real_image() -> None:
+    assert decode(placeholder_image()).size == (640, 480)
+
+
+def test_delete_evicts_the_cache(images: ImageStore) -> None:
+    stored = images.store_generated("a4", SMALL_PNG, teacher_id="t")
+    assert not images.read(stored.key).is_placeholder
+    images.delete(stored.key)
+    assert images.read(stored.key).availability is Availability.MISSING
+    images.delete(NO_IMAGE)
+
+
+def test_mark_permanent_sets_the_lifecycle(
+    images: ImageStore, local_store: LocalObjectStore
+) -> None:
+    stored = images.store_generated("a5", SMALL_PNG, teacher_id="t")
+    images.mark_permanent(stored.key)
+    assert local_store.get_lifecycle(stored.key) is Lifecycle.PERMANENT
+
+
+class CountingStore:
+    """The real local store, counting and slowing its reads so concurrent readers overlap."""
+
+    def __init__(self, inner: LocalObjectStore, delay: float = 0.2) -> None:
+        self.inner = inner
+        self.backend = inner.backend
+        self.delay = delay
+        self.gets = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> StoredObject:
+        with self._lock:
+            self.gets += 1
+        time.sleep(self.delay)
+        return self.inner.get(key)
+
+    def put(self, key: str, data: bytes, **kwargs: Any) -> PutReceipt:
+        return self.inner.put(key, data, **kwargs)
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+
+    def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
+        self.inner.set_lifecycle(key, lifecycle)
+
+    def get_lifecycle(self, key: str) -> Lifecycle:
+        return self.inner.get_lifecycle(key)
+
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        return self.inner.list_keys(prefix)
+
+    def check(self) -> None:
+        self.inner.check()
+
+
+def read_concurrently(images: ImageStore, key: str, readers: int) -> list[Availability]:
+    barrier = threading.Barrier(readers)
+    results: list[Availability] = []
+    lock = threading.Lock()
+
+    def reader() -> None:
+        barrier.wait()
+        availability = images.read(key).availability
+        with lock:
+            results.append(availability)
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_fifty_concurrent_readers_of_one_uncached_key_cause_one_backend_read(
+    local_store: LocalObjectStore,
+) -> None:
+    local_store.put(
+        "generated_images/hot.webp", SMALL_PNG, content_type="image/png", cache_control="max-age=1"
+    )
+    counting = CountingStore(local_store)
+    images = ImageStore(counting, ImageOptimizer(), public_url="http://x")
+    misses_before = metrics.IMAGE_CACHE_MISSES._value.get()
+    results = read_concurrently(images, "generated_images/hot.webp", 50)
+    assert results == [Availability.FOUND] * 50
+    assert counting.gets == 1
+    assert metrics.IMAGE_CACHE_MISSES._value.get() - misses_before == 1
+    images.read("generated_images/hot.webp")
+    assert counting.gets == 1
+
+
+def test_concurrent_readers_of_a_missing_key_share_one_failed_read(
+    local_store: LocalObjectStore,
+) -> None:
+    counting = CountingStore(local_store)
+    images = ImageStore(counting, ImageOptimizer(), public_url="http://x")
+    results = read_concurrently(images, "generated_images/none.webp", 50)
+    assert results == [Availability.MISSING] * 50
+    assert counting.gets == 1
+
+
+def test_the_cache_is_bounded_by_bytes(local_store: LocalObjectStore) -> None:
+    counting = CountingStore(local_store, delay=0)
+    images = ImageStore(counting, ImageOptimizer(), public_url="http://x", cache_bytes=3000)
+    for name in ("a", "b"):
+        local_store.put(f"k/{name}.bin", b"x" * 2000, content_type="x/y", cache_control="c")
+    images.read("k/a.bin")
+    images.read("k/b.bin")  # evicts a: both do not fit in 3000 bytes
+    images.read("k/a.bin")
+    assert counting.gets == 3
+
+
+# Property 23: S3 operation logging (timestamp, user, assignment id, operation, result)
+def test_every_storage_operation_logs_one_json_line_with_its_context(
+    images: ImageStore, json_log: JsonLog
+) -> None:
+    with correlation_scope("cid-log-1"), log_context(user="teacher-9", assignment_id="a6"):
+        stored = images.store_generated("a6", SMALL_PNG, teacher_id="teacher-9")
+        images.fetch(stored.key)
+        images.fetch(stored.key)  # cached: no storage operation, no line
+    lines = [line for line in json_log() if line["logger"] == "eduportal.storage"]
+    assert [line["operation"] for line in lines] == ["put", "get"]
+    for line in lines:
+        assert line["correlation_id"] == "cid-log-1"
+        assert line["user"] == "teacher-9" and line["assignment_id"] == "a6"
+        assert line["key"] == stored.key and line["outcome"] == "success"
+        assert line["bytes"] == stored.figures.optimized_size_bytes
+        assert line["attempts"] == 1 and line["duration_ms"] >= 0
+        assert line["backend"] == "local" and line["time"]
+
+
+def test_metadata_is_ascii_safe_for_s3(images: ImageStore, local_store: LocalObjectStore) -> None:
+    stored = images.store_generated("a7", SMALL_PNG, teacher_id="Zoë Ünal")
+    metadata: Mapping[str, str] = local_store.get(stored.key).metadata
+    assert all(value.isascii() for value in metadata.values())
+    assert metadata["teacher-id"] == "Zo%C3%AB %C3%9Cnal"
+
+
+def test_local_store_rejects_symlinks_out_of_the_data_dir(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "data")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    (tmp_path / "data" / "objects" / "generated_images").mkdir(parents=True)
+    (tmp_path / "data" / "objects" / "generated_images" / "evil.webp").symlink_to(outside)
+    with pytest.raises(NotFoundError):
+        store.get("generated_images/evil.webp")

@@ -1,0 +1,209 @@
+"""The optimizer on every kind of input Pillow reads (requirement 6)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from eduportal.domain.errors import ValidationError
+from eduportal.imaging.codec import encode
+from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.quality import ssim
+from tests.support.images import PHOTOS, decode, gradient, photograph, png
+
+optimizer = ImageOptimizer()
+
+
+def is_webp(data: bytes) -> bool:
+    return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+
+
+# Property 16: Image compression effectiveness, on real photographs
+@pytest.mark.parametrize("name", PHOTOS)
+def test_photographs_shrink_by_30_percent_without_visible_loss(name: str) -> None:
+    photo = photograph(name)
+    result = optimizer.optimize(png(photo))
+    out = decode(result.data)
+    reference = photo.resize(out.size, Image.Resampling.LANCZOS)
+    assert result.figures.compression_ratio >= 0.30
+    assert result.figures.optimized_size_bytes <= 0.70 * result.figures.original_size_bytes
+    assert ssim(reference, out) >= 0.95
+
+
+def test_figures_describe_the_output() -> None:
+    source = png(photograph("retina"))
+    result = optimizer.optimize(source)
+    out = decode(result.data)
+    assert result.figures.original_size_bytes == len(source)
+    assert result.figures.optimized_size_bytes == len(result.data)
+    assert result.figures.format == "webp"
+    assert result.figures.dimensions == f"{out.width}x{out.height}" == "1024x1024"
+    expected = round(1 - len(result.data) / len(source), 4)
+    assert result.figures.compression_ratio == expected
+    assert result.content_type == "image/webp" and result.extension == "webp"
+    assert result.original_format == "png" and result.optimized
+
+
+def test_small_images_are_never_upscaled() -> None:
+    result = optimizer.optimize(png(gradient(300, 200)))
+    assert decode(result.data).size == (300, 200)
+
+
+def test_rgba_keeps_its_transparency() -> None:
+    image = gradient(64, 64, "RGBA")
+    image.putalpha(Image.linear_gradient("L").resize((64, 64)))
+    out = decode(optimizer.optimize(png(image)).data)
+    assert out.mode == "RGBA"
+    assert np.asarray(out.getchannel("A")).min() < 10
+
+
+def test_fully_opaque_alpha_is_dropped() -> None:
+    out = decode(optimizer.optimize(png(gradient(64, 64, "RGBA"))).data)
+    assert out.mode == "RGB"
+
+
+def test_palette_with_transparency_becomes_rgba() -> None:
+    image = gradient(64, 64).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    image.info["transparency"] = 0
+    out = decode(optimizer.optimize(png(image, transparency=0)).data)
+    assert out.mode == "RGBA"
+
+
+def test_la_grayscale_with_alpha() -> None:
+    image = Image.merge("LA", [gradient(64, 64, "L"), Image.new("L", (64, 64), 128)])
+    out = decode(optimizer.optimize(png(image)).data)
+    assert out.mode == "RGBA"
+    assert abs(out.getpixel((10, 10))[3] - 128) <= 2  # type: ignore[index]
+
+
+def test_cmyk_jpeg_is_converted_to_rgb_with_the_right_colours() -> None:
+    red = Image.new("RGB", (64, 64), (220, 30, 30)).convert("CMYK")
+    out = decode(optimizer.optimize(encode(red, "JPEG", quality=95)).data).convert("RGB")
+    r, g, b = out.getpixel((32, 32))  # type: ignore[misc]
+    assert r > 180 and g < 80 and b < 80
+
+
+def test_sixteen_bit_grayscale_is_scaled_not_clipped() -> None:
+    levels = (np.linspace(0, 65535, 256, dtype=np.float64)[None, :] * np.ones((64, 1))).astype(
+        np.uint16
+    )
+    image = Image.fromarray(levels)
+    assert image.mode.startswith("I")
+    out = np.asarray(decode(optimizer.optimize(png(image)).data).convert("L"), dtype=float)
+    assert out[:, :8].mean() < 20 and out[:, -8:].mean() > 235
+    assert 100 < out.mean() < 155  # clipping would make almost everything white
+
+
+def test_animated_gif_keeps_the_first_frame() -> None:
+    frames = [Image.new("RGB", (48, 48), colour) for colour in ((250, 0, 0), (0, 0, 250))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    out = decode(optimizer.optimize(buffer.getvalue()).data)
+    assert getattr(out, "n_frames", 1) == 1
+    r, _, b = out.convert("RGB").getpixel((24, 24))  # type: ignore[misc]
+    assert r > 200 and b < 50
+
+
+def test_exif_orientation_is_applied_then_stripped() -> None:
+    image = gradient(200, 100)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    exif[0x010F] = "CameraMaker"
+    result = optimizer.optimize(encode(image, "JPEG", exif=exif.tobytes(), quality=95))
+    out = decode(result.data)
+    assert out.size == (100, 200)
+    assert not out.getexif()
+    assert b"CameraMaker" not in result.data
+
+
+def test_metadata_is_stripped() -> None:
+    image = gradient(64, 64)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    source = encode(image, "PNG", exif=exif.tobytes(), icc_profile=srgb)
+    result = optimizer.optimize(source)
+    out = decode(result.data)
+    assert "icc_profile" not in out.info and "exif" not in out.info and "xmp" not in out.info
+    assert b"CameraMaker" not in result.data
+    assert b"EXIF" not in result.data[:64] and b"ICCP" not in result.data[:64]
+
+
+def test_quality_and_dimension_are_configurable() -> None:
+    photo = png(photograph("astronaut"))
+    small = ImageOptimizer(max_dimension=256, quality=40).optimize(photo)
+    assert decode(small.data).size == (256, 256)
+    assert (
+        small.figures.optimized_size_bytes < optimizer.optimize(photo).figures.optimized_size_bytes
+    )
+
+
+def test_non_images_are_refused_clearly() -> None:
+    with pytest.raises(ValidationError) as caught:
+        optimizer.optimize(b"%PDF-1.7 definitely not an image")
+    assert "not an image we can read" in caught.value.user_message
+
+
+def test_empty_input_is_refused() -> None:
+    with pytest.raises(ValidationError, match="empty"):
+        optimizer.optimize(b"")
+
+
+def test_inputs_over_the_byte_limit_are_refused_before_decoding() -> None:
+    with pytest.raises(ValidationError) as caught:
+        ImageOptimizer(max_bytes=1000).optimize(png(gradient(200, 200)))
+    assert "largest we accept" in caught.value.user_message
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width` x `height`: a decompression bomb's shape."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [20_000, 100_000])
+def test_decompression_bombs_are_refused_from_the_header(side: int) -> None:
+    bomb = _png_claiming(side, side)
+    assert len(bomb) < 200
+    started = time.perf_counter()
+    with pytest.raises(ValidationError) as caught:
+        optimizer.optimize(bomb)
+    assert time.perf_counter() - started < 0.5  # nothing was decoded
+    assert "too many pixels" in caught.value.user_message
+
+
+def test_a_damaged_image_falls_back_to_the_original_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Property 19: Optimization fallback
+    source = png(photograph("chelsea"))
+    truncated = source[: len(source) // 2]
+    with caplog.at_level(logging.WARNING, logger="eduportal"):
+        result = optimizer.optimize(truncated)
+    assert not result.optimized
+    assert result.data == truncated
+    assert result.extension == "png" and result.content_type == "image/png"
+    assert result.figures.compression_ratio == 0.0
+    assert result.fallback_reason
+    assert any("optimization failed" in record.getMessage() for record in caplog.records)
+
+
+def test_jpeg_photographs_are_optimized_too() -> None:
+    photo = photograph("coffee")
+    result = optimizer.optimize(encode(photo, "JPEG", quality=95))
+    assert is_webp(result.data)
+    assert result.original_format == "jpeg"
