@@ -62,7 +62,41 @@ class Settings(BaseSettings):
         64 * MiB, ge=0, validation_alias=_env("EDUPORTAL_IMAGE_CACHE_BYTES")
     )
 
-    @field_validator("s3_bucket_name", "aws_endpoint_url", "cloudfront_domain", mode="before")
+    mongodb_uri: str | None = Field(None, validation_alias=_env("MONGODB_URI"))
+    mongodb_database: str = Field("eduportal", validation_alias=_env("MONGODB_DATABASE"))
+    generators: Literal["auto", "offline", "bedrock"] = Field(
+        "auto",
+        validation_alias=_env("EDUPORTAL_GENERATORS"),
+        description="auto: Bedrock when EDUPORTAL_STORAGE=s3, else the offline generators.",
+    )
+    bedrock_text_model_id: str = Field(
+        "amazon.nova-pro-v1:0", validation_alias=_env("BEDROCK_TEXT_MODEL_ID")
+    )
+    bedrock_image_model_id: str = Field(
+        "amazon.nova-canvas-v1:0", validation_alias=_env("BEDROCK_IMAGE_MODEL_ID")
+    )
+    bedrock_embedding_model_id: str = Field(
+        "amazon.titan-embed-text-v2:0", validation_alias=_env("BEDROCK_EMBEDDING_MODEL_ID")
+    )
+    bedrock_timeout_seconds: float = Field(
+        120.0, gt=0, le=900, validation_alias=_env("EDUPORTAL_BEDROCK_TIMEOUT_SECONDS")
+    )
+    session_hours: float = Field(12.0, gt=0, validation_alias=_env("EDUPORTAL_SESSION_HOURS"))
+    ui_port: int = Field(8501, ge=1, le=65535, validation_alias=_env("EDUPORTAL_UI_PORT"))
+
+    @property
+    def use_bedrock(self) -> bool:
+        return self.generators == "bedrock" or (
+            self.generators == "auto" and self.storage == "s3"
+        )
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "eduportal.db"
+
+    @field_validator(
+        "s3_bucket_name", "aws_endpoint_url", "cloudfront_domain", "mongodb_uri", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

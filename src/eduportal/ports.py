@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from eduportal.domain.accounts import Account, Session
+from eduportal.domain.assignments import Assignment
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
 from eduportal.domain.images import Lifecycle
 
 
@@ -69,3 +72,103 @@ class ObjectStore(Protocol):
     def check(self) -> None:
         """Raise when the store cannot serve requests; used by readiness probes."""
         ...
+
+
+# --- Generators -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    corrected: str
+    """The student's answer with spelling, capitalization and grammar fixed."""
+    rephrased: str
+    """The same meaning, said another way."""
+
+
+class QuestionGenerator(Protocol):
+    def generate(self, text: str, count: int) -> list[tuple[str, str]]:
+        """`count` (question, answer) pairs drawn from `text`; raises `GenerationError`."""
+        ...
+
+
+class ImageGenerator(Protocol):
+    def generate(self, prompt: str) -> bytes:
+        """A PNG illustrating `prompt`; raises `GenerationError`."""
+        ...
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """One vector per text, comparable by cosine similarity; raises `GenerationError`."""
+        ...
+
+
+class AnswerSuggester(Protocol):
+    def suggest(self, answer: str) -> Suggestions: ...
+
+
+# --- Repositories -----------------------------------------------------------------------------
+
+
+class AssignmentRepository(Protocol):
+    """Assignment documents (SQLite in the embedded default, MongoDB on AWS)."""
+
+    def add(self, assignment: Assignment) -> None:
+        """Raises `ConflictError` when the id exists."""
+        ...
+
+    def get(self, assignment_id: str) -> Assignment:
+        """Raises `NotFoundError`."""
+        ...
+
+    def replace(self, assignment: Assignment) -> None:
+        """Raises `NotFoundError` when there is nothing to replace."""
+        ...
+
+    def delete(self, assignment_id: str) -> bool:
+        """True when something was deleted."""
+        ...
+
+    def list(
+        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+    ) -> list[Assignment]:
+        """Newest first."""
+        ...
+
+    def count(self, *, teacher_id: str | None = None) -> int: ...
+
+    def check(self) -> None: ...
+
+
+class AnswerRepository(Protocol):
+    """Each student's best answer per question (requirement: best score kept, top five)."""
+
+    def record(self, answer: AnswerRecord) -> float:
+        """Keep `answer` if it beats the student's best for that question; return the best."""
+        ...
+
+    def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None: ...
+
+    def leaderboard(
+        self, assignment_id: str, question_id: str, limit: int
+    ) -> list[LeaderboardEntry]:
+        """Best scores, highest first; ties go to whoever reached the score first."""
+        ...
+
+    def delete_for_assignment(self, assignment_id: str) -> None: ...
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> None:
+        """Raises `ConflictError` when the user name is taken."""
+        ...
+
+    def get(self, username: str) -> Account | None: ...
+
+    def count(self) -> int: ...
+
+    def add_session(self, session: Session) -> None: ...
+
+    def get_session(self, token_hash: str) -> Session | None: ...
+
+    def delete_session(self, token_hash: str) -> None: ...

@@ -22,6 +22,10 @@ class ErrorKind(StrEnum):
     VALIDATION = "validation"
     CONFIGURATION = "configuration"
     UNAVAILABLE = "unavailable"
+    CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    GENERATION = "generation"
 
 
 class EduportalError(Exception):
@@ -87,3 +91,25 @@ class StorageUnavailableError(EduportalError):
 class ConfigurationError(EduportalError):
     kind = ErrorKind.CONFIGURATION
     default_message = "eduportal is not configured correctly. Please contact an administrator."
+
+
+class ConflictError(EduportalError):
+    kind = ErrorKind.CONFLICT
+    default_message = "That already exists."
+
+
+class UnauthenticatedError(EduportalError):
+    kind = ErrorKind.UNAUTHENTICATED
+    default_message = "Please sign in again: your session is missing or has expired."
+
+
+class ForbiddenError(EduportalError):
+    kind = ErrorKind.FORBIDDEN
+    default_message = "Your account is not allowed to do that."
+
+
+class GenerationError(EduportalError):
+    """A generator (questions, image, embeddings) failed or answered something unusable."""
+
+    kind = ErrorKind.GENERATION
+    default_message = "We couldn't generate that right now. Please try again."

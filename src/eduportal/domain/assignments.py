@@ -1,0 +1,136 @@
+"""Assignments: a teacher's text, five questions with answers, and an image (or none)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from eduportal.domain.errors import ValidationError
+from eduportal.domain.images import ImageFigures, UploadStatus
+from eduportal.domain.keys import NO_IMAGE, validate_id
+
+QUESTIONS_PER_ASSIGNMENT = 5
+MAX_PROMPT_CHARS = 20_000
+MAX_FIELD_CHARS = 2_000
+
+
+def new_assignment_id(now: float | None = None) -> str:
+    """Milliseconds since the epoch and 6 random hex digits: sorts by time, never collides."""
+    millis = int((time.time() if now is None else now) * 1000)
+    return f"{millis:013d}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnswer:
+    id: str
+    question: str
+    answer: str
+
+    def __post_init__(self) -> None:
+        if not self.question.strip() or not self.answer.strip():
+            raise ValidationError("Every question needs a question and an answer.")
+        if len(self.question) > MAX_FIELD_CHARS or len(self.answer) > MAX_FIELD_CHARS:
+            raise ValidationError(
+                f"Questions and answers are limited to {MAX_FIELD_CHARS} characters."
+            )
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "question": self.question, "answer": self.answer}
+
+
+def numbered(pairs: list[tuple[str, str]]) -> list[QuestionAnswer]:
+    """Question ids are positions (`q1`..`q5`): stable across edits, short in URLs."""
+    return [
+        QuestionAnswer(id=f"q{index}", question=question.strip(), answer=answer.strip())
+        for index, (question, answer) in enumerate(pairs, start=1)
+    ]
+
+
+def validate_prompt(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError("Please enter a text to build the assignment from.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ValidationError(f"The text is limited to {MAX_PROMPT_CHARS} characters.")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """The assignment document, with exactly the fields of ARCHITECTURE.md."""
+
+    assignment_id: str
+    teacher_id: str
+    prompt: str
+    question_answers: tuple[QuestionAnswer, ...]
+    s3_image_key: str = NO_IMAGE
+    cloudfront_url: str | None = None
+    image_metadata: ImageFigures | None = None
+    s3_upload_status: UploadStatus = UploadStatus.NO_IMAGE
+    s3_upload_attempts: int = 0
+    created_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        validate_id(self.assignment_id, "assignment id")
+        if not self.question_answers:
+            raise ValidationError("An assignment needs at least one question.")
+        ids = [qa.id for qa in self.question_answers]
+        if len(set(ids)) != len(ids):
+            raise ValidationError("Question ids must be unique within an assignment.")
+
+    @property
+    def has_image(self) -> bool:
+        return self.s3_image_key != NO_IMAGE
+
+    def question(self, question_id: str) -> QuestionAnswer:
+        for qa in self.question_answers:
+            if qa.id == question_id:
+                return qa
+        raise ValidationError(f"This assignment has no question {question_id[:20]!r}.")
+
+    def without_image(self) -> Assignment:
+        return replace(
+            self,
+            s3_image_key=NO_IMAGE,
+            cloudfront_url=None,
+            image_metadata=None,
+            s3_upload_status=UploadStatus.NO_IMAGE,
+            s3_upload_attempts=0,
+        )
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "assignment_id": self.assignment_id,
+            "teacher_id": self.teacher_id,
+            "prompt": self.prompt,
+            "question_answers": [qa.as_dict() for qa in self.question_answers],
+            "s3_image_key": self.s3_image_key,
+            "cloudfront_url": self.cloudfront_url,
+            "image_metadata": self.image_metadata.as_dict() if self.image_metadata else None,
+            "s3_upload_status": self.s3_upload_status.value,
+            "s3_upload_attempts": self.s3_upload_attempts,
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Assignment:
+        metadata = doc.get("image_metadata")
+        return cls(
+            assignment_id=str(doc["assignment_id"]),
+            teacher_id=str(doc["teacher_id"]),
+            prompt=str(doc["prompt"]),
+            question_answers=tuple(
+                QuestionAnswer(
+                    id=str(qa["id"]), question=str(qa["question"]), answer=str(qa["answer"])
+                )
+                for qa in doc["question_answers"]
+            ),
+            s3_image_key=str(doc.get("s3_image_key", NO_IMAGE)),
+            cloudfront_url=doc.get("cloudfront_url"),
+            image_metadata=ImageFigures(**metadata) if metadata else None,
+            s3_upload_status=UploadStatus(doc.get("s3_upload_status", UploadStatus.NO_IMAGE)),
+            s3_upload_attempts=int(doc.get("s3_upload_attempts", 0)),
+            created_at=float(doc["created_at"]),
+        )

@@ -1,0 +1,38 @@
+"""Scoring a student's answer, and what is kept of it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LEADERBOARD_SIZE = 5
+MAX_ANSWER_CHARS = 2_000
+
+
+def cosine_similarity(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def score_from_similarity(similarity: float) -> float:
+    """Cosine similarity to 0-100. Negative similarity means unrelated, which scores 0."""
+    return round(max(0.0, min(1.0, similarity)) * 100, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    assignment_id: str
+    question_id: str
+    student_id: str
+    answer: str
+    score: float
+    submitted_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardEntry:
+    rank: int
+    student_id: str
+    best_score: float
