@@ -86,9 +86,7 @@ class Settings(BaseSettings):
 
     @property
     def use_bedrock(self) -> bool:
-        return self.generators == "bedrock" or (
-            self.generators == "auto" and self.storage == "s3"
-        )
+        return self.generators == "bedrock" or (self.generators == "auto" and self.storage == "s3")
 
     @property
     def sqlite_path(self) -> Path:

@@ -71,7 +71,7 @@ def test_serves_stored_images_and_stops_cleanly_on_ctrl_c(
         timeout=60,
         check=True,
     )
-    assert '"url": "' + base + "/images/generated_images/c1.webp" in put.stdout
+    assert '"url": "' + base + "/images/generated_images/c1.webp?v=" in put.stdout
 
     with httpx.Client(base_url=base, timeout=5) as client:
         image = client.get("/images/generated_images/c1.webp")

@@ -36,7 +36,8 @@ def images(local_store: LocalObjectStore) -> ImageStore:
 def test_store_generated_returns_key_url_figures_status_and_attempts(images: ImageStore) -> None:
     stored = images.store_generated("a1", png(photograph("astronaut")), teacher_id="t1")
     assert stored.key == "generated_images/a1.webp"
-    assert stored.url == "http://127.0.0.1:8000/images/generated_images/a1.webp"
+    etag = images.fetch(stored.key).etag
+    assert stored.url == f"http://127.0.0.1:8000/images/generated_images/a1.webp?v={etag[:12]}"
     assert stored.upload_status is UploadStatus.SUCCESS
     assert stored.attempts == 1
     assert stored.optimized
@@ -53,6 +54,13 @@ def test_urls_use_cloudfront_when_configured(local_store: LocalObjectStore) -> N
         "https://d111.cloudfront.net/generated_images/a1.webp"
     )
     assert cdn.url_for(NO_IMAGE) is None
+
+
+def test_an_image_replaced_under_its_key_gets_a_new_url(images: ImageStore) -> None:
+    first = images.store_generated("a1", SMALL_PNG, teacher_id="t")
+    second = images.store_generated("a1", png(photograph("coffee")), teacher_id="t")
+    assert first.key == second.key and first.url != second.url
+    assert images.fetch(second.key).data[8:12] == b"WEBP"
 
 
 def test_a_failed_optimization_stores_the_original_as_png(

@@ -90,14 +90,18 @@ class ImageStore:
             cache_bytes, sizeof=lambda obj: len(obj.data) + 512
         )
 
-    def url_for(self, key: str) -> str | None:
-        """The CloudFront URL when a CDN is configured, else the origin's `/images/{key}`."""
+    def url_for(self, key: str, version: str | None = None) -> str | None:
+        """The CloudFront URL when a CDN is configured, else the origin's `/images/{key}`.
+
+        `version` (the object's ETag) is appended as `?v=`: objects are served as immutable for
+        a year, so an image replaced under the same key must get a new URL to be seen.
+        """
         if key == NO_IMAGE:
             return None
         validate_key(key)
-        if self._cdn_domain:
-            return f"https://{self._cdn_domain}/{key}"
-        return f"{self._public_url}/images/{key}"
+        base = f"https://{self._cdn_domain}" if self._cdn_domain else f"{self._public_url}/images"
+        suffix = f"?v={version[:12]}" if version else ""
+        return f"{base}/{key}{suffix}"
 
     def optimize(self, image: bytes) -> OptimizedImage:
         started = time.perf_counter()
@@ -116,7 +120,12 @@ class ImageStore:
         Raises `ValidationError` for input we refuse, and the typed storage error (carrying the
         attempts made) when the upload fails after its retries; nothing is left half-written.
         """
-        optimized = self.optimize(image)
+        return self.store_optimized(assignment_id, self.optimize(image), teacher_id=teacher_id)
+
+    def store_optimized(
+        self, assignment_id: str, optimized: OptimizedImage, *, teacher_id: str
+    ) -> StoredImage:
+        """The upload half of `store_generated`, for callers that report each step."""
         key = generated_image_key(assignment_id, optimized.extension)
         metadata = {
             "assignment-id": assignment_id,
@@ -137,7 +146,7 @@ class ImageStore:
         self._cache.evict(key)
         return StoredImage(
             key=key,
-            url=self.url_for(key) or "",
+            url=self.url_for(key, receipt.etag) or "",
             figures=optimized.figures,
             upload_status=UploadStatus.SUCCESS,
             attempts=receipt.attempts,
