@@ -9,8 +9,11 @@ exit non-zero, never a traceback; the technical detail is in the JSON log line a
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +21,7 @@ from pathlib import Path
 from eduportal.config import Settings, load_settings
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import EduportalError, ErrorKind
-from eduportal.observability.logging import configure_logging, log_context
+from eduportal.observability.logging import configure_logging, log_context, log_error
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -36,18 +39,18 @@ def _read_input(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise _BadPathError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise _UsageError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
 
 
 def _write_output(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise _BadPathError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        raise _UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
 
 
-class _BadPathError(Exception):
-    pass
+class _UsageError(Exception):
+    """Bad command-line input (a path, a password typed twice differently): exit 2."""
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
@@ -114,26 +117,92 @@ def _cmd_permanent(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from eduportal.api.app import create_app
     from eduportal.wiring import build
 
     settings: Settings = args.settings
     host = args.host or settings.api_host
     port = args.port or settings.api_port
+    ui_port = args.ui_port or settings.ui_port
     container = build(settings)
     container.object_store.check()
-    app = create_app(container)
-    where = f"http://{host}:{port}"
-    sys.stderr.write(
-        f"eduportal {settings.storage} storage"
-        + (f" in {settings.data_dir.resolve()}" if settings.storage == "local" else "")
-        + f"\n  image origin: {where}/images/{{key}}\n  health:       {where}/healthz, "
-        f"{where}/readyz\n  metrics:      {where}/metrics\n  API docs:     {where}/docs\n"
-        "Press Ctrl-C to stop.\n"
-    )
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    container.repositories.assignments.check()
+    demo = container.accounts.ensure_demo_accounts()
+    api = f"http://{host}:{port}"
+    lines = [f"eduportal: {settings.storage} storage" + _where(settings)]
+    if not args.no_ui:
+        lines.append(f"  portal (UI):  http://{host}:{ui_port}")
+    lines += [
+        f"  REST API:     {api}/api (docs: {api}/docs)",
+        f"  image origin: {api}/images/{{key}}",
+        f"  health:       {api}/healthz, {api}/readyz; metrics: {api}/metrics",
+    ]
+    if demo:
+        lines.append(
+            "Demo accounts were created (shown once; add more with `eduportal users add`):"
+        )
+        lines += [f"  {name:<9} password: {password}" for name, password in demo.items()]
+    lines.append("Press Ctrl-C to stop.")
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+    ui = None if args.no_ui else _start_ui(settings, host, ui_port)
+    try:
+        _run_api(create_app(container), host, port)
+    finally:
+        if ui is not None:
+            _stop(ui)
+    return 0
+
+
+def _where(settings: Settings) -> str:
+    if settings.storage == "local":
+        return f" and SQLite in {settings.data_dir.resolve()}"
+    return f" in bucket {settings.s3_bucket_name}"
+
+
+def _run_api(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
+
+
+def _start_ui(settings: Settings, host: str, port: int) -> subprocess.Popen[bytes]:
+    """Streamlit in a child process: it insists on owning its own event loop and signals."""
+    home = Path(__file__).parent / "ui" / "Home.py"
+    env = {**os.environ, "EDUPORTAL_DATA_DIR": str(settings.data_dir.resolve())}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(home),
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise _UsageError("The two passwords differ.")
+    return first
+
+
+def _cmd_users_add(args: argparse.Namespace) -> int:
+    from eduportal.domain.accounts import Role
+    from eduportal.wiring import build
+
+    account = build(args.settings).accounts.register(args.name, _read_password(), Role(args.role))
+    _print_json({"username": account.username, "role": account.role.value})
     return 0
 
 
@@ -151,12 +220,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="start the HTTP service (image origin, health, metrics)",
-        description="Start the HTTP service on the configured storage. Stops on Ctrl-C.",
+        help="start the portal: REST API, image origin and the Streamlit UI",
+        description="Start the REST API (with the image origin, health and metrics) and the "
+        "Streamlit UI on the configured backends. On a database with no account, demo "
+        "accounts are created and their passwords printed. Stops both on Ctrl-C.",
     )
     serve.add_argument("--host", help="interface to listen on (default: EDUPORTAL_API_HOST)")
-    serve.add_argument("--port", type=int, help="port to listen on (default: EDUPORTAL_API_PORT)")
+    serve.add_argument(
+        "--port", type=int, help="port of the REST API (default: EDUPORTAL_API_PORT, 8000)"
+    )
+    serve.add_argument(
+        "--ui-port", type=int, help="port of the Streamlit UI (default: EDUPORTAL_UI_PORT, 8501)"
+    )
+    serve.add_argument("--no-ui", action="store_true", help="start the REST API only")
     serve.set_defaults(handler=_cmd_serve)
+
+    users = commands.add_parser(
+        "users", help="manage accounts", description="Manage teacher and student accounts."
+    )
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = user_commands.add_parser(
+        "add",
+        help="create an account",
+        description="Create an account. The password is read from standard input when it is "
+        "not a terminal (e.g. `echo secret123 | eduportal users add ann --role teacher`), "
+        "else prompted for twice.",
+    )
+    add.add_argument("name", metavar="NAME", help="user name: 2-32 lower-case letters, digits")
+    add.add_argument("--role", required=True, choices=["teacher", "student"])
+    add.set_defaults(handler=_cmd_users_add)
 
     image = commands.add_parser(
         "image", help="optimize, store and read images", description="Work with images."
@@ -220,18 +312,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging("WARNING")
     with correlation_scope() as correlation_id:
         try:
             args.settings = load_settings()
             configure_logging("INFO" if args.verbose else args.settings.log_level)
-            if not args.verbose and args.command == "image":
+            if not args.verbose and args.command in ("image", "users"):
                 logging.getLogger("eduportal").setLevel(logging.WARNING)
             handler: Handler = args.handler
             return handler(args)
-        except _BadPathError as exc:
+        except _UsageError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_BAD_INPUT
         except EduportalError as exc:
+            log_error(exc)
             sys.stderr.write(f"error: {exc.for_user()}\n")
             return EXIT_BAD_INPUT if exc.kind is ErrorKind.VALIDATION else EXIT_FAILURE
         except KeyboardInterrupt:

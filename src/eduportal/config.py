@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     mongodb_uri: str | None = Field(None, validation_alias=_env("MONGODB_URI"))
     mongodb_database: str = Field("eduportal", validation_alias=_env("MONGODB_DATABASE"))
+    db_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, validation_alias=_env("EDUPORTAL_DB_TIMEOUT_SECONDS")
+    )
     generators: Literal["auto", "offline", "bedrock"] = Field(
         "auto",
         validation_alias=_env("EDUPORTAL_GENERATORS"),

@@ -91,10 +91,9 @@ def test_health_readiness_and_metrics(client: TestClient, key: str) -> None:
 
 
 def test_readiness_fails_with_a_message_when_storage_is_unusable(tmp_path: Path) -> None:
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("x")
-    app = create_app(build(load_settings(storage="local", data_dir=blocker)))
-    with TestClient(app) as broken:
+    container = build(load_settings(storage="local", data_dir=tmp_path))
+    (tmp_path / "objects").write_text("a file where the objects directory should be")
+    with TestClient(create_app(container)) as broken:
         response = broken.get("/readyz")
     assert response.status_code == 503
     body = response.json()

@@ -27,7 +27,13 @@ def client_error(code: str, status: int) -> ClientError:
     return ClientError(
         {
             "Error": {"Code": code, "Message": f"technical {code} text"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
+            "ResponseMetadata": {
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "HostId": "",
+                "RequestId": "r1",
+                "RetryAttempts": 0,
+            },
         },
         "PutObject",
     )

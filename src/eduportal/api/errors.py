@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eduportal.domain.correlation import current_correlation_id
 from eduportal.domain.errors import EduportalError, ErrorKind
+from eduportal.observability.logging import log_error
 
 STATUS = {
     ErrorKind.VALIDATION: 422,
@@ -18,6 +20,10 @@ STATUS = {
     ErrorKind.CONFIGURATION: 500,
     ErrorKind.UPLOAD: 502,
     ErrorKind.DOWNLOAD: 502,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.GENERATION: 502,
 }
 
 
@@ -28,9 +34,24 @@ def error_body(message: str, kind: str, correlation_id: str) -> dict[str, str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EduportalError)
     async def domain_error(_: Request, exc: EduportalError) -> JSONResponse:
+        log_error(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.kind is ErrorKind.UNAUTHENTICATED else None
         return JSONResponse(
             error_body(exc.user_message, exc.kind.value, exc.correlation_id),
             status_code=STATUS[exc.kind],
+            headers=headers,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own 404 and 405 (unknown path, wrong method), in our error format."""
+        message = {404: "There is nothing at this address.", 405: "That method is not allowed."}
+        return JSONResponse(
+            error_body(
+                message.get(exc.status_code, str(exc.detail)), "http", current_correlation_id()
+            ),
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -62,3 +62,22 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
+
+
+_ROUTINE = frozenset({"validation", "not_found", "unauthenticated", "forbidden", "conflict"})
+
+
+def log_error(error: Exception) -> None:
+    """Log an error shown to a user, with its technical detail, at a level that fits it.
+
+    Routine refusals (bad input, unknown ids, failed logins) are INFO so alerts on ERROR lines
+    only fire for what an operator must look at: storage, permissions, configuration.
+    """
+    kind = str(getattr(error, "kind", "internal"))
+    level = logging.INFO if kind in _ROUTINE else logging.ERROR
+    logging.getLogger("eduportal.errors").log(
+        level,
+        "request failed: %s",
+        kind,
+        extra={"error_kind": kind, "detail": getattr(error, "detail", str(error))},
+    )

@@ -1,0 +1,307 @@
+"""The generator ports on Amazon Bedrock: Nova Pro writes, Nova Canvas draws, Titan embeds.
+
+All four go through `invoke_model` with each model's native JSON body, and all four turn
+every failure into a `GenerationError` whose sentence says what could not be made and what the
+user can do, while the code, model id and a piece of the raw reply go to `detail` for the log.
+A language model's reply is prose that usually contains the JSON asked for: it is searched
+for the first JSON value of the expected shape, so a ```json fence or a sentence around the
+array costs nothing, and anything else is refused rather than half-used.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import boto3
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from eduportal.adapters.aws.clients import client_config
+from eduportal.domain.errors import GenerationError
+from eduportal.ports import Suggestions
+
+T = TypeVar("T")
+
+NOVA_PRO = "amazon.nova-pro-v1:0"
+NOVA_CANVAS = "amazon.nova-canvas-v1:0"
+TITAN_EMBED_V2 = "amazon.titan-embed-text-v2:0"
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+CANVAS_MAX_PROMPT = 1024
+CANVAS_MAX_SEED = 2_147_483_646
+DETAIL_REPLY_CHARS = 500
+
+_QUESTIONS = "write the questions"
+_SUGGESTIONS = "suggest corrections"
+_IMAGE = "draw the illustration"
+_EMBEDDING = "score the answer"
+
+_BUSY = "the AI service is busy right now. Please try again in a minute."
+_UNAVAILABLE = "the AI service is unavailable right now. Please try again later."
+_ADMIN = "the AI service is not set up correctly. An administrator has been alerted."
+_REASONS = {
+    "ThrottlingException": _BUSY,
+    "ServiceQuotaExceededException": _BUSY,
+    "TooManyRequestsException": _BUSY,
+    "ModelTimeoutException": "the AI model took too long to answer. Please try again.",
+    "ValidationException": (
+        "the AI service could not accept this request. Please shorten or rephrase the text."
+    ),
+    "ModelNotReadyException": _UNAVAILABLE,
+    "ServiceUnavailableException": _UNAVAILABLE,
+    "InternalServerException": _UNAVAILABLE,
+    "ModelErrorException": _UNAVAILABLE,
+    "AccessDeniedException": _ADMIN,
+    "UnrecognizedClientException": _ADMIN,
+    "ExpiredTokenException": _ADMIN,
+    "ResourceNotFoundException": _ADMIN,
+}
+
+
+def bedrock_runtime_client(
+    region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> Any:
+    """Typed `Any` because boto3-stubs ships no bedrock-runtime types in this project's extras.
+
+    The timeout bounds each attempt; image generation takes tens of seconds, so it should be
+    generous (settings default: 120 s).
+    """
+    session = boto3.session.Session(region_name=region)
+    return session.client(
+        "bedrock-runtime", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
+    )
+
+
+class BedrockQuestionGenerator:
+    def __init__(self, client: Any, model_id: str = NOVA_PRO, *, temperature: float = 0.3) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.temperature = temperature
+
+    def generate(self, text: str, count: int) -> list[tuple[str, str]]:
+        prompt = (
+            f"Write exactly {count} questions that test understanding of the text below, "
+            "each with a short answer taken from the text.\n"
+            'Reply with only a JSON array of objects with the keys "question" and "answer", '
+            "and nothing else.\n\n"
+            f"<text>\n{text}\n</text>"
+        )
+        reply = _ask_nova(self.client, self.model_id, prompt, _QUESTIONS, self.temperature)
+        pairs = _first_json(reply, "[", _as_pairs) or []
+        if len(pairs) < count:
+            raise _unusable(_QUESTIONS, self.model_id, reply, f"{count} asked, {len(pairs)} usable")
+        return pairs[:count]
+
+
+class BedrockSuggester:
+    def __init__(self, client: Any, model_id: str = NOVA_PRO, *, temperature: float = 0.2) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.temperature = temperature
+
+    def suggest(self, answer: str) -> Suggestions:
+        if not answer.strip():
+            return Suggestions(corrected="", rephrased="")
+        prompt = (
+            "A student wrote the answer below. Fix its spelling, capitalization and grammar "
+            "without changing its meaning, and also say the same thing in other words.\n"
+            'Reply with only a JSON object with the keys "corrected" and "rephrased", '
+            "and nothing else.\n\n"
+            f"<answer>\n{answer}\n</answer>"
+        )
+        reply = _ask_nova(self.client, self.model_id, prompt, _SUGGESTIONS, self.temperature)
+        suggestions = _first_json(reply, "{", _as_suggestions)
+        if suggestions is None:
+            raise _unusable(_SUGGESTIONS, self.model_id, reply, "no corrected/rephrased object")
+        return suggestions
+
+
+class BedrockImageGenerator:
+    def __init__(self, client: Any, model_id: str = NOVA_CANVAS, *, cfg_scale: float = 8.0) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.cfg_scale = cfg_scale
+
+    def generate(self, prompt: str) -> bytes:
+        """The seed comes from the prompt, so asking again for one prompt draws the same."""
+        seed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:8]) % (CANVAS_MAX_SEED + 1)
+        body = {
+            "taskType": "TEXT_IMAGE",
+            "textToImageParams": {"text": prompt[:CANVAS_MAX_PROMPT]},
+            "imageGenerationConfig": {
+                "numberOfImages": 1,
+                "height": 1024,
+                "width": 1024,
+                "cfgScale": self.cfg_scale,
+                "seed": seed,
+            },
+        }
+        reply = _invoke(self.client, self.model_id, body, _IMAGE)
+        if reply.get("error"):
+            raise GenerationError(
+                f"We couldn't {_IMAGE}: the AI service declined to draw it. "
+                "Please rephrase the text.",
+                detail=f"bedrock {self.model_id}: error {_excerpt(reply['error'])}",
+            )
+        images = reply.get("images")
+        encoded = images[0] if isinstance(images, list) and images else None
+        if not isinstance(encoded, str):
+            raise _unusable(_IMAGE, self.model_id, reply, "no image")
+        try:
+            png = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise _unusable(_IMAGE, self.model_id, reply, "image is not base64") from None
+        if not png.startswith(PNG_SIGNATURE):
+            raise _unusable(_IMAGE, self.model_id, png[:16].hex(), "image is not a PNG")
+        return png
+
+
+class BedrockEmbedder:
+    def __init__(
+        self, client: Any, model_id: str = TITAN_EMBED_V2, *, dimensions: int = 512
+    ) -> None:
+        self.client = client
+        self.model_id = model_id
+        self.dimensions = dimensions
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Blank text gets the zero vector, as offline: Titan refuses it, and it means nothing."""
+        return [
+            self._embed_one(text) if text.strip() else [0.0] * self.dimensions for text in texts
+        ]
+
+    def _embed_one(self, text: str) -> list[float]:
+        body = {"inputText": text, "dimensions": self.dimensions, "normalize": True}
+        reply = _invoke(self.client, self.model_id, body, _EMBEDDING)
+        vector = reply.get("embedding")
+        if (
+            not isinstance(vector, list)
+            or len(vector) != self.dimensions
+            or not all(isinstance(value, int | float) for value in vector)
+        ):
+            raise _unusable(_EMBEDDING, self.model_id, reply, "no embedding of that size")
+        return [float(value) for value in vector]
+
+
+def _invoke(client: Any, model_id: str, body: dict[str, Any], purpose: str) -> dict[str, Any]:
+    try:
+        response = client.invoke_model(
+            modelId=model_id,
+            contentType="application/json",
+            accept="application/json",
+            body=json.dumps(body),
+        )
+        raw = response["body"].read()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        raise GenerationError(
+            f"We couldn't {purpose}: "
+            + _REASONS.get(code, "the AI service failed. Please try again."),
+            detail=f"bedrock invoke_model {model_id}: {code}: {error.get('Message', '')}",
+        ) from exc
+    except BotoCoreError as exc:
+        raise GenerationError(
+            f"We couldn't {purpose}: {_transport_reason(exc)}",
+            detail=f"bedrock invoke_model {model_id}: {type(exc).__name__}: {exc}",
+        ) from exc
+    try:
+        reply = json.loads(raw)
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        raise _unusable(purpose, model_id, raw, "reply is not a JSON object")
+    return reply
+
+
+def _transport_reason(exc: BotoCoreError) -> str:
+    if isinstance(exc, NoCredentialsError):
+        return _ADMIN
+    if isinstance(exc, ReadTimeoutError):
+        return "the AI service took too long to answer. Please try again."
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
+        return "the AI service could not be reached. Please try again in a moment."
+    return "the AI service failed. Please try again."
+
+
+def _ask_nova(client: Any, model_id: str, prompt: str, purpose: str, temperature: float) -> str:
+    """One user turn to a Nova text model; the reply's text blocks joined."""
+    body = {
+        "messages": [{"role": "user", "content": [{"text": prompt}]}],
+        "inferenceConfig": {"maxTokens": 2048, "temperature": temperature},
+    }
+    reply = _invoke(client, model_id, body, purpose)
+    if reply.get("stopReason") == "content_filtered":
+        raise GenerationError(
+            f"We couldn't {purpose}: the AI service declined this text. Please rephrase it.",
+            detail=f"bedrock {model_id}: stopReason content_filtered",
+        )
+    try:
+        blocks = reply["output"]["message"]["content"]
+        return "".join(block["text"] for block in blocks if "text" in block)
+    except (KeyError, TypeError):
+        raise _unusable(purpose, model_id, reply, "no message text") from None
+
+
+def _first_json(reply: str, opener: str, shape: Callable[[Any], T | None]) -> T | None:
+    """The first JSON value in `reply`, opening with `opener`, that `shape` accepts."""
+    decoder = json.JSONDecoder()
+    start = reply.find(opener)
+    while start != -1:
+        try:
+            value = decoder.raw_decode(reply, start)[0]
+        except ValueError:
+            value = None
+        shaped = shape(value)
+        if shaped is not None:
+            return shaped
+        start = reply.find(opener, start + 1)
+    return None
+
+
+def _as_pairs(value: Any) -> list[tuple[str, str]] | None:
+    if not isinstance(value, list) or not value:
+        return None
+    pairs = [
+        (item["question"].strip(), item["answer"].strip())
+        for item in value
+        if isinstance(item, dict)
+        and isinstance(item.get("question"), str)
+        and isinstance(item.get("answer"), str)
+    ]
+    return [pair for pair in pairs if all(pair)] if len(pairs) == len(value) else None
+
+
+def _as_suggestions(value: Any) -> Suggestions | None:
+    if not isinstance(value, dict):
+        return None
+    corrected, rephrased = value.get("corrected"), value.get("rephrased")
+    if not isinstance(corrected, str) or not isinstance(rephrased, str) or not corrected.strip():
+        return None
+    return Suggestions(corrected=corrected.strip(), rephrased=rephrased.strip() or corrected)
+
+
+def _unusable(purpose: str, model_id: str, reply: object, problem: str) -> GenerationError:
+    return GenerationError(
+        f"We couldn't {purpose}: the AI service's answer was not usable. Please try again.",
+        detail=f"bedrock {model_id}: {problem}; reply {_excerpt(reply)}",
+    )
+
+
+def _excerpt(reply: object) -> str:
+    """Enough of a reply to diagnose it in the log, never a megabyte of base64."""
+    text = reply if isinstance(reply, str) else repr(reply)
+    if len(text) <= DETAIL_REPLY_CHARS:
+        return repr(text) if isinstance(reply, str) else text
+    return f"{text[:DETAIL_REPLY_CHARS]!r}... ({len(text)} chars)"

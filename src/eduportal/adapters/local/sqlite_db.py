@@ -1,0 +1,201 @@
+"""The one SQLite database file of the embedded default, shared by the local repositories.
+
+The API's worker threads and Streamlit's script threads use it at the same time, so each
+thread gets its own connection (a `sqlite3.Connection` must not be shared mid-statement), and
+the file runs in WAL mode so readers never wait for a writer. Writers serialize on
+`BEGIN IMMEDIATE`: taking the write lock up front means a transaction never fails halfway
+with "database is locked" after it has read, and the busy timeout lets it queue instead.
+`synchronous=NORMAL` is the documented WAL pairing: a power cut may lose the last commits but
+never corrupts the file.
+
+Every `sqlite3` failure leaves this module as a domain error: a duplicate key as
+`ConflictError`, anything else (locked past the timeout, disk full, I/O error, a closed
+database) as `StorageUnavailableError` whose `detail` names the operation and SQLite's message.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Final
+
+from eduportal.domain.errors import ConfigurationError, ConflictError, StorageUnavailableError
+
+_UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
+
+_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """CREATE TABLE IF NOT EXISTS assignments (
+            assignment_id TEXT PRIMARY KEY,
+            teacher_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS assignments_newest
+            ON assignments (created_at DESC, assignment_id DESC)""",
+        """CREATE INDEX IF NOT EXISTS assignments_by_teacher
+            ON assignments (teacher_id, created_at DESC, assignment_id DESC)""",
+        """CREATE TABLE IF NOT EXISTS answers (
+            assignment_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            student_id TEXT NOT NULL,
+            best_score REAL NOT NULL,
+            answer TEXT NOT NULL,
+            reached_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (assignment_id, question_id, student_id)
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS answers_leaderboard
+            ON answers (assignment_id, question_id, best_score DESC, reached_at, student_id)""",
+        """CREATE TABLE IF NOT EXISTS accounts (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            role TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)",
+    ),
+)
+"""The schema, one tuple of statements per version. Append a version, never edit one:
+`PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""
+
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+_CONFLICT_CODES: Final = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
+
+
+class _Handle:
+    """Holds one thread's connection; exists because `sqlite3.Connection` takes no weakref."""
+
+    __slots__ = ("__weakref__", "connection")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+
+class SqliteDatabase:
+    def __init__(self, path: Path, *, busy_timeout_seconds: float = 5.0) -> None:
+        self.path = path
+        self._busy_timeout_seconds = busy_timeout_seconds
+        self._local = threading.local()
+        # Weak, so a finished thread's connection is closed with its thread-local storage
+        # instead of being kept alive here; `close()` still reaches every live one.
+        self._handles: weakref.WeakSet[_Handle] = weakref.WeakSet()
+        self._handles_lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailableError(
+                _UNAVAILABLE, detail=f"sqlite create directory {path.parent}: {exc}"
+            ) from exc
+        self._migrate()
+
+    @contextmanager
+    def transaction(self, operation: str) -> Iterator[sqlite3.Connection]:
+        """All of the block's writes or none of them; `operation` names it in error details."""
+        with _mapped_errors(operation):
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                self._roll_back(connection)
+                raise
+
+    def query(
+        self, operation: str, sql: str, parameters: Sequence[object] = ()
+    ) -> list[sqlite3.Row]:
+        """One statement outside a transaction: enough for reads, which WAL keeps consistent."""
+        with _mapped_errors(operation):
+            return self._connection().execute(sql, parameters).fetchall()
+
+    def check(self) -> None:
+        self.query("check", "SELECT 1")
+
+    def close(self) -> None:
+        """Close every thread's connection; the database is unusable afterwards."""
+        with self._handles_lock:
+            handles = list(self._handles)
+        for handle in handles:
+            handle.connection.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        handle: _Handle | None = getattr(self._local, "handle", None)
+        if handle is None:
+            handle = _Handle(self._open())
+            self._local.handle = handle
+            with self._handles_lock:
+                self._handles.add(handle)
+        return handle.connection
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: the module must not open transactions behind our back, so
+        # `transaction()` alone decides where they begin and end. check_same_thread=False only
+        # so `close()` may run on another thread; each connection still serves one thread.
+        connection = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout_seconds,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        return connection
+
+    def _roll_back(self, connection: sqlite3.Connection) -> None:
+        """SQLite rolls back by itself on some errors, so only an open transaction is undone.
+
+        A connection that cannot even roll back is dropped: this thread's next call opens a
+        fresh one rather than inheriting a half-finished transaction.
+        """
+        if not connection.in_transaction:
+            return
+        try:
+            connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            with suppress(sqlite3.Error):
+                connection.close()
+            self._local.handle = None
+
+    def _migrate(self) -> None:
+        with self.transaction("migrate schema") as connection:
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    detail=f"{self.path} has schema version {version}, newer than this "
+                    f"eduportal's {SCHEMA_VERSION}: upgrade eduportal before using it",
+                )
+            for statements in _MIGRATIONS[version:]:
+                for statement in statements:
+                    connection.execute(statement)
+            # PRAGMA takes no parameters; SCHEMA_VERSION is our own integer.
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+
+@contextmanager
+def _mapped_errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if exc.sqlite_errorname not in _CONFLICT_CODES:
+            raise _unavailable(operation, exc) from exc
+        raise ConflictError(detail=f"sqlite {operation}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise _unavailable(operation, exc) from exc
+
+
+def _unavailable(operation: str, exc: sqlite3.Error) -> StorageUnavailableError:
+    return StorageUnavailableError(_UNAVAILABLE, detail=f"sqlite {operation}: {exc}")

@@ -1,0 +1,231 @@
+"""The repository ports on SQLite, the embedded default (schema in `sqlite_db`).
+
+Assignments keep the whole document as JSON, exactly `Assignment.to_document()`, so the stored
+shape is the MongoDB one and moving data between the backends is a copy; the columns beside it
+exist only to index the listing. Answers keep one row per student and question: the best
+score, the answer and time that reached it, and how many attempts were made, updated by a
+single upsert so concurrent submissions cannot lose a better score.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from eduportal.adapters.local.sqlite_db import SqliteDatabase
+from eduportal.domain.accounts import Account, Role, Session
+from eduportal.domain.assignments import Assignment
+from eduportal.domain.errors import NotFoundError
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
+
+_NOT_FOUND = "This assignment was not found."
+
+
+class SqliteAssignmentRepository:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def add(self, assignment: Assignment) -> None:
+        with self._db.transaction(f"add assignment {assignment.assignment_id}") as connection:
+            connection.execute(
+                "INSERT INTO assignments (assignment_id, teacher_id, created_at, document)"
+                " VALUES (?, ?, ?, ?)",
+                _row(assignment),
+            )
+
+    def get(self, assignment_id: str) -> Assignment:
+        rows = self._db.query(
+            f"get assignment {assignment_id}",
+            "SELECT document FROM assignments WHERE assignment_id = ?",
+            (assignment_id,),
+        )
+        if not rows:
+            raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
+        return Assignment.from_document(json.loads(rows[0]["document"]))
+
+    def replace(self, assignment: Assignment) -> None:
+        assignment_id = assignment.assignment_id
+        with self._db.transaction(f"replace assignment {assignment_id}") as connection:
+            cursor = connection.execute(
+                "UPDATE assignments SET teacher_id = ?, created_at = ?, document = ?"
+                " WHERE assignment_id = ?",
+                (*_row(assignment)[1:], assignment_id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
+
+    def delete(self, assignment_id: str) -> bool:
+        with self._db.transaction(f"delete assignment {assignment_id}") as connection:
+            cursor = connection.execute(
+                "DELETE FROM assignments WHERE assignment_id = ?", (assignment_id,)
+            )
+            return cursor.rowcount > 0
+
+    def list(
+        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+    ) -> list[Assignment]:
+        if limit <= 0:
+            return []
+        where, parameters = _teacher_filter(teacher_id)
+        rows = self._db.query(
+            "list assignments",
+            f"SELECT document FROM assignments {where}"  # noqa: S608 (constant fragments)
+            " ORDER BY created_at DESC, assignment_id DESC LIMIT ? OFFSET ?",
+            (*parameters, limit, offset),
+        )
+        return [Assignment.from_document(json.loads(row["document"])) for row in rows]
+
+    def count(self, *, teacher_id: str | None = None) -> int:
+        where, parameters = _teacher_filter(teacher_id)
+        rows = self._db.query(
+            "count assignments",
+            f"SELECT COUNT(*) FROM assignments {where}",  # noqa: S608 (constant fragments)
+            parameters,
+        )
+        return int(rows[0][0])
+
+    def check(self) -> None:
+        self._db.check()
+
+
+def _teacher_filter(teacher_id: str | None) -> tuple[str, tuple[str, ...]]:
+    """Two statement shapes, not `? IS NULL OR teacher_id = ?`, which SQLite plans as a scan."""
+    if teacher_id is None:
+        return "", ()
+    return "WHERE teacher_id = ?", (teacher_id,)
+
+
+def _row(assignment: Assignment) -> tuple[str, str, float, str]:
+    document = json.dumps(assignment.to_document(), separators=(",", ":"))
+    return (assignment.assignment_id, assignment.teacher_id, assignment.created_at, document)
+
+
+class SqliteAnswerRepository:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def record(self, answer: AnswerRecord) -> float:
+        # A new answer wins on a higher score, or on the same score reached earlier (records
+        # may arrive out of order); SET expressions all read the row as it was before.
+        with self._db.transaction(f"record answer {answer.assignment_id}") as connection:
+            rows = connection.execute(
+                """INSERT INTO answers
+                    (assignment_id, question_id, student_id, best_score, answer, reached_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (assignment_id, question_id, student_id) DO UPDATE SET
+                    best_score = CASE WHEN excluded.best_score > best_score
+                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
+                        THEN excluded.best_score ELSE best_score END,
+                    answer = CASE WHEN excluded.best_score > best_score
+                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
+                        THEN excluded.answer ELSE answer END,
+                    reached_at = CASE WHEN excluded.best_score > best_score
+                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
+                        THEN excluded.reached_at ELSE reached_at END,
+                    attempts = attempts + 1
+                RETURNING best_score""",
+                (
+                    answer.assignment_id,
+                    answer.question_id,
+                    answer.student_id,
+                    answer.score,
+                    answer.answer,
+                    answer.submitted_at,
+                ),
+            ).fetchall()
+        return float(rows[0]["best_score"])
+
+    def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None:
+        rows = self._db.query(
+            f"best score {assignment_id}",
+            "SELECT best_score FROM answers"
+            " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+            (assignment_id, question_id, student_id),
+        )
+        return float(rows[0]["best_score"]) if rows else None
+
+    def leaderboard(
+        self, assignment_id: str, question_id: str, limit: int
+    ) -> list[LeaderboardEntry]:
+        if limit <= 0:
+            return []
+        rows = self._db.query(
+            f"leaderboard {assignment_id}",
+            "SELECT student_id, best_score FROM answers"
+            " WHERE assignment_id = ? AND question_id = ?"
+            " ORDER BY best_score DESC, reached_at, student_id LIMIT ?",
+            (assignment_id, question_id, limit),
+        )
+        return [
+            LeaderboardEntry(rank=rank, student_id=row["student_id"], best_score=row["best_score"])
+            for rank, row in enumerate(rows, start=1)
+        ]
+
+    def delete_for_assignment(self, assignment_id: str) -> None:
+        with self._db.transaction(f"delete answers {assignment_id}") as connection:
+            connection.execute("DELETE FROM answers WHERE assignment_id = ?", (assignment_id,))
+
+
+class SqliteAccountRepository:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def add(self, account: Account) -> None:
+        with self._db.transaction(f"add account {account.username}") as connection:
+            connection.execute(
+                "INSERT INTO accounts (username, role, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (account.username, account.role.value, account.password_hash, account.created_at),
+            )
+
+    def get(self, username: str) -> Account | None:
+        rows = self._db.query(
+            f"get account {username}",
+            "SELECT username, role, password_hash, created_at FROM accounts WHERE username = ?",
+            (username,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Account(
+            username=row["username"],
+            role=Role(row["role"]),
+            password_hash=row["password_hash"],
+            created_at=row["created_at"],
+        )
+
+    def count(self) -> int:
+        return int(self._db.query("count accounts", "SELECT COUNT(*) FROM accounts")[0][0])
+
+    def add_session(self, session: Session) -> None:
+        # Expired sessions are purged here, where a write lock is held anyway, so the table
+        # stays bounded the way MongoDB's TTL index bounds its collection.
+        with self._db.transaction(f"add session for {session.username}") as connection:
+            connection.execute("DELETE FROM sessions WHERE expires_at <= ?", (time.time(),))
+            connection.execute(
+                "INSERT INTO sessions (token_hash, username, role, expires_at) VALUES (?, ?, ?, ?)",
+                (session.token_hash, session.username, session.role.value, session.expires_at),
+            )
+
+    def get_session(self, token_hash: str) -> Session | None:
+        rows = self._db.query(
+            "get session",
+            "SELECT token_hash, username, role, expires_at FROM sessions WHERE token_hash = ?",
+            (token_hash,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        if row["expires_at"] <= time.time():
+            self.delete_session(token_hash)
+            return None
+        return Session(
+            token_hash=row["token_hash"],
+            username=row["username"],
+            role=Role(row["role"]),
+            expires_at=row["expires_at"],
+        )
+
+    def delete_session(self, token_hash: str) -> None:
+        with self._db.transaction("delete session") as connection:
+            connection.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))

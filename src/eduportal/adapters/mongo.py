@@ -1,0 +1,332 @@
+"""The repository ports on MongoDB, the scale-out backend.
+
+Documents are stored as the domain writes them (`Assignment.to_document()`), keyed by the
+natural id in `_id` so duplicates are refused by the server rather than by a read-then-write
+race. Answers have no natural single key, so a unique index on (assignment, question, student)
+plays that part; it is also what makes the best-score upsert safe (see `record`).
+
+Every pymongo failure leaves this module as a domain error: a duplicate key as
+`ConflictError`, anything else (no server within the timeout, a dropped connection, a write
+concern error) as `StorageUnavailableError` whose `detail` names the operation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import ConfigurationError as PyMongoConfigurationError
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from eduportal.domain.accounts import Account, Role, Session
+from eduportal.domain.assignments import Assignment
+from eduportal.domain.errors import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    StorageUnavailableError,
+)
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
+
+Document = dict[str, Any]
+
+_UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
+_NOT_FOUND: Final = "This assignment was not found."
+_NEWEST_FIRST: Final = [("created_at", DESCENDING), ("_id", DESCENDING)]
+_RECORD_ROUNDS: Final = 5
+"""Each extra round means another writer created the same answer row in between, which can
+happen once per row; five rounds only run out if the row is deleted over and over meanwhile."""
+
+
+def mongo_database(uri: str, name: str, timeout_seconds: float) -> Database[Document]:
+    """The client connects lazily, so a server that is down surfaces on first use, mapped.
+
+    `timeoutMS` bounds each whole operation, retries included, like the deadline the AWS
+    adapters apply; without it a stalled server could hold a request thread indefinitely.
+    """
+    millis = max(1, round(timeout_seconds * 1000))
+    try:
+        client: MongoClient[Document] = MongoClient(
+            uri,
+            serverSelectionTimeoutMS=millis,
+            connectTimeoutMS=millis,
+            timeoutMS=millis,
+            retryWrites=True,
+            appname="eduportal",
+        )
+    except PyMongoConfigurationError as exc:
+        raise ConfigurationError(detail=f"MONGODB_URI is not usable: {exc}") from exc
+    return client[name]
+
+
+@contextmanager
+def _mapped_errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except DuplicateKeyError as exc:
+        raise ConflictError(detail=f"mongodb {operation}: {exc}") from exc
+    except PyMongoError as exc:
+        raise StorageUnavailableError(_UNAVAILABLE, detail=f"mongodb {operation}: {exc}") from exc
+
+
+class MongoAssignmentRepository:
+    def __init__(self, database: Database[Document]) -> None:
+        self._db = database
+        self._assignments: Collection[Document] = database["assignments"]
+        self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        with _mapped_errors("create assignment indexes"):
+            self._assignments.create_index(_NEWEST_FIRST, name="newest")
+            self._assignments.create_index(
+                [("teacher_id", ASCENDING), *_NEWEST_FIRST], name="by_teacher"
+            )
+
+    def add(self, assignment: Assignment) -> None:
+        with _mapped_errors(f"add assignment {assignment.assignment_id}"):
+            self._assignments.insert_one(_stored(assignment))
+
+    def get(self, assignment_id: str) -> Assignment:
+        with _mapped_errors(f"get assignment {assignment_id}"):
+            document = self._assignments.find_one({"_id": assignment_id}, {"_id": False})
+        if document is None:
+            raise NotFoundError(_NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}")
+        return Assignment.from_document(document)
+
+    def replace(self, assignment: Assignment) -> None:
+        assignment_id = assignment.assignment_id
+        with _mapped_errors(f"replace assignment {assignment_id}"):
+            result = self._assignments.replace_one({"_id": assignment_id}, _stored(assignment))
+        if result.matched_count == 0:
+            raise NotFoundError(_NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}")
+
+    def delete(self, assignment_id: str) -> bool:
+        with _mapped_errors(f"delete assignment {assignment_id}"):
+            return self._assignments.delete_one({"_id": assignment_id}).deleted_count > 0
+
+    def list(
+        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+    ) -> list[Assignment]:
+        if limit <= 0:
+            return []  # MongoDB reads a limit of 0 as "no limit"
+        with _mapped_errors("list assignments"):
+            cursor = (
+                self._assignments.find(_teacher_filter(teacher_id), {"_id": False})
+                .sort(_NEWEST_FIRST)
+                .skip(offset)
+                .limit(limit)
+            )
+            return [Assignment.from_document(document) for document in cursor]
+
+    def count(self, *, teacher_id: str | None = None) -> int:
+        with _mapped_errors("count assignments"):
+            return self._assignments.count_documents(_teacher_filter(teacher_id))
+
+    def check(self) -> None:
+        with _mapped_errors("ping"):
+            self._db.command("ping")
+
+
+def _stored(assignment: Assignment) -> Document:
+    return {"_id": assignment.assignment_id, **assignment.to_document()}
+
+
+def _teacher_filter(teacher_id: str | None) -> Document:
+    return {} if teacher_id is None else {"teacher_id": teacher_id}
+
+
+class MongoAnswerRepository:
+    def __init__(self, database: Database[Document]) -> None:
+        self._answers: Collection[Document] = database["answers"]
+        self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        with _mapped_errors("create answer indexes"):
+            self._answers.create_index(
+                [
+                    ("assignment_id", ASCENDING),
+                    ("question_id", ASCENDING),
+                    ("student_id", ASCENDING),
+                ],
+                name="one_per_student",
+                unique=True,
+            )
+            self._answers.create_index(
+                [
+                    ("assignment_id", ASCENDING),
+                    ("question_id", ASCENDING),
+                    ("best_score", DESCENDING),
+                    ("reached_at", ASCENDING),
+                    ("student_id", ASCENDING),
+                ],
+                name="leaderboard",
+            )
+
+    def record(self, answer: AnswerRecord) -> float:
+        """Two single-document operations, each atomic, instead of a read-modify-write race.
+
+        The upsert updates the row when this answer beats it and inserts one when there is
+        none; when a row exists that it does not beat, its insert hits the unique index. Then
+        the attempt is counted on that row, on condition that it is still not beaten: scores
+        only rise, so this fails only if the row was deleted meanwhile, or had just been
+        created by a concurrent first answer worse than this one; the next round settles both.
+        """
+        key = {
+            "assignment_id": answer.assignment_id,
+            "question_id": answer.question_id,
+            "student_id": answer.student_id,
+        }
+        beaten = {
+            "$or": [
+                {"best_score": {"$lt": answer.score}},
+                {"best_score": answer.score, "reached_at": {"$gt": answer.submitted_at}},
+            ]
+        }
+        improve = {
+            "$set": {
+                "best_score": answer.score,
+                "answer": answer.answer,
+                "reached_at": answer.submitted_at,
+            },
+            "$inc": {"attempts": 1},
+        }
+        with _mapped_errors(f"record answer {answer.assignment_id}"):
+            for _ in range(_RECORD_ROUNDS):
+                try:
+                    self._answers.update_one({**key, **beaten}, improve, upsert=True)
+                except DuplicateKeyError:
+                    kept = self._answers.find_one_and_update(
+                        {**key, "$nor": [beaten]},
+                        {"$inc": {"attempts": 1}},
+                        projection={"best_score": True},
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    if kept is not None:
+                        return float(kept["best_score"])
+                else:
+                    return answer.score
+        raise StorageUnavailableError(
+            _UNAVAILABLE,
+            detail=f"mongodb record answer {answer.assignment_id}: no settled row after "
+            f"{_RECORD_ROUNDS} rounds",
+        )
+
+    def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None:
+        with _mapped_errors(f"best score {assignment_id}"):
+            document = self._answers.find_one(
+                {
+                    "assignment_id": assignment_id,
+                    "question_id": question_id,
+                    "student_id": student_id,
+                },
+                {"best_score": True},
+            )
+        return None if document is None else float(document["best_score"])
+
+    def leaderboard(
+        self, assignment_id: str, question_id: str, limit: int
+    ) -> list[LeaderboardEntry]:
+        if limit <= 0:
+            return []  # MongoDB reads a limit of 0 as "no limit"
+        with _mapped_errors(f"leaderboard {assignment_id}"):
+            cursor = (
+                self._answers.find(
+                    {"assignment_id": assignment_id, "question_id": question_id},
+                    {"student_id": True, "best_score": True},
+                )
+                .sort(
+                    [
+                        ("best_score", DESCENDING),
+                        ("reached_at", ASCENDING),
+                        ("student_id", ASCENDING),
+                    ]
+                )
+                .limit(limit)
+            )
+            return [
+                LeaderboardEntry(
+                    rank=rank, student_id=document["student_id"], best_score=document["best_score"]
+                )
+                for rank, document in enumerate(cursor, start=1)
+            ]
+
+    def delete_for_assignment(self, assignment_id: str) -> None:
+        with _mapped_errors(f"delete answers {assignment_id}"):
+            self._answers.delete_many({"assignment_id": assignment_id})
+
+
+class MongoAccountRepository:
+    def __init__(self, database: Database[Document]) -> None:
+        self._accounts: Collection[Document] = database["accounts"]
+        self._sessions: Collection[Document] = database["sessions"]
+        self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        """The TTL index lets the server purge expired sessions; it needs a BSON date, kept
+        beside the exact float `expires_at` because dates only hold milliseconds."""
+        with _mapped_errors("create session indexes"):
+            self._sessions.create_index("purge_at", name="expiry", expireAfterSeconds=0)
+
+    def add(self, account: Account) -> None:
+        with _mapped_errors(f"add account {account.username}"):
+            self._accounts.insert_one(
+                {
+                    "_id": account.username,
+                    "role": account.role.value,
+                    "password_hash": account.password_hash,
+                    "created_at": account.created_at,
+                }
+            )
+
+    def get(self, username: str) -> Account | None:
+        with _mapped_errors(f"get account {username}"):
+            document = self._accounts.find_one({"_id": username})
+        if document is None:
+            return None
+        return Account(
+            username=document["_id"],
+            role=Role(document["role"]),
+            password_hash=document["password_hash"],
+            created_at=document["created_at"],
+        )
+
+    def count(self) -> int:
+        with _mapped_errors("count accounts"):
+            return self._accounts.count_documents({})
+
+    def add_session(self, session: Session) -> None:
+        with _mapped_errors(f"add session for {session.username}"):
+            self._sessions.insert_one(
+                {
+                    "_id": session.token_hash,
+                    "username": session.username,
+                    "role": session.role.value,
+                    "expires_at": session.expires_at,
+                    "purge_at": datetime.fromtimestamp(session.expires_at, UTC),
+                }
+            )
+
+    def get_session(self, token_hash: str) -> Session | None:
+        # The TTL monitor runs about once a minute, so expiry is also checked here.
+        with _mapped_errors("get session"):
+            document = self._sessions.find_one(
+                {"_id": token_hash, "expires_at": {"$gt": time.time()}}
+            )
+        if document is None:
+            return None
+        return Session(
+            token_hash=document["_id"],
+            username=document["username"],
+            role=Role(document["role"]),
+            expires_at=document["expires_at"],
+        )
+
+    def delete_session(self, token_hash: str) -> None:
+        with _mapped_errors("delete session"):
+            self._sessions.delete_one({"_id": token_hash})

@@ -1,0 +1,122 @@
+"""The REST API's request and response bodies (and so its OpenAPI documentation)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import MAX_FIELD_CHARS, MAX_PROMPT_CHARS, Assignment
+from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry
+from eduportal.services.grading import AnswerResult
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResponse(BaseModel):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
+    username: str
+    role: Role
+    expires_at: float
+
+
+class CreateAssignmentRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    with_image: bool = True
+
+
+class QuestionIn(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
+    answer: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
+
+
+class UpdateQuestionsRequest(BaseModel):
+    question_answers: list[QuestionIn] = Field(min_length=1, max_length=10)
+
+
+class QuestionView(BaseModel):
+    id: str
+    question: str
+    answer: str | None = Field(None, description="Omitted for students")
+
+
+class ImageMetadataView(BaseModel):
+    original_size_bytes: int
+    optimized_size_bytes: int
+    compression_ratio: float
+    format: str
+    dimensions: str
+
+
+class AssignmentView(BaseModel):
+    assignment_id: str
+    teacher_id: str
+    prompt: str
+    question_answers: list[QuestionView]
+    s3_image_key: str
+    cloudfront_url: str | None
+    image_metadata: ImageMetadataView | None
+    s3_upload_status: str
+    s3_upload_attempts: int
+    created_at: float
+
+    @classmethod
+    def of(cls, assignment: Assignment, viewer: Account) -> AssignmentView:
+        document = assignment.to_document()
+        if viewer.role is not Role.TEACHER:
+            for question in document["question_answers"]:
+                question["answer"] = None
+        return cls.model_validate(document)
+
+
+class AssignmentPage(BaseModel):
+    items: list[AssignmentView]
+    total: int
+    limit: int
+    offset: int
+
+
+class AnswerRequest(BaseModel):
+    question_id: str = Field(min_length=1, max_length=16)
+    answer: str = Field(min_length=1, max_length=MAX_ANSWER_CHARS)
+
+
+class LeaderboardRow(BaseModel):
+    rank: int
+    student_id: str
+    best_score: float
+
+    @classmethod
+    def of(cls, entry: LeaderboardEntry) -> LeaderboardRow:
+        return cls(rank=entry.rank, student_id=entry.student_id, best_score=entry.best_score)
+
+
+class SuggestionsView(BaseModel):
+    corrected: str
+    rephrased: str
+
+
+class AnswerResponse(BaseModel):
+    score: float = Field(description="0-100, cosine similarity to the reference answer")
+    best_score: float
+    leaderboard: list[LeaderboardRow]
+    suggestions: SuggestionsView
+
+    @classmethod
+    def of(cls, result: AnswerResult) -> AnswerResponse:
+        return cls(
+            score=result.score,
+            best_score=result.best_score,
+            leaderboard=[LeaderboardRow.of(entry) for entry in result.leaderboard],
+            suggestions=SuggestionsView(
+                corrected=result.suggestions.corrected, rephrased=result.suggestions.rephrased
+            ),
+        )
+
+
+class RevealResponse(BaseModel):
+    question_id: str
+    answer: str

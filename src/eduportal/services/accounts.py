@@ -1,0 +1,114 @@
+"""Accounts, passwords and sessions.
+
+Passwords are hashed with Argon2id (memory-hard, argon2-cffi's RFC 9106 low-memory profile).
+Sessions are opaque bearer tokens: only their SHA-256 is stored, so a leaked database does not
+leak live sessions, and logging out or expiry revokes them at once on every instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from eduportal.domain.accounts import (
+    Account,
+    Role,
+    Session,
+    validate_password,
+    validate_username,
+)
+from eduportal.domain.errors import ForbiddenError, UnauthenticatedError
+from eduportal.ports import AccountRepository
+
+log = logging.getLogger(__name__)
+
+DEMO_ACCOUNTS = (("teacher", Role.TEACHER), ("student", Role.STUDENT), ("student2", Role.STUDENT))
+_BAD_LOGIN = "The user name or password is not right."
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    account: Account
+    expires_at: float
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def require_role(account: Account, role: Role) -> None:
+    if account.role is not role:
+        raise ForbiddenError(
+            f"Only {role.value}s can do that.",
+            detail=f"{account.username} ({account.role.value}) needs role {role.value}",
+        )
+
+
+class AccountService:
+    def __init__(self, repository: AccountRepository, *, session_hours: float = 12.0) -> None:
+        self.repository = repository
+        self.session_seconds = session_hours * 3600
+        self._hasher = PasswordHasher()
+        # Verifying against a real hash for unknown users keeps login time the same for both,
+        # so response times do not reveal which user names exist.
+        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def register(self, username: str, password: str, role: Role) -> Account:
+        account = Account(
+            username=validate_username(username),
+            role=role,
+            password_hash=self._hasher.hash(validate_password(password)),
+            created_at=time.time(),
+        )
+        self.repository.add(account)
+        log.info("account created", extra={"user": account.username, "role": role.value})
+        return account
+
+    def login(self, username: str, password: str) -> SignedIn:
+        account = self.repository.get(username.strip().lower())
+        try:
+            self._hasher.verify(account.password_hash if account else self._decoy_hash, password)
+        except (VerificationError, InvalidHashError):
+            account = None
+        if account is None:
+            log.warning("login refused", extra={"user": username[:64]})
+            raise UnauthenticatedError(_BAD_LOGIN, detail=f"bad credentials for {username[:64]!r}")
+        token = secrets.token_urlsafe(32)
+        expires_at = time.time() + self.session_seconds
+        self.repository.add_session(
+            Session(token_hash(token), account.username, account.role, expires_at)
+        )
+        return SignedIn(token=token, account=account, expires_at=expires_at)
+
+    def authenticate(self, token: str | None) -> Account:
+        """The account behind a bearer token; raises `UnauthenticatedError`."""
+        if not token:
+            raise UnauthenticatedError(detail="no bearer token")
+        session = self.repository.get_session(token_hash(token))
+        if session is None or session.expires_at <= time.time():
+            raise UnauthenticatedError(detail="unknown or expired token")
+        account = self.repository.get(session.username)
+        if account is None:
+            raise UnauthenticatedError(detail=f"session of deleted account {session.username}")
+        return account
+
+    def logout(self, token: str) -> None:
+        self.repository.delete_session(token_hash(token))
+
+    def ensure_demo_accounts(self) -> dict[str, str]:
+        """On a database with no account at all, create demo accounts; return their passwords."""
+        if self.repository.count() > 0:
+            return {}
+        created = {}
+        for username, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(9)
+            self.register(username, password, role)
+            created[username] = password
+        return created

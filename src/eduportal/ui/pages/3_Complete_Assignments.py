@@ -1,0 +1,69 @@
+"""Answer an assignment: pick it, pick a question, answer, see the score and the top five."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import Assignment
+from eduportal.services.grading import AnswerResult
+from eduportal.ui.session import container, image_bytes, page
+
+
+def choose_assignment() -> Assignment | None:
+    items = container().assignments.list(limit=100).items
+    if not items:
+        st.info("There are no assignments yet.")
+        return None
+    labels = {item.assignment_id: f"{item.prompt[:70]}… ({item.assignment_id})" for item in items}
+    chosen = st.selectbox(
+        "Assignment", options=list(labels), format_func=labels.__getitem__, key="assignment"
+    )
+    return next(item for item in items if item.assignment_id == chosen)
+
+
+def show_result(result: AnswerResult) -> None:
+    score, best = st.columns(2)
+    score.metric("Your score", f"{result.score:.1f}")
+    best.metric("Your best", f"{result.best_score:.1f}")
+    st.subheader("Top five")
+    st.table(
+        [
+            {"rank": row.rank, "student": row.student_id, "best score": f"{row.best_score:.1f}"}
+            for row in result.leaderboard
+        ]
+    )
+    st.subheader("Suggestions")
+    st.markdown(f"**Corrected:** {result.suggestions.corrected}")
+    st.markdown(f"**Another way to say it:** {result.suggestions.rephrased}")
+
+
+def answer_form(student: Account, assignment: Assignment) -> None:
+    questions = {qa.id: qa.question for qa in assignment.question_answers}
+    question_id = st.selectbox(
+        "Question", options=list(questions), format_func=questions.__getitem__, key="question"
+    )
+    best = container().grading.best_score(student, assignment.assignment_id, question_id)
+    if best is not None:
+        st.caption(f"Your best so far: {best:.1f}")
+    answer = st.text_area("Your answer", key=f"answer_{assignment.assignment_id}_{question_id}")
+    if st.button("Submit answer", type="primary", key="submit"):
+        with st.spinner("Scoring…"):
+            result = container().grading.answer(
+                student, assignment.assignment_id, question_id, answer
+            )
+        show_result(result)
+    if st.button("Reveal the correct answer", key="reveal"):
+        answer_text = container().grading.reveal(assignment.assignment_id, question_id)
+        st.info(f"Correct answer: {answer_text}")
+
+
+with page("Complete Assignments", Role.STUDENT) as student:
+    assert student is not None
+    assignment = choose_assignment()
+    if assignment is not None:
+        left, right = st.columns([2, 3])
+        left.image(image_bytes(assignment.s3_image_key), use_container_width=True)
+        right.write(assignment.prompt)
+        with right:
+            answer_form(student, assignment)

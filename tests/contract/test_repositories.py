@@ -1,0 +1,562 @@
+"""One contract per repository port, run against SQLite, mongomock and, when `MONGODB_URI` is
+set, a real MongoDB server; then what only one backend can show (threads, locks, indexes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import mongomock
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eduportal.adapters.local.sqlite_db import SCHEMA_VERSION, SqliteDatabase
+from eduportal.adapters.local.sqlite_repositories import (
+    SqliteAccountRepository,
+    SqliteAnswerRepository,
+    SqliteAssignmentRepository,
+)
+from eduportal.adapters.mongo import (
+    Document,
+    MongoAccountRepository,
+    MongoAnswerRepository,
+    MongoAssignmentRepository,
+    mongo_database,
+)
+from eduportal.domain.accounts import Account, Role, Session
+from eduportal.domain.assignments import Assignment, QuestionAnswer
+from eduportal.domain.errors import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    StorageUnavailableError,
+)
+from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord
+from eduportal.domain.images import ImageFigures, UploadStatus
+from eduportal.domain.keys import generated_image_key
+from eduportal.ports import AccountRepository, AnswerRepository, AssignmentRepository
+
+ARCHITECTURE_FIELDS = {
+    "assignment_id",
+    "teacher_id",
+    "prompt",
+    "question_answers",
+    "s3_image_key",
+    "cloudfront_url",
+    "image_metadata",
+    "s3_upload_status",
+    "s3_upload_attempts",
+    "created_at",
+}
+FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
+_no_server = not os.environ.get("MONGODB_URI")
+
+
+@dataclass(frozen=True)
+class Backend:
+    assignments: AssignmentRepository
+    answers: AnswerRepository
+    accounts: AccountRepository
+    stored_assignment: Callable[[str], Document]
+    """The assignment document as the database holds it, storage key aside."""
+    stored_attempts: Callable[[str, str, str], int]
+
+
+def sqlite_backend(db: SqliteDatabase) -> Backend:
+    def stored_assignment(assignment_id: str) -> Document:
+        (row,) = db.query(
+            "test", "SELECT document FROM assignments WHERE assignment_id = ?", (assignment_id,)
+        )
+        document: Document = json.loads(row["document"])
+        return document
+
+    def stored_attempts(assignment_id: str, question_id: str, student_id: str) -> int:
+        (row,) = db.query(
+            "test",
+            "SELECT attempts FROM answers"
+            " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+            (assignment_id, question_id, student_id),
+        )
+        return int(row["attempts"])
+
+    return Backend(
+        SqliteAssignmentRepository(db),
+        SqliteAnswerRepository(db),
+        SqliteAccountRepository(db),
+        stored_assignment,
+        stored_attempts,
+    )
+
+
+def mongo_backend(database: Any) -> Backend:
+    def stored_assignment(assignment_id: str) -> Document:
+        document: Document = database["assignments"].find_one({"_id": assignment_id})
+        assert document.pop("_id") == assignment_id
+        return document
+
+    def stored_attempts(assignment_id: str, question_id: str, student_id: str) -> int:
+        key = {"assignment_id": assignment_id, "question_id": question_id}
+        document = database["answers"].find_one({**key, "student_id": student_id})
+        return int(document["attempts"])
+
+    return Backend(
+        MongoAssignmentRepository(database),
+        MongoAnswerRepository(database),
+        MongoAccountRepository(database),
+        stored_assignment,
+        stored_attempts,
+    )
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        "mongomock",
+        pytest.param(
+            "mongodb",
+            marks=pytest.mark.skipif(
+                _no_server, reason="MONGODB_URI is not set: no real MongoDB server to run against"
+            ),
+        ),
+    ]
+)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        db = SqliteDatabase(tmp_path / "eduportal.db")
+        yield sqlite_backend(db)
+        db.close()
+    elif request.param == "mongomock":
+        yield mongo_backend(mongomock.MongoClient().db)
+    else:
+        name = f"eduportal_test_{uuid.uuid4().hex[:12]}"
+        database = mongo_database(os.environ["MONGODB_URI"], name, timeout_seconds=10.0)
+        yield mongo_backend(database)
+        database.client.drop_database(name)
+        database.client.close()
+
+
+def make_assignment(
+    assignment_id: str = "0001700000000-abc123",
+    *,
+    teacher_id: str = "teacher-1",
+    created_at: float = 1_700_000_000.0,
+    with_image: bool = True,
+) -> Assignment:
+    questions = tuple(
+        QuestionAnswer(id=f"q{n}", question=f"Question {n}?", answer=f"Answer {n}.")
+        for n in range(1, 6)
+    )
+    assignment = Assignment(
+        assignment_id=assignment_id,
+        teacher_id=teacher_id,
+        prompt="Photosynthesis turns light into chemical energy.",
+        question_answers=questions,
+        created_at=created_at,
+    )
+    if not with_image:
+        return assignment
+    return replace(
+        assignment,
+        s3_image_key=generated_image_key(assignment_id),
+        cloudfront_url=f"https://d123.cloudfront.net/generated_images/{assignment_id}.webp",
+        image_metadata=ImageFigures(
+            original_size_bytes=1_048_576,
+            optimized_size_bytes=262_144,
+            compression_ratio=0.75,
+            format="WEBP",
+            dimensions="1024x1024",
+        ),
+        s3_upload_status=UploadStatus.SUCCESS,
+        s3_upload_attempts=2,
+    )
+
+
+def answer(
+    student: str, score: float, at: float, *, assignment_id: str = "a1", question_id: str = "q1"
+) -> AnswerRecord:
+    return AnswerRecord(
+        assignment_id=assignment_id,
+        question_id=question_id,
+        student_id=student,
+        answer=f"{student} says {score}",
+        score=score,
+        submitted_at=at,
+    )
+
+
+# --- AssignmentRepository ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_image", [True, False])
+def test_added_assignment_reads_back_equal(backend: Backend, with_image: bool) -> None:
+    assignment = make_assignment(with_image=with_image)
+    backend.assignments.add(assignment)
+    assert backend.assignments.get(assignment.assignment_id) == assignment
+
+
+def test_stored_document_has_exactly_the_architecture_fields(backend: Backend) -> None:
+    assignment = make_assignment()
+    backend.assignments.add(assignment)
+    stored = backend.stored_assignment(assignment.assignment_id)
+    assert set(stored) == ARCHITECTURE_FIELDS
+    assert stored == assignment.to_document()
+    assert stored["s3_image_key"] == f"generated_images/{assignment.assignment_id}.webp"
+
+
+def test_adding_an_existing_id_is_a_conflict_and_keeps_the_original(backend: Backend) -> None:
+    original = make_assignment()
+    backend.assignments.add(original)
+    with pytest.raises(ConflictError):
+        backend.assignments.add(replace(original, prompt="Something else entirely."))
+    assert backend.assignments.get(original.assignment_id) == original
+
+
+def test_getting_a_missing_assignment_is_not_found(backend: Backend) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        backend.assignments.get("0000000000000-000000")
+    assert "assignment" in caught.value.user_message
+
+
+def test_replace_overwrites_the_whole_document(backend: Backend) -> None:
+    original = make_assignment()
+    backend.assignments.add(original)
+    updated = replace(original.without_image(), teacher_id="teacher-2", created_at=1.0)
+    backend.assignments.replace(updated)
+    assert backend.assignments.get(original.assignment_id) == updated
+    assert backend.assignments.count(teacher_id="teacher-1") == 0
+    assert backend.assignments.count(teacher_id="teacher-2") == 1
+
+
+def test_replacing_a_missing_assignment_is_not_found_and_creates_nothing(
+    backend: Backend,
+) -> None:
+    with pytest.raises(NotFoundError):
+        backend.assignments.replace(make_assignment())
+    assert backend.assignments.count() == 0
+
+
+def test_delete_reports_whether_something_was_deleted(backend: Backend) -> None:
+    assignment = make_assignment()
+    backend.assignments.add(assignment)
+    assert backend.assignments.delete(assignment.assignment_id) is True
+    assert backend.assignments.delete(assignment.assignment_id) is False
+    with pytest.raises(NotFoundError):
+        backend.assignments.get(assignment.assignment_id)
+
+
+def test_list_is_newest_first_and_pages(backend: Backend) -> None:
+    # Inserted out of order, with two sharing a timestamp: the later id comes first then.
+    created = [5.0, 1.0, 7.0, 3.0, 3.0, 6.0, 2.0]
+    for n, at in enumerate(created):
+        backend.assignments.add(make_assignment(f"a{n}", created_at=at))
+    expected = ["a2", "a5", "a0", "a4", "a3", "a6", "a1"]
+
+    def ids(limit: int, offset: int = 0) -> list[str]:
+        return [a.assignment_id for a in backend.assignments.list(limit=limit, offset=offset)]
+
+    assert ids(limit=100) == expected
+    assert ids(limit=3) == expected[:3]
+    assert ids(limit=3, offset=3) == expected[3:6]
+    assert ids(limit=3, offset=6) == expected[6:]
+    assert ids(limit=3, offset=7) == []
+    assert ids(limit=0) == []
+
+
+def test_list_and_count_filter_by_teacher(backend: Backend) -> None:
+    for n in range(5):
+        teacher = "alice" if n % 2 == 0 else "bob"
+        backend.assignments.add(make_assignment(f"a{n}", teacher_id=teacher, created_at=n))
+    alice = backend.assignments.list(limit=10, teacher_id="alice")
+    assert [a.assignment_id for a in alice] == ["a4", "a2", "a0"]
+    assert [
+        a.assignment_id for a in backend.assignments.list(limit=1, offset=1, teacher_id="bob")
+    ] == ["a1"]
+    assert backend.assignments.count() == 5
+    assert backend.assignments.count(teacher_id="alice") == 3
+    assert backend.assignments.count(teacher_id="bob") == 2
+    assert backend.assignments.count(teacher_id="carol") == 0
+    assert backend.assignments.list(limit=10, teacher_id="carol") == []
+
+
+def test_check_passes_on_a_working_database(backend: Backend) -> None:
+    backend.assignments.check()
+
+
+# --- AnswerRepository -------------------------------------------------------------------------
+
+
+def test_first_answer_sets_the_best_score(backend: Backend) -> None:
+    assert backend.answers.best_score("a1", "q1", "sam") is None
+    assert backend.answers.record(answer("sam", 42.5, at=1.0)) == 42.5
+    assert backend.answers.best_score("a1", "q1", "sam") == 42.5
+    assert backend.stored_attempts("a1", "q1", "sam") == 1
+
+
+def test_a_lower_later_score_does_not_replace_the_best(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 80.0, at=1.0))
+    assert backend.answers.record(answer("sam", 30.0, at=2.0)) == 80.0
+    assert backend.answers.best_score("a1", "q1", "sam") == 80.0
+    assert backend.answers.record(answer("sam", 90.0, at=3.0)) == 90.0
+    assert backend.answers.best_score("a1", "q1", "sam") == 90.0
+    assert backend.stored_attempts("a1", "q1", "sam") == 3
+
+
+def test_ties_go_to_whoever_reached_the_score_first(backend: Backend) -> None:
+    backend.answers.record(answer("ann", 70.0, at=1.0))
+    backend.answers.record(answer("bob", 70.0, at=2.0))
+    backend.answers.record(answer("ann", 70.0, at=3.0))  # a tie does not move ann's time
+    assert [e.student_id for e in backend.answers.leaderboard("a1", "q1", 5)] == ["ann", "bob"]
+    # A submission that arrives late but was made earlier counts from when it was made.
+    backend.answers.record(answer("bob", 70.0, at=0.5))
+    assert [e.student_id for e in backend.answers.leaderboard("a1", "q1", 5)] == ["bob", "ann"]
+
+
+def test_leaderboard_is_the_top_five_best_scores(backend: Backend) -> None:
+    scores = {"ann": 55.0, "bob": 91.0, "cat": 73.5, "dan": 91.0, "eve": 12.0, "fay": 64.0}
+    for at, (student, score) in enumerate(scores.items()):
+        backend.answers.record(answer(student, score, at=float(at)))
+    backend.answers.record(answer("eve", 99.0, at=10.0))  # eve's best now leads
+    backend.answers.record(answer("ann", 5.0, at=11.0))  # a worse retry changes nothing
+    backend.answers.record(answer("zed", 100.0, at=12.0, question_id="q2"))
+    backend.answers.record(answer("zed", 100.0, at=12.0, assignment_id="a2"))
+
+    board = backend.answers.leaderboard("a1", "q1", LEADERBOARD_SIZE)
+    assert [(e.rank, e.student_id, e.best_score) for e in board] == [
+        (1, "eve", 99.0),
+        (2, "bob", 91.0),
+        (3, "dan", 91.0),
+        (4, "cat", 73.5),
+        (5, "fay", 64.0),
+    ]
+    assert [e.student_id for e in backend.answers.leaderboard("a1", "q1", 2)] == ["eve", "bob"]
+    assert backend.answers.leaderboard("a1", "q1", 0) == []
+    assert backend.answers.leaderboard("a1", "q9", 5) == []
+
+
+def test_delete_for_assignment_removes_only_that_assignments_answers(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 50.0, at=1.0, assignment_id="gone"))
+    backend.answers.record(answer("sam", 60.0, at=1.0, assignment_id="gone", question_id="q2"))
+    backend.answers.record(answer("sam", 70.0, at=1.0, assignment_id="kept"))
+    backend.answers.delete_for_assignment("gone")
+    backend.answers.delete_for_assignment("never-existed")
+    assert backend.answers.best_score("gone", "q1", "sam") is None
+    assert backend.answers.leaderboard("gone", "q2", 5) == []
+    assert backend.answers.best_score("kept", "q1", "sam") == 70.0
+    # A fresh start after deletion, not a continuation of the old row.
+    assert backend.answers.record(answer("sam", 10.0, at=2.0, assignment_id="gone")) == 10.0
+
+
+_SCORES = st.integers(min_value=0, max_value=1000).map(lambda tenths: tenths / 10)
+_STUDENTS = st.sampled_from(["ann", "bob", "cat", "dan", "eve", "fay", "gus"])
+
+
+# Portal property (ARCHITECTURE.md, flow 3): the best score per student and question is kept,
+# and the leaderboard is the top five of those, highest first, ties to the earliest.
+@given(submissions=st.lists(st.tuples(_STUDENTS, _SCORES), min_size=1, max_size=25))
+def test_best_score_is_the_maximum_and_the_leaderboard_is_sorted(
+    backend: Backend, submissions: list[tuple[str, float]]
+) -> None:
+    assignment_id = uuid.uuid4().hex  # the repository outlives a single example
+    best: dict[str, tuple[float, int]] = {}
+    for at, (student, score) in enumerate(submissions):
+        if student not in best or score > best[student][0]:
+            best[student] = (score, at)
+        kept = backend.answers.record(answer(student, score, at, assignment_id=assignment_id))
+        assert kept == best[student][0]
+
+    for student, (score, _) in best.items():
+        assert backend.answers.best_score(assignment_id, "q1", student) == score
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1], item[0]))
+    board = backend.answers.leaderboard(assignment_id, "q1", LEADERBOARD_SIZE)
+    assert [(e.rank, e.student_id, e.best_score) for e in board] == [
+        (rank, student, score)
+        for rank, (student, (score, _)) in enumerate(ranked[:LEADERBOARD_SIZE], start=1)
+    ]
+
+
+# --- AccountRepository ------------------------------------------------------------------------
+
+
+def test_accounts_are_added_counted_and_read_back(backend: Backend) -> None:
+    teacher = Account("alice", Role.TEACHER, "$argon2id$hash-a", created_at=1_700_000_000.25)
+    student = Account("sam", Role.STUDENT, "$argon2id$hash-s", created_at=1_700_000_001.5)
+    assert backend.accounts.count() == 0
+    backend.accounts.add(teacher)
+    backend.accounts.add(student)
+    assert backend.accounts.get("alice") == teacher
+    assert backend.accounts.get("sam") == student
+    assert backend.accounts.get("nobody") is None
+    assert backend.accounts.count() == 2
+
+
+def test_a_taken_user_name_is_a_conflict_and_keeps_the_first_account(backend: Backend) -> None:
+    first = Account("alice", Role.TEACHER, "$argon2id$first", created_at=1.0)
+    backend.accounts.add(first)
+    with pytest.raises(ConflictError):
+        backend.accounts.add(Account("alice", Role.STUDENT, "$argon2id$second", created_at=2.0))
+    assert backend.accounts.get("alice") == first
+    assert backend.accounts.count() == 1
+
+
+def test_sessions_are_stored_expire_and_are_deleted(backend: Backend) -> None:
+    live = Session("hash-live", "alice", Role.TEACHER, expires_at=FUTURE + 0.123456)
+    expired = Session("hash-old", "alice", Role.TEACHER, expires_at=1_000_000_000.0)
+    backend.accounts.add_session(live)
+    backend.accounts.add_session(expired)
+    assert backend.accounts.get_session("hash-live") == live
+    assert backend.accounts.get_session("hash-old") is None
+    assert backend.accounts.get_session("hash-unknown") is None
+    backend.accounts.delete_session("hash-live")
+    backend.accounts.delete_session("hash-live")  # idempotent
+    assert backend.accounts.get_session("hash-live") is None
+
+
+# --- SQLite only ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    database = SqliteDatabase(tmp_path / "eduportal.db")
+    yield database
+    database.close()
+
+
+def test_concurrent_writers_lose_nothing(db: SqliteDatabase) -> None:
+    threads, per_thread = 8, 25
+    students = [f"s{n}" for n in range(10)]
+    answers = SqliteAnswerRepository(db)
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        start.wait()
+        try:
+            for n in range(per_thread):
+                score = float((worker * 37 + n * 11) % 101)
+                answers.record(answer(students[n % len(students)], score, at=worker * 100 + n))
+        except BaseException as exc:  # collected, so the assertion shows what went wrong
+            failures.append(exc)
+
+    workers = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert failures == []
+    expected: dict[str, float] = {}
+    for w in range(threads):
+        for n in range(per_thread):
+            student = students[n % len(students)]
+            expected[student] = max(expected.get(student, 0.0), float((w * 37 + n * 11) % 101))
+    for student, score in expected.items():
+        assert answers.best_score("a1", "q1", student) == score
+    (total,) = db.query("test", "SELECT SUM(attempts) FROM answers")
+    assert total[0] == threads * per_thread
+
+
+def test_a_failed_transaction_leaves_no_partial_row(db: SqliteDatabase) -> None:
+    accounts = SqliteAccountRepository(db)
+    insert = "INSERT INTO accounts VALUES (?, 'student', 'h', 0)"
+    with pytest.raises(RuntimeError), db.transaction("test") as connection:
+        connection.execute(insert, ("first",))
+        raise RuntimeError("the second half of the work failed")
+    with pytest.raises(ConflictError), db.transaction("test") as connection:
+        connection.execute(insert, ("second",))
+        connection.execute(insert, ("second",))
+    assert accounts.count() == 0
+    db.check()  # and the connection is usable afterwards
+
+
+def test_the_database_file_is_created_under_a_missing_directory(tmp_path: Path) -> None:
+    path = tmp_path / "not" / "yet" / "there" / "eduportal.db"
+    database = SqliteDatabase(path)
+    try:
+        assert path.is_file()
+        assert database.query("test", "PRAGMA journal_mode")[0][0] == "wal"
+        assert database.query("test", "PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    finally:
+        database.close()
+
+
+def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "eduportal.db"
+    first = SqliteDatabase(path)
+    SqliteAssignmentRepository(first).add(make_assignment())
+    first.close()
+    again = SqliteDatabase(path)
+    try:
+        assert SqliteAssignmentRepository(again).count() == 1
+        assert again.query("test", "PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    finally:
+        again.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "eduportal.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(ConfigurationError) as caught:
+        SqliteDatabase(path)
+    assert "newer" in caught.value.detail
+
+
+def test_a_locked_database_is_storage_unavailable_with_detail(tmp_path: Path) -> None:
+    path = tmp_path / "eduportal.db"
+    database = SqliteDatabase(path, busy_timeout_seconds=0.05)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageUnavailableError) as caught:
+            SqliteAccountRepository(database).add(Account("alice", Role.TEACHER, "h", 0.0))
+        assert "database is locked" in caught.value.detail
+        assert "add account alice" in caught.value.detail
+        assert "locked" not in caught.value.user_message
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        database.close()
+
+
+def test_a_closed_database_fails_its_check(db: SqliteDatabase) -> None:
+    db.close()
+    with pytest.raises(StorageUnavailableError):
+        SqliteAssignmentRepository(db).check()
+
+
+# --- MongoDB only -----------------------------------------------------------------------------
+
+
+def test_indexes_are_created_once_whoever_constructs_first() -> None:
+    database: Any = mongomock.MongoClient().db
+    for _ in range(2):
+        mongo_backend(database)
+    assert {"newest", "by_teacher"} <= set(database["assignments"].index_information())
+    answer_indexes = database["answers"].index_information()
+    assert answer_indexes["one_per_student"]["unique"] is True
+    assert "leaderboard" in answer_indexes
+    assert database["sessions"].index_information()["expiry"]["expireAfterSeconds"] == 0
+
+
+def test_an_unreachable_server_is_storage_unavailable_with_detail() -> None:
+    database = mongo_database("mongodb://127.0.0.1:1/", "eduportal", timeout_seconds=0.2)
+    try:
+        with pytest.raises(StorageUnavailableError) as caught:
+            MongoAssignmentRepository(database)
+        assert "mongodb create assignment indexes" in caught.value.detail
+    finally:
+        database.client.close()
+
+
+def test_an_unusable_uri_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        mongo_database("postgres://127.0.0.1/", "eduportal", timeout_seconds=1.0)

@@ -1,0 +1,356 @@
+"""The Bedrock adapters against botocore's Stubber: the real client, request validation and
+response shapes, with no network. No local server speaks bedrock-runtime, so this is the one
+place the suite stubs an AWS API (ARCHITECTURE.md, "Testing")."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from eduportal.adapters.aws.bedrock import (
+    BedrockEmbedder,
+    BedrockImageGenerator,
+    BedrockQuestionGenerator,
+    BedrockSuggester,
+    bedrock_runtime_client,
+)
+from eduportal.domain.errors import GenerationError
+from eduportal.ports import Suggestions
+
+NOVA_PRO = "amazon.nova-pro-v1:0"
+NOVA_CANVAS = "amazon.nova-canvas-v1:0"
+TITAN = "amazon.titan-embed-text-v2:0"
+TEXT = "The mitochondrion is the powerhouse of the cell. It produces ATP."
+PAIRS = [{"question": f"Question {n}?", "answer": f"Answer {n}"} for n in range(1, 6)]
+EXPECTED_PAIRS = [(f"Question {n}?", f"Answer {n}") for n in range(1, 6)]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+class JsonBody:
+    """Equal to a request body whose JSON is `expected` (any JSON when None); keeps it."""
+
+    def __init__(self, expected: dict[str, Any] | None = None) -> None:
+        self.expected = expected
+        self.seen: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str | bytes):
+            return False
+        self.seen = json.loads(other)
+        return self.expected is None or self.seen == self.expected
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def expect(model_id: str, body: JsonBody) -> dict[str, Any]:
+    return {
+        "modelId": model_id,
+        "contentType": "application/json",
+        "accept": "application/json",
+        "body": body,
+    }
+
+
+def reply(payload: object) -> dict[str, Any]:
+    """invoke_model's response as botocore hands it over: the body is a stream of JSON."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return {"body": StreamingBody(io.BytesIO(data), len(data)), "contentType": "application/json"}
+
+
+def nova(text: str, stop_reason: str = "end_turn") -> dict[str, Any]:
+    return reply(
+        {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": stop_reason,
+            "usage": {"inputTokens": 120, "outputTokens": 80, "totalTokens": 200},
+        }
+    )
+
+
+@pytest.fixture
+def client() -> Any:
+    return boto3.client("bedrock-runtime", region_name="us-east-1")
+
+
+@pytest.fixture
+def stubber(client: Any) -> Iterator[Stubber]:
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+# --- questions --------------------------------------------------------------------------------
+
+
+def test_questions_request_is_one_nova_user_turn_with_the_text(
+    client: Any, stubber: Stubber
+) -> None:
+    body = JsonBody()
+    stubber.add_response("invoke_model", nova(json.dumps(PAIRS)), expect(NOVA_PRO, body))
+
+    assert BedrockQuestionGenerator(client).generate(TEXT, 5) == EXPECTED_PAIRS
+
+    assert set(body.seen) == {"messages", "inferenceConfig"}
+    (message,) = body.seen["messages"]
+    assert message["role"] == "user"
+    (content,) = message["content"]
+    assert TEXT in content["text"] and "exactly 5 questions" in content["text"]
+    assert '"question"' in content["text"] and '"answer"' in content["text"]
+    config = body.seen["inferenceConfig"]
+    assert config["maxTokens"] >= 1000 and 0 <= config["temperature"] <= 1
+
+
+def test_the_model_id_is_configurable(client: Any, stubber: Stubber) -> None:
+    stubber.add_response(
+        "invoke_model", nova(json.dumps(PAIRS)), expect("us.amazon.nova-lite-v1:0", JsonBody())
+    )
+    assert BedrockQuestionGenerator(client, "us.amazon.nova-lite-v1:0").generate(TEXT, 5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"```json\n{json.dumps(PAIRS, indent=2)}\n```",
+        f"Here are the questions:\n\n{json.dumps(PAIRS)}\n\nI hope these help!",
+        f"Note [1]: based on the text.\n```\n{json.dumps(PAIRS)}\n```",
+        json.dumps({"questions": PAIRS}),
+        json.dumps([*PAIRS, {"question": "Extra?", "answer": "extra"}]),
+    ],
+    ids=["fenced", "prose-around", "bracket-before", "wrapped-object", "one-too-many"],
+)
+def test_a_reply_with_the_array_somewhere_in_it_is_parsed(
+    client: Any, stubber: Stubber, text: str
+) -> None:
+    stubber.add_response("invoke_model", nova(text))
+    assert BedrockQuestionGenerator(client).generate(TEXT, 5) == EXPECTED_PAIRS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm sorry, I can't help with that.",
+        json.dumps(PAIRS[:3]),
+        json.dumps(["Question 1?", "Question 2?"]),
+        json.dumps([{"q": "Question 1?", "a": "Answer 1"}] * 5),
+        json.dumps(PAIRS)[:-20],
+    ],
+    ids=["prose", "too-few", "strings", "wrong-keys", "truncated"],
+)
+def test_an_unusable_reply_is_a_generation_error(client: Any, stubber: Stubber, text: str) -> None:
+    stubber.add_response("invoke_model", nova(text))
+    with pytest.raises(GenerationError) as caught:
+        BedrockQuestionGenerator(client).generate(TEXT, 5)
+    assert caught.value.user_message == (
+        "We couldn't write the questions: the AI service's answer was not usable. Please try again."
+    )
+    assert text[:40] in caught.value.detail and NOVA_PRO in caught.value.detail
+
+
+def test_the_raw_reply_in_the_detail_is_truncated(client: Any, stubber: Stubber) -> None:
+    stubber.add_response("invoke_model", nova("no json here " * 1000))
+    with pytest.raises(GenerationError) as caught:
+        BedrockQuestionGenerator(client).generate(TEXT, 5)
+    assert len(caught.value.detail) < 1000 and "13000 chars" in caught.value.detail
+
+
+def test_a_filtered_reply_asks_to_rephrase(client: Any, stubber: Stubber) -> None:
+    stubber.add_response("invoke_model", nova("", stop_reason="content_filtered"))
+    with pytest.raises(GenerationError, match="content_filtered") as caught:
+        BedrockQuestionGenerator(client).generate(TEXT, 5)
+    assert "rephrase" in caught.value.user_message
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+# Property 25: Error message clarity (a plain sentence for the user, the code for the log)
+@pytest.mark.parametrize(
+    ("code", "status", "sentence"),
+    [
+        ("ThrottlingException", 429, "busy right now"),
+        ("ServiceQuotaExceededException", 429, "busy right now"),
+        ("ModelTimeoutException", 408, "took too long"),
+        ("ValidationException", 400, "shorten or rephrase"),
+        ("ServiceUnavailableException", 503, "unavailable right now"),
+        ("AccessDeniedException", 403, "An administrator has been alerted"),
+        ("ResourceNotFoundException", 404, "An administrator has been alerted"),
+        ("SomethingNewException", 500, "failed. Please try again"),
+    ],
+)
+def test_service_errors_become_plain_sentences(
+    client: Any, stubber: Stubber, code: str, status: int, sentence: str
+) -> None:
+    stubber.add_client_error(
+        "invoke_model",
+        service_error_code=code,
+        service_message="technical detail from the service",
+        http_status_code=status,
+    )
+    with pytest.raises(GenerationError) as caught:
+        BedrockQuestionGenerator(client).generate(TEXT, 5)
+    error = caught.value
+    assert error.user_message.startswith("We couldn't write the questions: ")
+    assert sentence in error.user_message
+    for jargon in ("Exception", "technical", "bedrock", "nova", str(status)):
+        assert jargon not in error.user_message
+    assert code in error.detail and "technical detail from the service" in error.detail
+    assert error.correlation_id
+
+
+def test_an_unreachable_service_is_a_plain_sentence() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    client = bedrock_runtime_client(
+        "us-east-1", 2.0, endpoint_url=f"http://127.0.0.1:{closed_port}"
+    )
+    with pytest.raises(GenerationError) as caught:
+        BedrockEmbedder(client).embed(["anything"])
+    assert caught.value.user_message == (
+        "We couldn't score the answer: the AI service could not be reached. "
+        "Please try again in a moment."
+    )
+    assert "EndpointConnectionError" in caught.value.detail
+
+
+def test_the_factory_uses_the_shared_retry_and_timeout_settings() -> None:
+    client = bedrock_runtime_client("eu-west-1", 45.0)
+    assert client.meta.service_model.service_name == "bedrock-runtime"
+    assert client.meta.region_name == "eu-west-1"
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
+    assert client.meta.config.read_timeout == 45.0
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+def canvas_body(prompt: str, seed: int) -> dict[str, Any]:
+    return {
+        "taskType": "TEXT_IMAGE",
+        "textToImageParams": {"text": prompt},
+        "imageGenerationConfig": {
+            "numberOfImages": 1,
+            "height": 1024,
+            "width": 1024,
+            "cfgScale": 8.0,
+            "seed": seed,
+        },
+    }
+
+
+def test_the_image_request_is_a_nova_canvas_text_to_image_task(
+    client: Any, stubber: Stubber
+) -> None:
+    image = reply({"images": [base64.b64encode(PNG).decode()], "error": None})
+    body = JsonBody()
+    stubber.add_response("invoke_model", image, expect(NOVA_CANVAS, body))
+
+    assert BedrockImageGenerator(client).generate("A cell, cartoon style") == PNG
+
+    seed = body.seen["imageGenerationConfig"]["seed"]
+    assert isinstance(seed, int) and 0 <= seed <= 2_147_483_646
+    assert body.seen == canvas_body("A cell, cartoon style", seed)
+
+
+def test_one_prompt_keeps_its_seed_and_long_prompts_are_cut_to_1024_characters(
+    client: Any, stubber: Stubber
+) -> None:
+    prompt = "A very detailed cell. " * 100
+    first, second = JsonBody(), JsonBody()
+    for body in (first, second):
+        image = reply({"images": [base64.b64encode(PNG).decode()], "error": None})
+        stubber.add_response("invoke_model", image, expect(NOVA_CANVAS, body))
+    generator = BedrockImageGenerator(client)
+    generator.generate(prompt)
+    generator.generate(prompt)
+    assert first.seen == second.seen
+    assert first.seen["textToImageParams"]["text"] == prompt[:1024]
+
+
+@pytest.mark.parametrize(
+    ("payload", "sentence"),
+    [
+        ({"images": [], "error": "1 of 1 images blocked by content filters"}, "declined"),
+        ({"images": [], "error": None}, "not usable"),
+        ({"images": ["not base64!"], "error": None}, "not usable"),
+        ({"images": [base64.b64encode(b"GIF89a....").decode()], "error": None}, "not usable"),
+        (b"<html>gateway error</html>", "not usable"),
+    ],
+    ids=["error-field", "no-image", "not-base64", "not-png", "not-json"],
+)
+def test_an_image_reply_without_a_png_is_a_generation_error(
+    client: Any, stubber: Stubber, payload: object, sentence: str
+) -> None:
+    stubber.add_response("invoke_model", reply(payload))
+    with pytest.raises(GenerationError) as caught:
+        BedrockImageGenerator(client).generate("A cell")
+    assert caught.value.user_message.startswith("We couldn't draw the illustration: ")
+    assert sentence in caught.value.user_message
+    assert NOVA_CANVAS in caught.value.detail
+
+
+# --- embeddings -------------------------------------------------------------------------------
+
+
+def test_each_text_is_one_titan_invocation(client: Any, stubber: Stubber) -> None:
+    for text, value in (("first answer", 0.1), ("second answer", 0.2)):
+        body = JsonBody({"inputText": text, "dimensions": 512, "normalize": True})
+        embedding = reply({"embedding": [value] * 512, "inputTextTokenCount": 2})
+        stubber.add_response("invoke_model", embedding, expect(TITAN, body))
+
+    vectors = BedrockEmbedder(client).embed(["first answer", "second answer"])
+
+    assert vectors == [[0.1] * 512, [0.2] * 512]
+
+
+def test_blank_text_is_the_zero_vector_without_a_call(client: Any, stubber: Stubber) -> None:
+    assert BedrockEmbedder(client, dimensions=256).embed(["  "]) == [[0.0] * 256]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"embedding": [0.1] * 10}, {"embedding": ["x"] * 512}, {"message": "no embedding"}],
+)
+def test_an_embedding_of_the_wrong_shape_is_a_generation_error(
+    client: Any, stubber: Stubber, payload: dict[str, Any]
+) -> None:
+    stubber.add_response("invoke_model", reply(payload))
+    with pytest.raises(GenerationError, match=TITAN) as caught:
+        BedrockEmbedder(client).embed(["an answer"])
+    assert caught.value.user_message.startswith("We couldn't score the answer: ")
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+
+def test_suggestions_are_asked_of_nova_and_parsed_from_prose(client: Any, stubber: Stubber) -> None:
+    body = JsonBody()
+    answer = {"corrected": "I think it is the cell.", "rephrased": "In my view, the cell."}
+    text = f"Sure! Here you go:\n```json\n{json.dumps(answer)}\n```"
+    stubber.add_response("invoke_model", nova(text), expect(NOVA_PRO, body))
+
+    suggestions = BedrockSuggester(client).suggest("i think its teh cell")
+
+    assert suggestions == Suggestions("I think it is the cell.", "In my view, the cell.")
+    assert "i think its teh cell" in body.seen["messages"][0]["content"][0]["text"]
+
+
+def test_an_unusable_suggestion_is_a_generation_error(client: Any, stubber: Stubber) -> None:
+    stubber.add_response("invoke_model", nova('{"fixed": "I think."}'))
+    with pytest.raises(GenerationError) as caught:
+        BedrockSuggester(client).suggest("i think")
+    assert caught.value.user_message.startswith("We couldn't suggest corrections: ")
+    assert '{"fixed"' in caught.value.detail
+
+
+def test_a_blank_answer_needs_no_call(client: Any, stubber: Stubber) -> None:
+    assert BedrockSuggester(client).suggest(" ") == Suggestions("", "")

@@ -1,0 +1,113 @@
+"""Answering: scores, best score kept, top five, and who may answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import Assignment, numbered
+from eduportal.domain.errors import ForbiddenError, NotFoundError, ValidationError
+from eduportal.wiring import Container
+from tests.service.conftest import PASSWORD, TEXT
+
+
+@pytest.fixture
+def assignment(container: Container, teacher: Account) -> Assignment:
+    questions = numbered(
+        [
+            ("What is the powerhouse of the cell?", "The mitochondrion produces the energy"),
+            ("Which cells have no mitochondria?", "Red blood cells of mammals"),
+        ]
+    )
+    return container.assignments.create(teacher, TEXT, questions)
+
+
+def test_the_reference_answer_scores_100(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    result = container.grading.answer(
+        student, assignment.assignment_id, "q1", "The mitochondrion produces the energy"
+    )
+    assert result.score == 100.0 and result.best_score == 100.0
+    assert result.leaderboard[0].student_id == "student1"
+
+
+def test_a_paraphrase_scores_above_an_unrelated_answer(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    close = container.grading.answer(
+        student, assignment.assignment_id, "q1", "energy is produced by the mitochondria"
+    )
+    far = container.grading.answer(
+        student, assignment.assignment_id, "q1", "Paris is the capital of France"
+    )
+    assert close.score > far.score
+    assert 0 <= far.score <= 100
+    assert far.best_score == close.score  # the better answer stays the best
+
+
+def test_the_top_five_ranks_each_students_best(
+    container: Container, assignment: Assignment
+) -> None:
+    answers = [
+        "The mitochondrion produces the energy",
+        "the mitochondrion makes energy",
+        "mitochondria",
+        "energy",
+        "the nucleus",
+        "no idea",
+        "bananas",
+    ]
+    for index, text in enumerate(answers):
+        student = container.accounts.register(f"pupil{index}", PASSWORD, Role.STUDENT)
+        container.grading.answer(student, assignment.assignment_id, "q1", text)
+    board = container.grading.leaderboard(assignment.assignment_id, "q1")
+    assert len(board) == 5
+    assert [row.rank for row in board] == [1, 2, 3, 4, 5]
+    assert board[0].student_id == "pupil0"
+    scores = [row.best_score for row in board]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_answers_are_recorded_under_the_signed_in_student_only(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    container.grading.answer(student, assignment.assignment_id, "q2", "Red blood cells")
+    assert container.grading.best_score(student, assignment.assignment_id, "q2") is not None
+    board = container.grading.leaderboard(assignment.assignment_id, "q2")
+    assert [row.student_id for row in board] == ["student1"]
+
+
+def test_teachers_do_not_answer(
+    container: Container, teacher: Account, assignment: Assignment
+) -> None:
+    with pytest.raises(ForbiddenError):
+        container.grading.answer(teacher, assignment.assignment_id, "q1", "anything")
+
+
+@pytest.mark.parametrize("answer", ["", "   ", "x" * 2001])
+def test_empty_or_huge_answers_are_refused(
+    container: Container, student: Account, assignment: Assignment, answer: str
+) -> None:
+    with pytest.raises(ValidationError):
+        container.grading.answer(student, assignment.assignment_id, "q1", answer)
+
+
+def test_unknown_question_or_assignment(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    with pytest.raises(ValidationError):
+        container.grading.answer(student, assignment.assignment_id, "q9", "text")
+    with pytest.raises(NotFoundError):
+        container.grading.answer(student, "1700000000000-abcdef", "q1", "text")
+
+
+def test_suggestions_and_reveal(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    result = container.grading.answer(
+        student, assignment.assignment_id, "q1", "teh mitochondrion makes energy"
+    )
+    assert "the" in result.suggestions.corrected.lower()
+    assert result.suggestions.corrected[0].isupper()
+    assert container.grading.reveal(assignment.assignment_id, "q1").startswith("The mito")
