@@ -66,8 +66,7 @@ def page(title: str, role: Role | None = None, *, public: bool = False) -> Itera
         _sidebar(account)
         st.title(title)
         if not public and account is None:
-            st.info("Please sign in on the Home page first.")
-            st.page_link("Home.py", label="Go to sign-in", icon="🔑")
+            st.info("Please sign in on the Home page first (top of the sidebar).")
             st.stop()
         if role is not None and account is not None and account.role is not role:
             st.warning(f"This page is for {role.value}s.")

@@ -71,9 +71,9 @@ def save(teacher: Account, with_image: bool) -> None:
     st.session_state.pop("offer_save_without_image", None)
     st.session_state[DRAFT] = {"text": "", "questions": [], "image": None, "image_source": None}
     st.success(
-        f"Assignment {created.assignment_id} saved with {len(created.question_answers)} questions."
+        f"Assignment {created.assignment_id} saved with {len(created.question_answers)} "
+        "questions. Find it on the Show Assignments page."
     )
-    st.page_link("pages/2_Show_Assignments.py", label="See it in your assignments", icon="📚")
 
 
 with page("Create Assignments", Role.TEACHER) as teacher:
