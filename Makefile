@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install run test lint format bench clean
 
@@ -17,12 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The end-to-end tests drive Debian's Chromium through Playwright; no browser is downloaded.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 install: $(STAMP)  ## Create .venv and install eduportal with its development tools
 
 run: $(STAMP)  ## Start eduportal on the embedded default (files under ./data)
 	$(BIN)/eduportal serve
 
-test: $(STAMP)  ## Run the whole test suite
+test: $(STAMP) $(CHROMIUM)  ## Run the whole test suite (installs Debian's chromium if missing)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy

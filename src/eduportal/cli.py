@@ -174,6 +174,7 @@ def _start_ui(settings: Settings, host: str, port: int) -> subprocess.Popen[byte
         sys.executable, "-m", "streamlit", "run", str(home),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
 

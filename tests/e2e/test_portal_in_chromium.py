@@ -1,0 +1,151 @@
+"""The whole portal in a real headless Chromium, against the servers `make run` starts.
+
+A teacher signs in, creates an assignment with an image and sees it listed; a student signs
+in, answers, and sees a score and the leaderboard. Screenshots of every step are kept in
+`test-artifacts/e2e/` (Debian's Chromium driven by Playwright; no browser is downloaded).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.service.conftest import TEXT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Portal:
+    ui: str
+    api: str
+    passwords: dict[str, str]
+
+
+def wait_until_up(url: str, process: subprocess.Popen[str], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} did not come up in {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    api_port, ui_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
+        "EDUPORTAL_DATA_DIR": str(tmp_path_factory.mktemp("portal") / "data"),
+        "EDUPORTAL_API_PORT": str(api_port),
+        "EDUPORTAL_UI_PORT": str(ui_port),
+        "EDUPORTAL_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+    }
+    log = tmp_path_factory.mktemp("logs") / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "eduportal", "serve"], env=env, stderr=sink, text=True
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process)
+            wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health", process)
+            banner = log.read_text()
+            passwords = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", banner, re.MULTILINE))
+            assert {"teacher", "student"} <= set(passwords), banner
+            yield Portal(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", passwords)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_teacher_creates_and_student_answers(portal: Portal) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+
+        def shot(name: str) -> None:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+        def sign_in(user: str) -> None:
+            page.goto(portal.ui)
+            page.get_by_label("User name").fill(user)
+            page.get_by_role("textbox", name="Password").fill(portal.passwords[user])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text(f"Welcome, {user}.")).to_be_visible()
+
+        sign_in("teacher")
+        shot("01-teacher-home")
+        page.get_by_role("link", name="Create an assignment").click()
+        page.get_by_label("Text for the assignment").fill(TEXT)
+        page.get_by_role("button", name="Generate", exact=True).click()
+        expect(page.get_by_text("Question 5", exact=True)).to_be_visible()
+        expect(page.locator("img").first).to_be_visible()
+        shot("02-generated")
+        page.get_by_role("button", name="Save assignment").click()
+        expect(page.get_by_text("saved with 5 questions")).to_be_visible()
+        shot("03-saved")
+        page.get_by_role("link", name="Show Assignments").click()
+        expect(page.get_by_text("1 assignments, newest first")).to_be_visible()
+        expect(page.get_by_text(TEXT[:60])).to_be_visible()
+        shot("04-listed")
+        page.get_by_role("button", name="Sign out").click()
+
+        sign_in("student")
+        page.get_by_role("link", name="Answer an assignment").click()
+        page.get_by_label("Your answer").fill("The mitochondrion is the powerhouse of the cell")
+        page.get_by_role("button", name="Submit answer").click()
+        expect(page.get_by_text("Your score")).to_be_visible()
+        expect(page.get_by_text("Top five")).to_be_visible()
+        expect(page.get_by_role("cell", name="student", exact=True)).to_be_visible()
+        shot("05-answered")
+        browser.close()
+
+    listing = httpx.post(
+        f"{portal.api}/api/login",
+        json={"username": "student", "password": portal.passwords["student"]},
+    ).json()
+    assert listing["role"] == "student"
