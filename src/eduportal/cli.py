@@ -138,9 +138,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         f"  health:       {api}/healthz, {api}/readyz; metrics: {api}/metrics",
     ]
     if demo:
-        lines.append(
-            "Demo accounts were created (shown once; add more with `eduportal users add`):"
-        )
+        lines.append("Demo accounts created (shown only now; add more: `eduportal users add`):")
         lines += [f"  {name:<9} password: {password}" for name, password in demo.items()]
     lines.append("Press Ctrl-C to stop.")
     sys.stderr.write("\n".join(lines) + "\n")
