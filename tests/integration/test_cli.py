@@ -142,6 +142,8 @@ def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
     [
         [],
         ["serve"],
+        ["users"],
+        ["users", "add"],
         ["image"],
         ["image", "optimize"],
         ["image", "put"],
@@ -154,3 +156,20 @@ def test_help_explains_every_command(env: dict[str, str], command: list[str]) ->
     result = run([*command, "--help"], env)
     assert result.returncode == 0
     assert "usage: eduportal" in result.stdout
+
+
+def test_users_add_reads_the_password_from_stdin(env: dict[str, str]) -> None:
+    def add(name: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "eduportal", "users", "add", name, "--role", "teacher"],
+            input=password + "\n", capture_output=True, text=True, env=env, timeout=60,
+            check=False,
+        )  # fmt: skip
+
+    created = add("ann", "a long enough password")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout) == {"username": "ann", "role": "teacher"}
+    duplicate = add("ann", "another long password")
+    assert duplicate.returncode == 1 and "Traceback" not in duplicate.stderr
+    short = add("bob", "short")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
