@@ -235,3 +235,26 @@ def test_listing_is_paginated_newest_first(container: Container, teacher: Accoun
     ]
     with pytest.raises(ValidationError):
         container.assignments.list(limit=0)
+
+
+def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: Account) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from eduportal.adapters.aws.bedrock import BedrockQuestionGenerator
+    from tests.integration.test_bedrock import nova
+
+    client = boto3.client("bedrock-runtime", region_name="us-east-1")
+    service = container.assignments
+    bedrock = AssignmentService(
+        service.assignments, service.answers, service.images,
+        BedrockQuestionGenerator(client), service.illustrator,
+    )  # fmt: skip
+    with Stubber(client) as stubber:
+        stubber.add_response("invoke_model", nova("Sorry, I can't help with that."))
+        with pytest.raises(GenerationError) as caught:
+            bedrock.create_from_text(teacher, TEXT, with_image=True)
+        stubber.assert_no_pending_responses()
+    assert "Sorry" not in caught.value.user_message
+    assert service.list().total == 0
+    assert list(container.object_store.list_keys()) == []
