@@ -87,7 +87,11 @@ class Suggestions:
 
 class QuestionGenerator(Protocol):
     def generate(self, text: str, count: int) -> list[tuple[str, str]]:
-        """`count` (question, answer) pairs drawn from `text`; raises `GenerationError`."""
+        """`count` (question, answer) pairs drawn from `text`.
+
+        Raises `ValidationError` when the text is too short to ask `count` questions about,
+        and `GenerationError` when the generator fails or answers something unusable.
+        """
         ...
 
 
@@ -144,7 +148,11 @@ class AnswerRepository(Protocol):
     """Each student's best answer per question (requirement: best score kept, top five)."""
 
     def record(self, answer: AnswerRecord) -> float:
-        """Keep `answer` if it beats the student's best for that question; return the best."""
+        """Keep `answer` if it beats the student's best for that question; return the best.
+
+        It beats it with a higher score, or the same score submitted earlier, so "who got
+        there first" holds even when submissions arrive out of order.
+        """
         ...
 
     def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None: ...
@@ -167,7 +175,9 @@ class AccountRepository(Protocol):
 
     def count(self) -> int: ...
 
-    def add_session(self, session: Session) -> None: ...
+    def add_session(self, session: Session) -> None:
+        """Raises `ConflictError` for a token hash already stored."""
+        ...
 
     def get_session(self, token_hash: str) -> Session | None: ...
 
