@@ -1,8 +1,10 @@
 """The REST API of the portal: login, assignments, images, answers, leaderboards.
 
 Every route but login authenticates a bearer token; the services authorize by role, so the
-API, the UI and the CLI enforce the same rules. Handlers are plain functions: FastAPI runs them
-in its thread pool, where blocking on the database, the object store and image work is fine.
+API, the UI and the CLI enforce the same rules. Most handlers are plain functions: FastAPI runs
+them in its thread pool, where blocking on the database, the object store and image work is
+fine. Authentication and `GET /api/assignments/{id}`, the hot reads, are coroutines that answer
+from the services' recent-reads caches on the event loop and take a thread only on a miss.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from eduportal.api.schemas import (
     AnswerRequest,
@@ -26,19 +29,23 @@ from eduportal.api.schemas import (
 from eduportal.domain.accounts import Account
 from eduportal.domain.assignments import numbered
 from eduportal.domain.errors import UnauthenticatedError, ValidationError
+from eduportal.services.accounts import AccountService
 from eduportal.wiring import Container
 
 
-def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
+async def bearer(authorization: Annotated[str | None, Header()] = None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise UnauthenticatedError(detail="missing or malformed Authorization header")
     return token.strip()
 
 
-def current_account(request: Request, token: Annotated[str, Depends(bearer)]) -> Account:
-    container: Container = request.app.state.container
-    return container.accounts.authenticate(token)
+async def current_account(request: Request, token: Annotated[str, Depends(bearer)]) -> Account:
+    accounts: AccountService = request.app.state.container.accounts
+    account = accounts.peek(token)
+    if account is None:
+        account = await run_in_threadpool(accounts.authenticate, token)
+    return account
 
 
 SignedIn = Annotated[Account, Depends(current_account)]
@@ -85,8 +92,11 @@ def portal_router(container: Container) -> APIRouter:
         )
 
     @router.get("/assignments/{assignment_id}", tags=["assignments"])
-    def get_assignment(assignment_id: str, user: SignedIn) -> AssignmentView:
-        return AssignmentView.of(assignments.get(assignment_id), user)
+    async def get_assignment(assignment_id: str, user: SignedIn) -> AssignmentView:
+        found = assignments.peek(assignment_id)
+        if found is None:
+            found = await run_in_threadpool(assignments.get, assignment_id)
+        return AssignmentView.of(found, user)
 
     @router.put("/assignments/{assignment_id}/questions", tags=["assignments"])
     def update_questions(

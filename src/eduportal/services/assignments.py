@@ -34,6 +34,7 @@ from eduportal.ports import (
 )
 from eduportal.services.accounts import require_role
 from eduportal.services.image_store import ImageStore, StoredImage
+from eduportal.services.read_cache import RecentCache
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,15 @@ class AssignmentService:
         images: ImageStore,
         questions: QuestionGenerator,
         illustrator: ImageGenerator,
+        *,
+        cache_seconds: float = 10.0,
     ) -> None:
         self.assignments = assignments
         self.answers = answers
         self.images = images
         self.questions = questions
         self.illustrator = illustrator
+        self._recent: RecentCache[str, Assignment] = RecentCache(cache_seconds)
 
     # -- generation (nothing is stored) ---------------------------------------------------------
 
@@ -144,7 +148,7 @@ class AssignmentService:
     ) -> Assignment:
         current = self._owned(teacher, assignment_id)
         updated = replace(current, question_answers=_checked_questions(question_answers))
-        self.assignments.replace(updated)
+        self._replace(updated)
         return updated
 
     def replace_image(
@@ -157,7 +161,7 @@ class AssignmentService:
             updated = _with_image(current, stored)
             progress(Step.SAVING)
             try:
-                self.assignments.replace(updated)
+                self._replace(updated)
             except EduportalError:
                 if stored.key != current.s3_image_key:
                     self._discard(stored.key)
@@ -169,7 +173,7 @@ class AssignmentService:
     def remove_image(self, teacher: Account, assignment_id: str) -> Assignment:
         current = self._owned(teacher, assignment_id)
         updated = current.without_image()
-        self.assignments.replace(updated)
+        self._replace(updated)
         if current.has_image:
             self._discard(current.s3_image_key)
         return updated
@@ -178,6 +182,7 @@ class AssignmentService:
         """The record goes first: a failure then leaves at worst an unreferenced image."""
         current = self._owned(teacher, assignment_id)
         with log_context(user=teacher.username, assignment_id=assignment_id):
+            self._recent.forget(assignment_id)
             self.assignments.delete(assignment_id)
             self.answers.delete_for_assignment(assignment_id)
             if current.has_image:
@@ -193,7 +198,16 @@ class AssignmentService:
     # -- reads ----------------------------------------------------------------------------------
 
     def get(self, assignment_id: str) -> Assignment:
-        return self.assignments.get(assignment_id)
+        """Served from the recent-reads cache when it can: students open the same few often."""
+        assignment = self._recent.get(assignment_id)
+        if assignment is None:
+            assignment = self.assignments.get(assignment_id)
+            self._recent.put(assignment_id, assignment)
+        return assignment
+
+    def peek(self, assignment_id: str) -> Assignment | None:
+        """The assignment if recently read, without touching the database (for async callers)."""
+        return self._recent.get(assignment_id)
 
     def list(self, *, limit: int = 20, offset: int = 0, teacher_id: str | None = None) -> Page:
         if not 1 <= limit <= MAX_PAGE or offset < 0:
@@ -209,7 +223,7 @@ class AssignmentService:
 
     def _owned(self, teacher: Account, assignment_id: str) -> Assignment:
         require_role(teacher, Role.TEACHER)
-        assignment = self.assignments.get(assignment_id)
+        assignment = self.assignments.get(assignment_id)  # never a cached copy for a write
         if assignment.teacher_id != teacher.username:
             raise ForbiddenError(
                 "Only the teacher who created this assignment can change it.",
@@ -217,6 +231,10 @@ class AssignmentService:
                 f"{assignment.teacher_id}",
             )
         return assignment
+
+    def _replace(self, updated: Assignment) -> None:
+        self._recent.forget(updated.assignment_id)
+        self.assignments.replace(updated)
 
     def _upload(self, assignment: Assignment, image: bytes, progress: Progress) -> StoredImage:
         progress(Step.OPTIMIZING)

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -76,3 +76,28 @@ class SingleFlightCache(Generic[K, V]):
     @property
     def size_bytes(self) -> int:
         return int(self._lru.currsize)
+
+
+class RecentCache(Generic[K, V]):
+    """What was read in the last `seconds`, for hot reads that may be a little stale.
+
+    Used where a read costs more than the request around it (a session or an assignment on
+    every API call). Writes made through this process forget the key at once; other instances
+    see them within `seconds`.
+    """
+
+    def __init__(self, seconds: float, max_entries: int = 4096) -> None:
+        self._entries: TTLCache[K, V] = TTLCache(maxsize=max_entries, ttl=seconds)
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._entries[key] = value
+
+    def forget(self, key: K) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
