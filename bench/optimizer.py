@@ -50,7 +50,8 @@ SEEDS: Final = (0, 1, 2)
 METHODS: Final = tuple(range(7))
 AVIF_SPEEDS: Final = (6, 8)
 """6 is Pillow's default; 8 shows what a faster libaom setting costs in bytes."""
-BUSY_LOAD: Final = 0.5
+BUSY_SHARE: Final = 0.05
+"""Other processes may use this much of one CPU during a run before its timings are suspect."""
 REAL_PHOTOS: Final = ("astronaut", "coffee", "chelsea", "retina")
 """Photographs bundled in the scikit-image wheel: nothing to download."""
 
@@ -157,6 +158,18 @@ class AvifComparison:
     webp_encode: Timing
     webp_decode: Timing
     matches: list[AvifMatch]
+
+
+@dataclass(frozen=True, slots=True)
+class Contention:
+    """CPU that other processes took during the run. Interleaving shares their noise fairly
+    between the cases compared, but it still inflates every figure and starves libaom's
+    second thread, so a run where they took much should not be quoted."""
+
+    run_seconds: float
+    other_cpu_seconds: float | None
+    """From /proc/stat, so None off Linux."""
+    quotable: bool | None
 
 
 # Timing
@@ -564,15 +577,36 @@ def machine() -> dict[str, object]:
     return info
 
 
-def busy_warning() -> tuple[float, float, float]:
-    """Interleaving shares noise fairly between cases, but other busy processes still inflate
-    every figure; the load average in the results says whether a run can be quoted."""
-    load = os.getloadavg()
-    if load[0] > BUSY_LOAD:
-        print(
-            f"warning: load average {load[0]:.2f}: other processes are busy, timings will be high"
-        )
-    return load
+def machine_cpu_seconds() -> float | None:
+    """CPU seconds all processes have used since boot, from /proc/stat; None off Linux."""
+    try:
+        totals = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    except OSError:
+        return None
+    ticks = [int(value) for value in totals]
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def contention(wall: float, own_cpu: float, machine_cpu: float | None) -> Contention:
+    """How much CPU the rest of the machine took since the given readings."""
+    run_seconds = time.perf_counter() - wall
+    now = machine_cpu_seconds()
+    if machine_cpu is None or now is None:
+        return Contention(round(run_seconds, 1), None, quotable=None)
+    other = max(0.0, now - machine_cpu - (time.process_time() - own_cpu))
+    quotable = other <= BUSY_SHARE * run_seconds
+    return Contention(round(run_seconds, 1), round(other, 1), quotable)
+
+
+def print_contention(measured: Contention) -> None:
+    if measured.other_cpu_seconds is None:
+        return
+    print(
+        f"\nother processes used {measured.other_cpu_seconds:.1f} CPU-s during this "
+        f"{measured.run_seconds:.0f} s run"
+        + ("" if measured.quotable else ": the timings are inflated, rerun on a quiet machine")
+    )
 
 
 def cpu_model() -> str:
@@ -587,7 +621,7 @@ def cpu_model() -> str:
 
 
 def run(plan: Plan) -> dict[str, object]:
-    load_at_start = busy_warning()
+    start = (time.perf_counter(), time.process_time(), machine_cpu_seconds())
     pngs = {size: [encode(photo_like(size, size, seed), "PNG") for seed in SEEDS] for size in SIZES}
     pipeline = [pipeline_case(size, pngs[size], plan) for size in SIZES]
     print_pipeline(pipeline, plan)
@@ -615,9 +649,11 @@ def run(plan: Plan) -> dict[str, object]:
 
     outputs = [output(name, encode(photo, "PNG")) for name, photo in photos.items()]
     print_outputs(outputs)
+    measured = contention(*start)
+    print_contention(measured)
     return {
         "machine": machine(),
-        "load_average": {"start": load_at_start, "end": os.getloadavg()},
+        "contention": asdict(measured),
         "settings": {
             "max_dimension": MAX_DIMENSION,
             "quality": QUALITY,
@@ -652,7 +688,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run with a few iterations (about 1.5 minutes, mostly the AVIF quality "
+        help="a smoke run with a few iterations (about a minute, mostly the AVIF quality "
         "search): it checks that everything runs, but its timings are too noisy to quote. "
         "Writes optimizer-quick.json unless --output is given, so the full results stay.",
     )
