@@ -103,7 +103,8 @@ class ImageOptimizer:
             # Decode at the smallest DCT scale that still covers the target: 2-8x less work.
             image.draft("RGB", (self.max_dimension, self.max_dimension))
         image.load()
-        image = ImageOps.exif_transpose(image) or image
+        # In place: a copy of an image with nothing to rotate costs a full-size buffer.
+        ImageOps.exif_transpose(image, in_place=True)
         image = _to_srgb(image)
         size = self.fitted_size(image.width, image.height)
         if size != image.size:
@@ -142,14 +143,16 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if icc and image.mode in ("RGB", "RGBA", "CMYK"):
         image = _apply_icc(image, icc)
+    # Each convert copies the whole image, so none is made to the mode it already has.
     if image.mode in _ALPHA_MODES:
-        image = image.convert("RGBA")
+        if image.mode != "RGBA":
+            image = image.convert("RGBA")
         if image.getchannel("A").getextrema() == (255, 255):
             image = image.convert("RGB")
-    elif image.mode in _RGB_MODES:
-        image = image.convert("RGB")
-    else:
+    elif image.mode not in _RGB_MODES:
         raise ValueError(f"unsupported image mode {image.mode}")
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
     return image
 
 
