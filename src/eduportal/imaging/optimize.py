@@ -28,9 +28,10 @@ from eduportal.imaging.probe import ProbedImage, probe
 log = logging.getLogger(__name__)
 
 WEBP_METHOD: Final = 4
-"""libwebp's effort (0 fast .. 6 slow). 4 is libwebp's default: `make bench` shows method 6
-costs far more time for about 1-2 % fewer bytes, and method 2 saves little time for several
-percent more bytes (figures in bench/README.md)."""
+"""libwebp's effort (0 fast .. 6 slow), libwebp's default. `make bench` on real photographs:
+methods 0-2 encode in 0.4-0.6 of the time but give 3-29 % more bytes at lower SSIM (2 is the
+one to try if encoding CPU ever binds); 5 and 6 take 1.2x and 3.3x the time, and the 1-5 %
+they save mostly comes with lower SSIM (figures in bench/README.md)."""
 
 _SIXTEEN_BIT_MODES: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 _RGB_MODES: Final = frozenset({"1", "L", "CMYK", "YCbCr", "LAB", "HSV", "RGB", "RGBX"})
