@@ -1,9 +1,11 @@
 """Pure ASGI middleware: every request runs under a correlation id, echoed in the response.
 
-A caller's `X-Correlation-ID` (or a load balancer's `X-Request-ID`) is kept when it is sane,
-so one id follows a request across services. Unexpected exceptions are answered here, inside
-the id's scope, so the 500 response and the logged traceback carry the same id (Starlette's
-own last-resort handler runs outside every user middleware). Pure ASGI rather than
+A caller's `X-Correlation-ID` (or a load balancer's `X-Request-ID`) is kept when it is short
+and safe (letters, digits, `-`; `correlation_scope` decides), so one id follows a request
+across services; anything else gets a new id rather than reaching the logs. Unexpected
+exceptions are answered here, inside the id's scope, so the 500 response and the logged
+traceback carry the same id (Starlette's own last-resort handler runs outside every user
+middleware). Pure ASGI rather than
 `BaseHTTPMiddleware`, which would cost the image origin a task and a queue per request.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 HEADER = "x-correlation-id"
 _INBOUND = (b"x-correlation-id", b"x-request-id")
-_SANE = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class CorrelationIdMiddleware:
@@ -32,11 +32,10 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        inbound = None
-        for name, value in scope["headers"]:
-            if name in _INBOUND and _SANE.fullmatch(value.decode("latin-1")):
-                inbound = value.decode("latin-1")
-                break
+        inbound = next(
+            (value.decode("latin-1") for name, value in scope["headers"] if name in _INBOUND),
+            None,
+        )
         with correlation_scope(inbound) as cid:
             encoded = cid.encode()
             started = False

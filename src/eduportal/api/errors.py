@@ -7,8 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from eduportal.domain.correlation import current_correlation_id
-from eduportal.domain.errors import EduportalError, ErrorKind
+from eduportal.domain.correlation import current_or_new_correlation_id
+from eduportal.domain.errors import EduportalError, ErrorKind, RateLimitedError
 from eduportal.observability.logging import log_error
 
 STATUS = {
@@ -24,22 +24,37 @@ STATUS = {
     ErrorKind.UNAUTHENTICATED: 401,
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.GENERATION: 502,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.BUSY: 503,
+    ErrorKind.TOO_LARGE: 413,
 }
+TRANSIENT_RETRY_AFTER_SECONDS = 5
+"""What a 503 or 504 asks a client to wait before trying again."""
 
 
 def error_body(message: str, kind: str, correlation_id: str) -> dict[str, str]:
     return {"error": message, "kind": kind, "correlation_id": correlation_id}
 
 
+def error_headers(exc: EduportalError) -> dict[str, str]:
+    """`WWW-Authenticate` for 401; `Retry-After` whenever trying again later may help."""
+    if exc.kind is ErrorKind.UNAUTHENTICATED:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, RateLimitedError):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    if exc.transient and STATUS[exc.kind] in (503, 504):
+        return {"Retry-After": str(TRANSIENT_RETRY_AFTER_SECONDS)}
+    return {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EduportalError)
     async def domain_error(_: Request, exc: EduportalError) -> JSONResponse:
         log_error(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.kind is ErrorKind.UNAUTHENTICATED else None
         return JSONResponse(
             error_body(exc.user_message, exc.kind.value, exc.correlation_id),
             status_code=STATUS[exc.kind],
-            headers=headers,
+            headers=error_headers(exc),
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -48,7 +63,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = {404: "There is nothing at this address.", 405: "That method is not allowed."}
         return JSONResponse(
             error_body(
-                message.get(exc.status_code, str(exc.detail)), "http", current_correlation_id()
+                message.get(exc.status_code, str(exc.detail)),
+                "http",
+                current_or_new_correlation_id(),
             ),
             status_code=exc.status_code,
             headers=exc.headers,
@@ -60,6 +77,6 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(part) for part in first.get("loc", ()))
         message = f"The request is not valid: {where}: {first.get('msg', 'invalid')}"
         return JSONResponse(
-            error_body(message, ErrorKind.VALIDATION.value, current_correlation_id()),
+            error_body(message, ErrorKind.VALIDATION.value, current_or_new_correlation_id()),
             status_code=422,
         )
