@@ -463,7 +463,7 @@ def serve_bare(argv: Sequence[str]) -> int:
 def serve_what_if(argv: Sequence[str]) -> int:
     """The portal's own app plus the image origin's handler as a plain Starlette route.
 
-    `/what-if/plain-image/{key}` is `eduportal.api.images`'s handler, line for line (cache
+    `/what-if/plain-image/{key}` is `eduportal.api.routers.images`'s handler, line for line (cache
     peek on the loop, a thread on a miss, `image_response` for headers and 304s), mounted as a
     Starlette `Route` ahead of the FastAPI routes: the same middleware, cache and headers,
     without FastAPI's per-request parameter solving and included-router matching. It prices
@@ -474,7 +474,7 @@ def serve_what_if(argv: Sequence[str]) -> int:
     from starlette.routing import Route
 
     from eduportal.api.app import create_app
-    from eduportal.api.images import image_response
+    from eduportal.api.routers.images import image_response
     from eduportal.config import load_settings
     from eduportal.wiring import build
 

@@ -9,6 +9,7 @@ exit non-zero, never a traceback; the technical detail is in the JSON log line a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -125,8 +126,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.api_port
     ui_port = args.ui_port or settings.ui_port
     container = build(settings)
-    container.object_store.check()
-    container.repositories.assignments.check()
+    container.check()
     demo = container.accounts.ensure_demo_accounts()
     api = f"http://{host}:{port}"
     lines = [f"eduportal: {settings.storage} storage" + _where(settings)]
@@ -145,7 +145,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     sys.stderr.flush()
     ui = None if args.no_ui else _start_ui(settings, host, ui_port)
     try:
-        _run_api(create_app(container), host, port)
+        _run_api(create_app(container), settings, host, port)
     finally:
         if ui is not None:
             _stop(ui)
@@ -158,10 +158,16 @@ def _where(settings: Settings) -> str:
     return f" in bucket {settings.s3_bucket_name}"
 
 
-def _run_api(app: object, host: str, port: int) -> None:
+def _run_api(app: object, settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
+    from eduportal.api.server import server_config
+
+    server = uvicorn.Server(server_config(app, settings, host=host, port=port))
+    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again; stopping the
+    # server is what Ctrl-C is for here, so it ends like `uvicorn.run` does, with success.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
 
 
 def _start_ui(settings: Settings, host: str, port: int) -> subprocess.Popen[bytes]:

@@ -85,6 +85,40 @@ class Settings(BaseSettings):
         120.0, gt=0, le=900, validation_alias=_env("EDUPORTAL_BEDROCK_TIMEOUT_SECONDS")
     )
     session_hours: float = Field(12.0, gt=0, validation_alias=_env("EDUPORTAL_SESSION_HOURS"))
+    login_failures_per_account: int = Field(
+        10, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ACCOUNT")
+    )
+    login_failures_per_address: int = Field(
+        30, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ADDRESS")
+    )
+    login_window_seconds: int = Field(
+        900, ge=1, le=86_400, validation_alias=_env("EDUPORTAL_LOGIN_WINDOW_SECONDS")
+    )
+    login_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        validation_alias=_env("EDUPORTAL_LOGIN_CONCURRENCY"),
+        description="Password checks at once; each takes about 46 MiB.",
+    )
+    max_json_bytes: int = Field(
+        256 * 1024, ge=1024, validation_alias=_env("EDUPORTAL_MAX_JSON_BYTES")
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("EDUPORTAL_HEADER_TIMEOUT_SECONDS"),
+        description="A connection whose request line and headers are not complete by then "
+        "is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("EDUPORTAL_BODY_TIMEOUT_SECONDS"),
+        description="A request body that stalls this long between two chunks is answered 408.",
+    )
     ui_port: int = Field(8501, ge=1, le=65535, validation_alias=_env("EDUPORTAL_UI_PORT"))
 
     @property

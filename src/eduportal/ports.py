@@ -8,7 +8,7 @@ from typing import Protocol
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
 from eduportal.domain.images import Lifecycle
 
 
@@ -74,6 +74,47 @@ class ObjectStore(Protocol):
         ...
 
 
+# --- Time and measurements ---------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    """The time, as services see it: a port so tests can move it instead of sleeping."""
+
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class Metrics(Protocol):
+    """Counters and histograms under the stable names of ARCHITECTURE.md.
+
+    Prometheus (the embedded default's `/metrics`) implements it today; a CloudWatch
+    embedded-metric-format implementation can replace it without touching a service. Names
+    and label names are fixed by the implementation's catalogue: an unknown one is a bug and
+    raises `KeyError`.
+    """
+
+    def increment(self, name: str, amount: float = 1.0, **labels: str) -> None: ...
+
+    def observe(self, name: str, value: float, **labels: str) -> None: ...
+
+
+class AttemptCounter(Protocol):
+    """Attempts per key within a moving window (failed sign-ins per account, per address).
+
+    The service owns the rule (how many, how long); the counter only counts. In-process for
+    the embedded default; a shared store makes the count hold across instances.
+    """
+
+    def retry_after(self, key: str, *, limit: int, window_seconds: int) -> float:
+        """0 while fewer than `limit` attempts lie in the window, else seconds until one leaves."""
+        ...
+
+    def add(self, key: str, *, limit: int, window_seconds: int) -> None: ...
+
+    def clear(self, key: str, *, limit: int, window_seconds: int) -> None: ...
+
+
 # --- Generators -------------------------------------------------------------------------------
 
 
@@ -125,12 +166,19 @@ class AssignmentRepository(Protocol):
         """Raises `NotFoundError`."""
         ...
 
-    def replace(self, assignment: Assignment) -> None:
-        """Raises `NotFoundError` when there is nothing to replace."""
+    def replace(self, assignment: Assignment, *, expected_version: int) -> None:
+        """Save `assignment` only if the stored version is still `expected_version`.
+
+        Raises `ConflictError` when someone saved another version in between (compare-and-set,
+        atomic in the database), `NotFoundError` when there is nothing to replace.
+        """
         ...
 
-    def delete(self, assignment_id: str) -> bool:
-        """True when something was deleted."""
+    def delete(self, assignment_id: str, *, expected_version: int) -> bool:
+        """Delete only if the stored version is `expected_version`; False when nothing exists.
+
+        Raises `ConflictError` when another version was saved in between.
+        """
         ...
 
     def list(
@@ -145,17 +193,29 @@ class AssignmentRepository(Protocol):
 
 
 class AnswerRepository(Protocol):
-    """Each student's best answer per question (requirement: best score kept, top five)."""
+    """Every answer given, and each student's best per question (best score kept, top five)."""
 
-    def record(self, answer: AnswerRecord) -> float:
-        """Keep `answer` if it beats the student's best for that question; return the best.
+    def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
+        """Log `answer`; when it `counts`, keep it if it beats the student's best; return the best.
 
         It beats it with a higher score, or the same score submitted earlier, so "who got
-        there first" holds even when submissions arrive out of order.
+        there first" holds even when submissions arrive out of order. An answer that does not
+        count (the grading service decides which) is logged and counted as an attempt only;
+        it needs an earlier counted answer to the same question.
         """
         ...
 
     def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None: ...
+
+    def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
+        """How far a student is with one question: attempts, best score, reveal."""
+        ...
+
+    def mark_revealed(
+        self, assignment_id: str, question_id: str, student_id: str, at: float
+    ) -> None:
+        """Remember the first time the student saw the reference answer (needs an attempt)."""
+        ...
 
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int

@@ -7,24 +7,34 @@ and MongoDB modules are imported only when chosen, so the default starts fast.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
+from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import Settings
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import (
     AccountRepository,
     AnswerRepository,
     AnswerSuggester,
     AssignmentRepository,
+    AttemptCounter,
+    Clock,
     Embedder,
     ImageGenerator,
+    Metrics,
     ObjectStore,
     QuestionGenerator,
 )
-from eduportal.services.accounts import AccountService
+from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,17 +50,6 @@ class Generators:
     images: ImageGenerator
     embedder: Embedder
     suggester: AnswerSuggester
-
-
-@dataclass(frozen=True)
-class Container:
-    settings: Settings
-    object_store: ObjectStore
-    repositories: Repositories
-    image_store: ImageStore
-    accounts: AccountService
-    assignments: AssignmentService
-    grading: GradingService
 
 
 def build_optimizer(settings: Settings) -> ImageOptimizer:
@@ -140,34 +139,141 @@ def build_generators(settings: Settings) -> Generators:
     )
 
 
-def build(settings: Settings) -> Container:
-    store = build_object_store(settings)
-    repositories = build_repositories(settings)
-    generators = build_generators(settings)
-    image_store = ImageStore(
-        store,
-        build_optimizer(settings),
-        public_url=settings.public_url,
-        cdn_domain=settings.cloudfront_domain,
-        cache_bytes=settings.image_cache_bytes,
-    )
-    return Container(
-        settings=settings,
-        object_store=store,
-        repositories=repositories,
-        image_store=image_store,
-        accounts=AccountService(repositories.accounts, session_hours=settings.session_hours),
-        assignments=AssignmentService(
-            repositories.assignments,
-            repositories.answers,
-            image_store,
-            generators.questions,
-            generators.images,
-        ),
-        grading=GradingService(
-            repositories.assignments,
-            repositories.answers,
-            generators.embedder,
-            generators.suggester,
-        ),
-    )
+class Container:
+    """The object graph of one face, built part by part the first time a part is asked for.
+
+    The API, the CLI, a worker or a Lambda handler each pay only for what they use: `image
+    put` never opens the database, sign-in never builds a generator. Any part can be passed
+    in instead of built (`build(settings, object_store=failing_store, clock=fake_clock)`), so
+    tests swap one adapter without rebuilding the services by hand.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        object_store: ObjectStore | None = None,
+        repositories: Repositories | None = None,
+        generators: Generators | None = None,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+        attempts: AttemptCounter | None = None,
+    ) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        given = {
+            "object_store": object_store,
+            "repositories": repositories,
+            "generators": generators,
+            "clock": clock,
+            "metrics": metrics,
+            "attempts": attempts,
+        }
+        self._parts: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+
+    def _part(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = make()
+            return cast(T, self._parts[name])
+
+    @property
+    def object_store(self) -> ObjectStore:
+        return self._part("object_store", lambda: build_object_store(self.settings))
+
+    @property
+    def repositories(self) -> Repositories:
+        return self._part("repositories", lambda: build_repositories(self.settings))
+
+    @property
+    def generators(self) -> Generators:
+        return self._part("generators", lambda: build_generators(self.settings))
+
+    @property
+    def clock(self) -> Clock:
+        return self._part("clock", SystemClock)
+
+    @property
+    def metrics(self) -> Metrics:
+        return self._part("metrics", PrometheusMetrics)
+
+    @property
+    def attempts(self) -> AttemptCounter:
+        return self._part("attempts", lambda: build_attempt_counter(self.settings))
+
+    @property
+    def image_store(self) -> ImageStore:
+        return self._part(
+            "image_store",
+            lambda: ImageStore(
+                self.object_store,
+                build_optimizer(self.settings),
+                self.metrics,
+                public_url=self.settings.public_url,
+                cdn_domain=self.settings.cloudfront_domain,
+                cache_bytes=self.settings.image_cache_bytes,
+            ),
+        )
+
+    @property
+    def accounts(self) -> AccountService:
+        return self._part(
+            "accounts",
+            lambda: AccountService(
+                self.repositories.accounts,
+                self.attempts,
+                self.metrics,
+                policy=SignInPolicy(
+                    failures_per_account=self.settings.login_failures_per_account,
+                    failures_per_address=self.settings.login_failures_per_address,
+                    window_seconds=self.settings.login_window_seconds,
+                    concurrent_hashes=self.settings.login_concurrency,
+                ),
+                session_hours=self.settings.session_hours,
+            ),
+        )
+
+    @property
+    def assignments(self) -> AssignmentService:
+        return self._part(
+            "assignments",
+            lambda: AssignmentService(
+                self.repositories.assignments,
+                self.repositories.answers,
+                self.image_store,
+                self.generators.questions,
+                self.generators.images,
+                self.clock,
+            ),
+        )
+
+    @property
+    def grading(self) -> GradingService:
+        return self._part(
+            "grading",
+            lambda: GradingService(
+                self.repositories.assignments,
+                self.repositories.answers,
+                self.generators.embedder,
+                self.generators.suggester,
+                self.clock,
+            ),
+        )
+
+    def check(self) -> None:
+        """Raise when the object store or the database cannot serve (readiness, start-up)."""
+        self.object_store.check()
+        self.repositories.assignments.check()
+
+
+def build_attempt_counter(settings: Settings) -> AttemptCounter:
+    """Failed sign-ins are counted in MongoDB when it is configured, so the limits hold
+    across every instance; in this process otherwise."""
+    from eduportal.adapters.attempt_counter import LimitsAttemptCounter
+
+    return LimitsAttemptCounter(settings.mongodb_uri or "memory://")
+
+
+def build(settings: Settings, **overrides: Any) -> Container:
+    """The container for `settings`; keyword arguments replace parts (see `Container`)."""
+    return Container(settings, **overrides)

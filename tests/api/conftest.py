@@ -1,23 +1,23 @@
-"""The REST API served by uvicorn on a loopback port, reached with httpx over real HTTP."""
+"""One API server per test module (uvicorn on a loopback port, real HTTP through httpx), with
+its accounts created and signed in once. Tests create their own assignments, so they do not
+depend on each other's data; a module that needs other settings overrides `api_settings`."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from eduportal.api.app import create_app
-from eduportal.config import load_settings
+from eduportal.config import Settings, load_settings
 from eduportal.domain.accounts import Role
 from eduportal.wiring import Container, build
+from tests.support.api_server import running_api
+from tests.support.network import free_port
+from tests.support.texts import PASSWORD
 
-PASSWORD = "correct horse battery"
 USERS = {
     "teacher1": Role.TEACHER,
     "teacher2": Role.TEACHER,
@@ -26,75 +26,75 @@ USERS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass(frozen=True)
+class Api:
+    url: str
+    container: Container
+
+    def client(self, *, source: str | None = None, **headers: str) -> httpx.Client:
+        """`source` is a loopback address to send from (127.0.0.0/8 is all ours), so tests of
+        per-address limits do not share one address's count."""
+        transport = httpx.HTTPTransport(local_address=source) if source else None
+        return httpx.Client(base_url=self.url, timeout=60, headers=headers, transport=transport)
+
+    def signed_in(self, username: str) -> httpx.Client:
+        token = httpx.post(
+            f"{self.url}/api/login", json={"username": username, "password": PASSWORD}, timeout=30
+        ).json()["token"]
+        return self.client(Authorization=f"Bearer {token}")
 
 
-@pytest.fixture
-def container(tmp_path: Path) -> Container:
+@pytest.fixture(scope="module")
+def api_settings() -> dict[str, Any]:
+    """Settings beyond the defaults for this module's server (override in a module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, api_settings: dict[str, Any]) -> Iterator[Api]:
     port = free_port()
-    settings = load_settings(
-        data_dir=tmp_path / "data",
-        generators="offline",
-        api_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        max_upload_bytes=2_000_000,
+    settings: Settings = load_settings(
+        **{
+            "data_dir": tmp_path_factory.mktemp("api") / "data",
+            "generators": "offline",
+            "api_port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "max_upload_bytes": 2_000_000,
+            **api_settings,
+        }
     )
-    built = build(settings)
+    container = build(settings)
     for name, role in USERS.items():
-        built.accounts.register(name, PASSWORD, role)
-    return built
+        container.accounts.register(name, PASSWORD, role)
+    with running_api(container) as url:
+        yield Api(url, container)
 
 
-@pytest.fixture
-def base_url(container: Container) -> Iterator[str]:
-    port = container.settings.api_port
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def anonymous(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+@pytest.fixture(scope="module")
+def anonymous(api: Api) -> Iterator[httpx.Client]:
+    with api.client() as client:
         yield client
 
 
-def signed_in(base_url: str, username: str) -> httpx.Client:
-    token = httpx.post(
-        f"{base_url}/api/login", json={"username": username, "password": PASSWORD}, timeout=30
-    ).json()["token"]
-    return httpx.Client(base_url=base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def teacher(base_url: str) -> Iterator[httpx.Client]:
-    with signed_in(base_url, "teacher1") as client:
+@pytest.fixture(scope="module")
+def teacher(api: Api) -> Iterator[httpx.Client]:
+    with api.signed_in("teacher1") as client:
         yield client
 
 
-@pytest.fixture
-def other_teacher(base_url: str) -> Iterator[httpx.Client]:
-    with signed_in(base_url, "teacher2") as client:
+@pytest.fixture(scope="module")
+def other_teacher(api: Api) -> Iterator[httpx.Client]:
+    with api.signed_in("teacher2") as client:
         yield client
 
 
-@pytest.fixture
-def student(base_url: str) -> Iterator[httpx.Client]:
-    with signed_in(base_url, "student1") as client:
+@pytest.fixture(scope="module")
+def student(api: Api) -> Iterator[httpx.Client]:
+    with api.signed_in("student1") as client:
         yield client
 
 
-@pytest.fixture
-def other_student(base_url: str) -> Iterator[httpx.Client]:
-    with signed_in(base_url, "student2") as client:
+@pytest.fixture(scope="module")
+def other_student(api: Api) -> Iterator[httpx.Client]:
+    with api.signed_in("student2") as client:
         yield client

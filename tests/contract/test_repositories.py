@@ -32,14 +32,14 @@ from eduportal.adapters.mongo import (
     mongo_database,
 )
 from eduportal.domain.accounts import Account, Role, Session
-from eduportal.domain.assignments import Assignment, QuestionAnswer
+from eduportal.domain.assignments import Assignment, ImageLock, QuestionAnswer
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
     NotFoundError,
     StorageUnavailableError,
 )
-from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord
+from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord, QuestionProgress
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import generated_image_key
 from eduportal.ports import AccountRepository, AnswerRepository, AssignmentRepository
@@ -55,6 +55,8 @@ ARCHITECTURE_FIELDS = {
     "s3_upload_status",
     "s3_upload_attempts",
     "created_at",
+    "version",
+    "image_lock",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
 _no_server = not os.environ.get("MONGODB_URI")
@@ -68,6 +70,8 @@ class Backend:
     stored_assignment: Callable[[str], Document]
     """The assignment document as the database holds it, storage key aside."""
     stored_attempts: Callable[[str, str, str], int]
+    logged_answers: Callable[[str], list[tuple[str, float, bool]]]
+    """(student, score, counted) of every answer logged for an assignment, oldest first."""
 
 
 def sqlite_backend(db: SqliteDatabase) -> Backend:
@@ -87,12 +91,22 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         )
         return int(row["attempts"])
 
+    def logged_answers(assignment_id: str) -> list[tuple[str, float, bool]]:
+        rows = db.query(
+            "test",
+            "SELECT student_id, score, counted FROM answer_log WHERE assignment_id = ?"
+            " ORDER BY submitted_at",
+            (assignment_id,),
+        )
+        return [(row["student_id"], row["score"], bool(row["counted"])) for row in rows]
+
     return Backend(
         SqliteAssignmentRepository(db),
         SqliteAnswerRepository(db),
         SqliteAccountRepository(db),
         stored_assignment,
         stored_attempts,
+        logged_answers,
     )
 
 
@@ -107,12 +121,17 @@ def mongo_backend(database: Any) -> Backend:
         document = database["answers"].find_one({**key, "student_id": student_id})
         return int(document["attempts"])
 
+    def logged_answers(assignment_id: str) -> list[tuple[str, float, bool]]:
+        cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
+        return [(doc["student_id"], doc["score"], doc["counted"]) for doc in cursor]
+
     return Backend(
         MongoAssignmentRepository(database),
         MongoAnswerRepository(database),
         MongoAccountRepository(database),
         stored_assignment,
         stored_attempts,
+        logged_answers,
     )
 
 
@@ -228,28 +247,87 @@ def test_getting_a_missing_assignment_is_not_found(backend: Backend) -> None:
 def test_replace_overwrites_the_whole_document(backend: Backend) -> None:
     original = make_assignment()
     backend.assignments.add(original)
-    updated = replace(original.without_image(), teacher_id="teacher-2", created_at=1.0)
-    backend.assignments.replace(updated)
+    updated = original.without_image().next_version(teacher_id="teacher-2", created_at=1.0)
+    backend.assignments.replace(updated, expected_version=1)
     assert backend.assignments.get(original.assignment_id) == updated
+    assert backend.assignments.get(original.assignment_id).version == 2
     assert backend.assignments.count(teacher_id="teacher-1") == 0
     assert backend.assignments.count(teacher_id="teacher-2") == 1
+
+
+def test_replace_from_a_stale_version_is_a_conflict_and_changes_nothing(backend: Backend) -> None:
+    original = make_assignment()
+    backend.assignments.add(original)
+    first = original.next_version(prompt="First edit.")
+    backend.assignments.replace(first, expected_version=1)
+    with pytest.raises(ConflictError) as caught:
+        backend.assignments.replace(original.next_version(prompt="Stale."), expected_version=1)
+    assert "reload" in caught.value.user_message
+    assert backend.assignments.get(original.assignment_id) == first
 
 
 def test_replacing_a_missing_assignment_is_not_found_and_creates_nothing(
     backend: Backend,
 ) -> None:
     with pytest.raises(NotFoundError):
-        backend.assignments.replace(make_assignment())
+        backend.assignments.replace(make_assignment(), expected_version=1)
     assert backend.assignments.count() == 0
 
 
 def test_delete_reports_whether_something_was_deleted(backend: Backend) -> None:
     assignment = make_assignment()
     backend.assignments.add(assignment)
-    assert backend.assignments.delete(assignment.assignment_id) is True
-    assert backend.assignments.delete(assignment.assignment_id) is False
+    assert backend.assignments.delete(assignment.assignment_id, expected_version=1) is True
+    assert backend.assignments.delete(assignment.assignment_id, expected_version=1) is False
     with pytest.raises(NotFoundError):
         backend.assignments.get(assignment.assignment_id)
+
+
+def test_delete_from_a_stale_version_is_a_conflict_and_keeps_the_assignment(
+    backend: Backend,
+) -> None:
+    original = make_assignment()
+    backend.assignments.add(original)
+    backend.assignments.replace(original.next_version(prompt="Edited."), expected_version=1)
+    with pytest.raises(ConflictError):
+        backend.assignments.delete(original.assignment_id, expected_version=1)
+    assert backend.assignments.get(original.assignment_id).version == 2
+
+
+def test_concurrent_compare_and_set_lets_exactly_one_writer_win(backend: Backend) -> None:
+    original = make_assignment()
+    backend.assignments.add(original)
+    writers = 8
+    barrier = threading.Barrier(writers)
+    outcomes: list[str] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            backend.assignments.replace(
+                original.next_version(prompt=f"Writer {n}."), expected_version=1
+            )
+            outcomes.append(f"won {n}")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [outcome for outcome in outcomes if outcome.startswith("won")]
+    assert len(winners) == 1 and outcomes.count("conflict") == writers - 1
+    stored = backend.assignments.get(original.assignment_id)
+    assert stored.version == 2 and stored.prompt == f"Writer {winners[0].split()[1]}."
+
+
+def test_an_image_lock_round_trips(backend: Backend) -> None:
+    locked = make_assignment().next_version(image_lock=ImageLock("owner-1", 123.5))
+    backend.assignments.add(locked)
+    stored = backend.assignments.get(locked.assignment_id)
+    assert stored.image_lock == ImageLock("owner-1", 123.5)
+    assert stored.locked_at(123.0) and not stored.locked_at(124.0)
 
 
 def test_list_is_newest_first_and_pages(backend: Backend) -> None:
@@ -352,6 +430,30 @@ def test_delete_for_assignment_removes_only_that_assignments_answers(backend: Ba
     assert backend.answers.best_score("kept", "q1", "sam") == 70.0
     # A fresh start after deletion, not a continuation of the old row.
     assert backend.answers.record(answer("sam", 10.0, at=2.0, assignment_id="gone")) == 10.0
+    assert backend.logged_answers("gone") == [("sam", 10.0, True)]
+
+
+def test_progress_counts_attempts_and_keeps_the_first_reveal(backend: Backend) -> None:
+    assert backend.answers.progress("a1", "q1", "sam") == QuestionProgress()
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.record(answer("sam", 30.0, at=2.0))
+    backend.answers.mark_revealed("a1", "q1", "sam", at=3.0)
+    backend.answers.mark_revealed("a1", "q1", "sam", at=4.0)
+    progress = backend.answers.progress("a1", "q1", "sam")
+    assert progress == QuestionProgress(attempts=2, best_score=40.0, revealed_at=3.0)
+    assert progress.revealed and not backend.answers.progress("a1", "q2", "sam").revealed
+
+
+def test_an_answer_that_does_not_count_is_logged_but_never_raises_the_best(
+    backend: Backend,
+) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    best = backend.answers.record(answer("sam", 100.0, at=2.0), counts=False)
+    assert best == 40.0
+    assert backend.answers.best_score("a1", "q1", "sam") == 40.0
+    assert backend.answers.leaderboard("a1", "q1", 5)[0].best_score == 40.0
+    assert backend.stored_attempts("a1", "q1", "sam") == 2
+    assert backend.logged_answers("a1") == [("sam", 40.0, True), ("sam", 100.0, False)]
 
 
 _SCORES = st.integers(min_value=0, max_value=1000).map(lambda tenths: tenths / 10)

@@ -19,6 +19,7 @@ from eduportal.domain.errors import (
 )
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
 from tests.conftest import S3StoreFactory
 from tests.support.fault_proxy import (
@@ -40,7 +41,7 @@ JsonLog = Callable[[], list[dict[str, Any]]]
 
 
 def image_store(store: Any) -> ImageStore:
-    return ImageStore(store, ImageOptimizer(), public_url="http://origin.test")
+    return ImageStore(store, ImageOptimizer(), PrometheusMetrics(), public_url="http://origin.test")
 
 
 def versions(s3_admin: S3Client, bucket: str, key: str) -> list[dict[str, Any]]:

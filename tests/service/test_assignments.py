@@ -22,6 +22,7 @@ from eduportal.domain.errors import (
 from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import AssignmentRepository, ImageGenerator
 from eduportal.services.assignments import AssignmentService, Step
 from eduportal.services.image_store import ImageStore
@@ -51,14 +52,14 @@ def test_generate_then_save_with_image(container: Container, teacher: Account) -
     assert container.image_store.fetch(created.s3_image_key).content_type == "image/webp"
 
 
-def test_the_stored_document_has_exactly_the_design_fields(
+def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
     container: Container, teacher: Account
 ) -> None:
     created = container.assignments.create_from_text(teacher, TEXT, with_image=True)
     assert set(created.to_document()) == {
         "assignment_id", "teacher_id", "prompt", "question_answers", "s3_image_key",
         "cloudfront_url", "image_metadata", "s3_upload_status", "s3_upload_attempts",
-        "created_at",
+        "created_at", "version", "image_lock",
     }  # fmt: skip
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",
@@ -164,6 +165,7 @@ def rewired(
         images or service.images,
         service.questions,
         illustrator or service.illustrator,
+        service.clock,
     )
 
 
@@ -183,7 +185,10 @@ def test_an_upload_failing_after_retries_saves_nothing_and_allows_saving_without
     fault_proxy: FaultProxy,
 ) -> None:
     s3_images = ImageStore(
-        make_s3_store(endpoint=fault_proxy.url), ImageOptimizer(), public_url="http://x"
+        make_s3_store(endpoint=fault_proxy.url),
+        ImageOptimizer(),
+        PrometheusMetrics(),
+        public_url="http://x",
     )
     service = rewired(container, images=s3_images)
     questions = service.generate_questions(TEXT)
@@ -248,7 +253,7 @@ def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: 
     service = container.assignments
     bedrock = AssignmentService(
         service.assignments, service.answers, service.images,
-        BedrockQuestionGenerator(client), service.illustrator,
+        BedrockQuestionGenerator(client), service.illustrator, service.clock,
     )  # fmt: skip
     with Stubber(client) as stubber:
         stubber.add_response("invoke_model", nova("Sorry, I can't help with that."))

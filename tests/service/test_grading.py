@@ -1,4 +1,4 @@
-"""Answering: scores, best score kept, top five, and who may answer."""
+"""Answering: scores, best score kept, top five, who may answer, and the reveal rule."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_the_top_five_ranks_each_students_best(
     for index, text in enumerate(answers):
         student = container.accounts.register(f"pupil{index}", PASSWORD, Role.STUDENT)
         container.grading.answer(student, assignment.assignment_id, "q1", text)
-    board = container.grading.leaderboard(assignment.assignment_id, "q1")
+    board = container.grading.leaderboards(assignment.assignment_id, "q1")["q1"]
     assert len(board) == 5
     assert [row.rank for row in board] == [1, 2, 3, 4, 5]
     assert board[0].student_id == "pupil0"
@@ -73,9 +73,11 @@ def test_answers_are_recorded_under_the_signed_in_student_only(
     container: Container, student: Account, assignment: Assignment
 ) -> None:
     container.grading.answer(student, assignment.assignment_id, "q2", "Red blood cells")
-    assert container.grading.best_score(student, assignment.assignment_id, "q2") is not None
-    board = container.grading.leaderboard(assignment.assignment_id, "q2")
-    assert [row.student_id for row in board] == ["student1"]
+    progress = container.grading.progress(student, assignment.assignment_id, "q2")
+    assert progress.attempts == 1 and progress.best_score is not None
+    boards = container.grading.leaderboards(assignment.assignment_id)
+    assert list(boards) == ["q1", "q2"]
+    assert [row.student_id for row in boards["q2"]] == ["student1"] and boards["q1"] == []
 
 
 def test_teachers_do_not_answer(
@@ -110,4 +112,38 @@ def test_suggestions_and_reveal(
     )
     assert "the" in result.suggestions.corrected.lower()
     assert result.suggestions.corrected[0].isupper()
-    assert container.grading.reveal(assignment.assignment_id, "q1").startswith("The mito")
+    assert container.grading.reveal(student, assignment.assignment_id, "q1").startswith("The mito")
+
+
+def test_a_student_sees_the_reference_answer_only_after_an_attempt(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    with pytest.raises(ForbiddenError) as caught:
+        container.grading.reveal(student, assignment.assignment_id, "q1")
+    assert "Answer this question once" in caught.value.user_message
+    assert not container.grading.progress(student, assignment.assignment_id, "q1").revealed
+
+
+def test_answers_after_revealing_are_scored_and_logged_but_never_raise_the_best(
+    container: Container, student: Account, assignment: Assignment
+) -> None:
+    first = container.grading.answer(student, assignment.assignment_id, "q1", "the nucleus")
+    assert first.counted and first.score < 100
+    reference = container.grading.reveal(student, assignment.assignment_id, "q1")
+    copied = container.grading.answer(student, assignment.assignment_id, "q1", reference)
+    assert copied.score == 100.0 and not copied.counted
+    assert copied.best_score == first.score
+    assert copied.leaderboard[0].best_score == first.score
+    progress = container.grading.progress(student, assignment.assignment_id, "q1")
+    assert progress.attempts == 2 and progress.revealed and progress.best_score == first.score
+    # Revealing one question does not touch another.
+    other = container.grading.answer(student, assignment.assignment_id, "q2", "Red blood cells")
+    assert other.counted
+
+
+def test_teachers_see_every_reference_answer_without_answering(
+    container: Container, other_teacher: Account, assignment: Assignment
+) -> None:
+    assert container.grading.reveal(other_teacher, assignment.assignment_id, "q2") == (
+        "Red blood cells of mammals"
+    )

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eduportal.api.app import create_app
-from eduportal.api.images import etag_matches
+from eduportal.api.routers.images import etag_matches
 from eduportal.config import load_settings
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
 from eduportal.imaging.placeholder import placeholder_image

@@ -19,8 +19,8 @@ from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
-from eduportal.observability import metrics
 from eduportal.observability.logging import log_context
+from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
 from tests.support.images import decode, photograph, png
@@ -30,7 +30,9 @@ JsonLog = Callable[[], list[dict[str, Any]]]
 
 @pytest.fixture
 def images(local_store: LocalObjectStore) -> ImageStore:
-    return ImageStore(local_store, ImageOptimizer(), public_url="http://127.0.0.1:8000/")
+    return ImageStore(
+        local_store, ImageOptimizer(), PrometheusMetrics(), public_url="http://127.0.0.1:8000/"
+    )
 
 
 def test_store_generated_returns_key_url_figures_status_and_attempts(images: ImageStore) -> None:
@@ -48,7 +50,11 @@ def test_store_generated_returns_key_url_figures_status_and_attempts(images: Ima
 
 def test_urls_use_cloudfront_when_configured(local_store: LocalObjectStore) -> None:
     cdn = ImageStore(
-        local_store, ImageOptimizer(), public_url="http://x", cdn_domain="d111.cloudfront.net"
+        local_store,
+        ImageOptimizer(),
+        PrometheusMetrics(),
+        public_url="http://x",
+        cdn_domain="d111.cloudfront.net",
     )
     assert cdn.url_for("generated_images/a1.webp") == (
         "https://d111.cloudfront.net/generated_images/a1.webp"
@@ -206,12 +212,12 @@ def test_fifty_concurrent_readers_of_one_uncached_key_cause_one_backend_read(
         "generated_images/hot.webp", SMALL_PNG, content_type="image/png", cache_control="max-age=1"
     )
     counting = CountingStore(local_store)
-    images = ImageStore(counting, ImageOptimizer(), public_url="http://x")
-    misses_before = metrics.IMAGE_CACHE_MISSES._value.get()
+    metrics = PrometheusMetrics()
+    images = ImageStore(counting, ImageOptimizer(), metrics, public_url="http://x")
     results = read_concurrently(images, "generated_images/hot.webp", 50)
     assert results == [Availability.FOUND] * 50
     assert counting.gets == 1
-    assert metrics.IMAGE_CACHE_MISSES._value.get() - misses_before == 1
+    assert metrics.value("image_cache_misses_total") == 1
     images.read("generated_images/hot.webp")
     assert counting.gets == 1
 
@@ -220,7 +226,7 @@ def test_concurrent_readers_of_a_missing_key_share_one_failed_read(
     local_store: LocalObjectStore,
 ) -> None:
     counting = CountingStore(local_store)
-    images = ImageStore(counting, ImageOptimizer(), public_url="http://x")
+    images = ImageStore(counting, ImageOptimizer(), PrometheusMetrics(), public_url="http://x")
     results = read_concurrently(images, "generated_images/none.webp", 50)
     assert results == [Availability.MISSING] * 50
     assert counting.gets == 1
@@ -228,7 +234,9 @@ def test_concurrent_readers_of_a_missing_key_share_one_failed_read(
 
 def test_the_cache_is_bounded_by_bytes(local_store: LocalObjectStore) -> None:
     counting = CountingStore(local_store, delay=0)
-    images = ImageStore(counting, ImageOptimizer(), public_url="http://x", cache_bytes=3000)
+    images = ImageStore(
+        counting, ImageOptimizer(), PrometheusMetrics(), public_url="http://x", cache_bytes=3000
+    )
     for name in ("a", "b"):
         local_store.put(f"k/{name}.bin", b"x" * 2000, content_type="x/y", cache_control="c")
     images.read("k/a.bin")

@@ -32,12 +32,15 @@ from eduportal.domain.errors import (
     NotFoundError,
     StorageUnavailableError,
 )
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
 
 Document = dict[str, Any]
 
 _UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
 _NOT_FOUND: Final = "This assignment was not found."
+CHANGED_MEANWHILE: Final = (
+    "Someone else changed this assignment at the same time. Please reload it and try again."
+)
 _NEWEST_FIRST: Final = [("created_at", DESCENDING), ("_id", DESCENDING)]
 _RECORD_ROUNDS: Final = 5
 """Each extra round means another writer created the same answer row in between, which can
@@ -99,16 +102,36 @@ class MongoAssignmentRepository:
             raise NotFoundError(_NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}")
         return Assignment.from_document(document)
 
-    def replace(self, assignment: Assignment) -> None:
+    def replace(self, assignment: Assignment, *, expected_version: int) -> None:
+        """One `replace_one` filtered on the version: the server makes it a compare-and-set."""
         assignment_id = assignment.assignment_id
         with _mapped_errors(f"replace assignment {assignment_id}"):
-            result = self._assignments.replace_one({"_id": assignment_id}, _stored(assignment))
-        if result.matched_count == 0:
-            raise NotFoundError(_NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}")
+            result = self._assignments.replace_one(
+                {"_id": assignment_id, **_version_is(expected_version)}, _stored(assignment)
+            )
+            if result.matched_count == 0:
+                stored = self._stored_version(assignment_id)
+                if stored is None:
+                    raise NotFoundError(
+                        _NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}"
+                    )
+                raise _changed(assignment_id, stored, expected_version)
 
-    def delete(self, assignment_id: str) -> bool:
+    def delete(self, assignment_id: str, *, expected_version: int) -> bool:
         with _mapped_errors(f"delete assignment {assignment_id}"):
-            return self._assignments.delete_one({"_id": assignment_id}).deleted_count > 0
+            result = self._assignments.delete_one(
+                {"_id": assignment_id, **_version_is(expected_version)}
+            )
+            if result.deleted_count > 0:
+                return True
+            stored = self._stored_version(assignment_id)
+        if stored is None:
+            return False
+        raise _changed(assignment_id, stored, expected_version)
+
+    def _stored_version(self, assignment_id: str) -> int | None:
+        document = self._assignments.find_one({"_id": assignment_id}, {"version": True})
+        return None if document is None else int(document.get("version", 1))
 
     def list(
         self, *, limit: int, offset: int = 0, teacher_id: str | None = None
@@ -133,6 +156,21 @@ class MongoAssignmentRepository:
             self._db.command("ping")
 
 
+def _version_is(version: int) -> Document:
+    """Documents written before versions existed have none: they are version 1."""
+    if version == 1:
+        return {"$or": [{"version": 1}, {"version": {"$exists": False}}]}
+    return {"version": version}
+
+
+def _changed(assignment_id: str, stored: int, expected: int) -> ConflictError:
+    return ConflictError(
+        CHANGED_MEANWHILE,
+        detail=f"mongodb: assignment {assignment_id} is at version {stored}, "
+        f"the change was made from version {expected}",
+    )
+
+
 def _stored(assignment: Assignment) -> Document:
     return {"_id": assignment.assignment_id, **assignment.to_document()}
 
@@ -144,6 +182,7 @@ def _teacher_filter(teacher_id: str | None) -> Document:
 class MongoAnswerRepository:
     def __init__(self, database: Database[Document]) -> None:
         self._answers: Collection[Document] = database["answers"]
+        self._log: Collection[Document] = database["answer_log"]
         self.ensure_indexes()
 
     def ensure_indexes(self) -> None:
@@ -167,9 +206,21 @@ class MongoAnswerRepository:
                 ],
                 name="leaderboard",
             )
+            self._log.create_index(
+                [
+                    ("assignment_id", ASCENDING),
+                    ("question_id", ASCENDING),
+                    ("student_id", ASCENDING),
+                    ("submitted_at", ASCENDING),
+                ],
+                name="by_student",
+            )
 
-    def record(self, answer: AnswerRecord) -> float:
-        """Two single-document operations, each atomic, instead of a read-modify-write race.
+    def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
+        """The answer goes to the log first; then, when it counts, the best is kept.
+
+        Keeping the best takes two single-document operations, each atomic, instead of a
+        read-modify-write race.
 
         The upsert updates the row when this answer beats it and inserts one when there is
         none; when a row exists that it does not beat, its insert hits the unique index. Then
@@ -197,6 +248,28 @@ class MongoAnswerRepository:
             "$inc": {"attempts": 1},
         }
         with _mapped_errors(f"record answer {answer.assignment_id}"):
+            self._log.insert_one(
+                {
+                    **key,
+                    "submitted_at": answer.submitted_at,
+                    "score": answer.score,
+                    "counted": counts,
+                    "answer": answer.answer,
+                }
+            )
+            if not counts:
+                row = self._answers.find_one_and_update(
+                    key,
+                    {"$inc": {"attempts": 1}},
+                    projection={"best_score": True},
+                    return_document=ReturnDocument.AFTER,
+                )
+                if row is None:
+                    raise NotFoundError(
+                        "We couldn't record that answer. Please try again.",
+                        detail=f"mongodb: uncounted answer without a first answer: {key}",
+                    )
+                return float(row["best_score"])
             for _ in range(_RECORD_ROUNDS):
                 try:
                     self._answers.update_one({**key, **beaten}, improve, upsert=True)
@@ -229,6 +302,26 @@ class MongoAnswerRepository:
             )
         return None if document is None else float(document["best_score"])
 
+    def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
+        key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
+        with _mapped_errors(f"progress {assignment_id}"):
+            document = self._answers.find_one(key)
+        if document is None:
+            return QuestionProgress()
+        return QuestionProgress(
+            attempts=int(document["attempts"]),
+            best_score=float(document["best_score"]),
+            revealed_at=document.get("revealed_at"),
+        )
+
+    def mark_revealed(
+        self, assignment_id: str, question_id: str, student_id: str, at: float
+    ) -> None:
+        key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
+        with _mapped_errors(f"reveal {assignment_id}"):
+            # Matches a missing or null field: the first reveal is kept.
+            self._answers.update_one({**key, "revealed_at": None}, {"$set": {"revealed_at": at}})
+
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int
     ) -> list[LeaderboardEntry]:
@@ -259,6 +352,7 @@ class MongoAnswerRepository:
     def delete_for_assignment(self, assignment_id: str) -> None:
         with _mapped_errors(f"delete answers {assignment_id}"):
             self._answers.delete_many({"assignment_id": assignment_id})
+            self._log.delete_many({"assignment_id": assignment_id})
 
 
 class MongoAccountRepository:

@@ -1,56 +1,74 @@
-"""The FastAPI application, built from a `Container` (see `eduportal.wiring`)."""
+"""The FastAPI application, built from a `Container` (see `eduportal.wiring`).
+
+Middleware, outermost first: the correlation id (so every later answer carries it), security
+headers, then the body limits, which must act before anything reads a body.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.concurrency import run_in_threadpool
+import anyio
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+from starlette.types import Scope
 
 import eduportal
+from eduportal.api.body_limit import BodyLimit, BodyLimitMiddleware
 from eduportal.api.correlation import CorrelationIdMiddleware
-from eduportal.api.errors import error_body, install_error_handlers
-from eduportal.api.images import image_router
-from eduportal.api.portal import portal_router
-from eduportal.domain.errors import EduportalError
-from eduportal.observability.logging import log_error
-from eduportal.observability.metrics import REGISTRY
+from eduportal.api.errors import install_error_handlers
+from eduportal.api.routers import accounts, answers, assignments, health, images
+from eduportal.api.security_headers import SecurityHeadersMiddleware
 from eduportal.wiring import Container
+
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+"""Room for the multipart framing around an upload of the largest accepted size."""
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(
+    settings = container.settings
+    app = FastAPIOffline(
         title="eduportal",
         version=eduportal.__version__,
         description="The eduportal education portal: accounts, assignments with generated "
         "questions and images, answers and leaderboards; the image origin; health and metrics. "
-        "Authenticate with `POST /api/login`, then send `Authorization: Bearer <token>`.",
+        "Sign in with `POST /api/login`, then press **Authorize** and paste the token (or send "
+        "`Authorization: Bearer <token>`). Every error is JSON: a sentence for the user, its "
+        "kind and the correlation id its log line carries.",
+        static_url="/docs-assets",
+        redoc_url=None,
     )
     app.state.container = container
-    app.add_middleware(CorrelationIdMiddleware)
+    app.state.sign_in_limiter = anyio.CapacityLimiter(settings.login_concurrency)
     install_error_handlers(app)
-    app.include_router(image_router(container.image_store))
-    app.include_router(portal_router(container))
+    for module in (accounts, assignments, answers, images, health):
+        app.include_router(module.router)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    upload = BodyLimit(
+        settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
+        f"The file is larger than {settings.max_upload_bytes / 1e6:.1f} MB, the largest we accept.",
+    )
+    json_body = BodyLimit(
+        settings.max_json_bytes,
+        f"The request is larger than {settings.max_json_bytes // 1024} KB, "
+        "the largest this endpoint accepts.",
+    )
+    upload_routes = [
+        route
+        for route in assignments.router.routes
+        if isinstance(route, APIRoute) and route.name == assignments.UPLOAD_ROUTE
+    ]
 
-    @app.get("/readyz", tags=["health"])
-    async def readyz() -> JSONResponse:
-        """Readiness: the object store and the database answer."""
-        try:
-            await run_in_threadpool(container.object_store.check)
-            await run_in_threadpool(container.repositories.assignments.check)
-        except EduportalError as exc:
-            log_error(exc)
-            body = error_body(exc.user_message, exc.kind.value, exc.correlation_id)
-            return JSONResponse({"status": "unavailable", **body}, status_code=503)
-        return JSONResponse({"status": "ready", "storage": container.object_store.backend})
+    def limit_for(scope: Scope) -> BodyLimit:
+        for route in upload_routes:
+            if scope["method"] in (route.methods or ()) and route.path_regex.fullmatch(
+                scope["path"]
+            ):
+                return upload
+        return json_body
 
-    @app.get("/metrics", tags=["health"])
-    async def prometheus_metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
+    app.add_middleware(
+        BodyLimitMiddleware, limit_for=limit_for, body_timeout=settings.body_timeout_seconds
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(CorrelationIdMiddleware)
     return app

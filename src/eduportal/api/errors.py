@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eduportal.domain.correlation import current_or_new_correlation_id
@@ -30,6 +33,37 @@ STATUS = {
 }
 TRANSIENT_RETRY_AFTER_SECONDS = 5
 """What a 503 or 504 asks a client to wait before trying again."""
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers, whatever its status."""
+
+    error: str = Field(description="A sentence to show the user")
+    kind: str = Field(description="The error's kind: validation, not_found, rate_limited, ...")
+    correlation_id: str = Field(
+        description="The reference to quote: the server's log line carries the same id"
+    )
+
+
+_MEANING = {
+    400: "The request could not be read",
+    401: "Not signed in, or the session has expired (`WWW-Authenticate: Bearer`)",
+    403: "Signed in, but this account may not do that",
+    404: "No such assignment, question or address",
+    408: "The request body stalled",
+    409: "Someone changed the assignment at the same time, or its image is being changed",
+    413: "The body is larger than this endpoint accepts",
+    422: "The input is not valid (the sentence says what)",
+    429: "Too many failed sign-ins (`Retry-After` says how long to wait)",
+    502: "A backend (storage, generator) failed after its retries",
+    503: "Storage, the database or the server's capacity is exhausted for now (`Retry-After`)",
+    504: "A backend took too long",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an endpoint can answer."""
+    return {status: {"model": ErrorBody, "description": _MEANING[status]} for status in statuses}
 
 
 def error_body(message: str, kind: str, correlation_id: str) -> dict[str, str]:

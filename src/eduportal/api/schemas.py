@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from eduportal.domain.accounts import Account, Role
+from eduportal.domain.accounts import Role
 from eduportal.domain.assignments import MAX_FIELD_CHARS, MAX_PROMPT_CHARS, Assignment
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry
 from eduportal.services.grading import AnswerResult
@@ -62,11 +62,13 @@ class AssignmentView(BaseModel):
     s3_upload_status: str
     s3_upload_attempts: int
     created_at: float
+    version: int = Field(description="Grows by one with every saved change")
 
     @classmethod
-    def of(cls, assignment: Assignment, viewer: Account) -> AssignmentView:
+    def of(cls, assignment: Assignment, *, show_answers: bool) -> AssignmentView:
+        """`show_answers` is the service's decision (`AssignmentService.may_see_answers`)."""
         document = assignment.to_document()
-        if viewer.role is not Role.TEACHER:
+        if not show_answers:
             for question in document["question_answers"]:
                 question["answer"] = None
         return cls.model_validate(document)
@@ -102,6 +104,10 @@ class SuggestionsView(BaseModel):
 class AnswerResponse(BaseModel):
     score: float = Field(description="0-100, cosine similarity to the reference answer")
     best_score: float
+    counted: bool = Field(
+        description="False once the student has revealed the reference answer: the answer "
+        "is scored and kept, but no longer raises the best score or the leaderboard place"
+    )
     leaderboard: list[LeaderboardRow]
     suggestions: SuggestionsView
 
@@ -110,6 +116,7 @@ class AnswerResponse(BaseModel):
         return cls(
             score=result.score,
             best_score=result.best_score,
+            counted=result.counted,
             leaderboard=[LeaderboardRow.of(entry) for entry in result.leaderboard],
             suggestions=SuggestionsView(
                 corrected=result.suggestions.corrected, rephrased=result.suggestions.rephrased

@@ -58,8 +58,30 @@ def validate_prompt(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageLock:
+    """Who is changing an assignment's image, and until when the claim holds.
+
+    Replacing or removing an image touches two stores that share no transaction (the object
+    store and the database), so the writer first claims the record with a compare-and-set;
+    while the claim holds nobody else changes the record or its objects, and a writer that
+    dies only blocks changes until `expires_at`.
+    """
+
+    owner: str
+    expires_at: float
+
+    def as_dict(self) -> dict[str, str | float]:
+        return {"owner": self.owner, "expires_at": self.expires_at}
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
-    """The assignment document, with exactly the fields of ARCHITECTURE.md."""
+    """The assignment document: the fields of ARCHITECTURE.md, a version and an image lock.
+
+    `version` grows by one with every saved change; repositories save only when the stored
+    version is the one the change was made from (compare-and-set), so two concurrent edits
+    cannot silently overwrite each other.
+    """
 
     assignment_id: str
     teacher_id: str
@@ -71,6 +93,8 @@ class Assignment:
     s3_upload_status: UploadStatus = UploadStatus.NO_IMAGE
     s3_upload_attempts: int = 0
     created_at: float = field(default_factory=time.time)
+    version: int = 1
+    image_lock: ImageLock | None = None
 
     def __post_init__(self) -> None:
         validate_id(self.assignment_id, "assignment id")
@@ -84,11 +108,31 @@ class Assignment:
     def has_image(self) -> bool:
         return self.s3_image_key != NO_IMAGE
 
+    def locked_at(self, now: float) -> bool:
+        """True while someone's claim on the image is still valid."""
+        return self.image_lock is not None and self.image_lock.expires_at > now
+
+    def next_version(self, **changes: Any) -> Assignment:
+        """This assignment with `changes`, as the version that saving it will create."""
+        return replace(self, **changes, version=self.version + 1)
+
     def question(self, question_id: str) -> QuestionAnswer:
         for qa in self.question_answers:
             if qa.id == question_id:
                 return qa
         raise ValidationError(f"This assignment has no question {question_id[:20]!r}.")
+
+    def with_image(
+        self, key: str, url: str | None, figures: ImageFigures, attempts: int
+    ) -> Assignment:
+        return replace(
+            self,
+            s3_image_key=key,
+            cloudfront_url=url,
+            image_metadata=figures,
+            s3_upload_status=UploadStatus.SUCCESS,
+            s3_upload_attempts=attempts,
+        )
 
     def without_image(self) -> Assignment:
         return replace(
@@ -112,11 +156,14 @@ class Assignment:
             "s3_upload_status": self.s3_upload_status.value,
             "s3_upload_attempts": self.s3_upload_attempts,
             "created_at": self.created_at,
+            "version": self.version,
+            "image_lock": self.image_lock.as_dict() if self.image_lock else None,
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Assignment:
         metadata = doc.get("image_metadata")
+        lock = doc.get("image_lock")
         return cls(
             assignment_id=str(doc["assignment_id"]),
             teacher_id=str(doc["teacher_id"]),
@@ -133,4 +180,6 @@ class Assignment:
             s3_upload_status=UploadStatus(doc.get("s3_upload_status", UploadStatus.NO_IMAGE)),
             s3_upload_attempts=int(doc.get("s3_upload_attempts", 0)),
             created_at=float(doc["created_at"]),
+            version=int(doc.get("version", 1)),
+            image_lock=ImageLock(str(lock["owner"]), float(lock["expires_at"])) if lock else None,
         )

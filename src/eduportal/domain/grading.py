@@ -36,3 +36,16 @@ class LeaderboardEntry:
     rank: int
     student_id: str
     best_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionProgress:
+    """One student's state on one question, for the reveal rule."""
+
+    attempts: int = 0
+    best_score: float | None = None
+    revealed_at: float | None = None
+
+    @property
+    def revealed(self) -> bool:
+        return self.revealed_at is not None

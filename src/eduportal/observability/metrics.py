@@ -1,76 +1,131 @@
-"""Metric names are stable and shared by both backends (ARCHITECTURE.md).
+"""The metrics catalogue, and its Prometheus implementation of the `Metrics` port.
 
-They live in one registry of our own, so `/metrics` shows exactly eduportal's series plus the
-process collectors, and tests can build many apps without duplicate-registration errors.
+Names are stable and shared by both backends (ARCHITECTURE.md): the catalogue below is the one
+place they are declared, with their kind, help text and label names, so a CloudWatch
+embedded-metric-format implementation can publish exactly the same series. Each
+`PrometheusMetrics` owns a registry of its own: `/metrics` shows eduportal's series plus the
+process collectors, and tests can build many applications without duplicate registrations.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
     gc_collector,
+    generate_latest,
     platform_collector,
     process_collector,
 )
 
-REGISTRY = CollectorRegistry()
-process_collector.ProcessCollector(registry=REGISTRY)
-platform_collector.PlatformCollector(registry=REGISTRY)
-gc_collector.GCCollector(registry=REGISTRY)
+_STORAGE_BUCKETS: Final = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+)  # fmt: skip
+_WORK_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-_STORAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-IMAGE_UPLOAD_SECONDS = Histogram(
-    "image_upload_seconds",
-    "Time to store one image, retries included",
-    ["backend"],
-    buckets=_STORAGE_BUCKETS,
-    registry=REGISTRY,
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    kind: Literal["counter", "histogram"]
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = _STORAGE_BUCKETS
+
+
+CATALOGUE: Final = (
+    MetricSpec(
+        "image_upload_seconds",
+        "histogram",
+        "Time to store one image, retries included",
+        ("backend",),
+    ),
+    MetricSpec(
+        "image_download_seconds",
+        "histogram",
+        "Time to read one image from the object store (cache misses only)",
+        ("backend",),
+    ),
+    MetricSpec(
+        "image_upload_failures_total",
+        "counter",
+        "Image uploads that failed after their retries",
+        ("backend", "kind"),
+    ),
+    MetricSpec(
+        "image_download_failures_total",
+        "counter",
+        "Image reads that failed (a placeholder was served instead)",
+        ("backend", "kind"),
+    ),
+    MetricSpec(
+        "image_upload_retries_total", "counter", "Extra attempts image uploads needed", ("backend",)
+    ),
+    MetricSpec("image_cache_hits_total", "counter", "Image reads served from the local cache"),
+    MetricSpec("image_cache_misses_total", "counter", "Image reads that went to the object store"),
+    MetricSpec(
+        "image_optimize_seconds",
+        "histogram",
+        "Time to optimize one image",
+        buckets=_WORK_BUCKETS,
+    ),
+    MetricSpec(
+        "image_optimize_fallbacks_total",
+        "counter",
+        "Images stored losslessly as PNG because WebP encoding failed",
+    ),
+    MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization"),
+    MetricSpec(
+        "login_failures_total",
+        "counter",
+        "Sign-ins refused for a wrong user name or password",
+    ),
+    MetricSpec(
+        "login_throttled_total",
+        "counter",
+        "Sign-ins refused unchecked because of too many recent failures",
+        ("scope",),
+    ),
 )
-IMAGE_DOWNLOAD_SECONDS = Histogram(
-    "image_download_seconds",
-    "Time to read one image from the object store (cache misses only)",
-    ["backend"],
-    buckets=_STORAGE_BUCKETS,
-    registry=REGISTRY,
-)
-IMAGE_UPLOAD_FAILURES = Counter(
-    "image_upload_failures_total",
-    "Image uploads that failed after their retries",
-    ["backend", "kind"],
-    registry=REGISTRY,
-)
-IMAGE_DOWNLOAD_FAILURES = Counter(
-    "image_download_failures_total",
-    "Image reads that failed (a placeholder was served instead)",
-    ["backend", "kind"],
-    registry=REGISTRY,
-)
-IMAGE_UPLOAD_RETRIES = Counter(
-    "image_upload_retries_total",
-    "Extra attempts image uploads needed",
-    ["backend"],
-    registry=REGISTRY,
-)
-IMAGE_CACHE_HITS = Counter(
-    "image_cache_hits_total", "Image reads served from the local cache", registry=REGISTRY
-)
-IMAGE_CACHE_MISSES = Counter(
-    "image_cache_misses_total", "Image reads that went to the object store", registry=REGISTRY
-)
-IMAGE_OPTIMIZE_SECONDS = Histogram(
-    "image_optimize_seconds",
-    "Time to optimize one image",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-    registry=REGISTRY,
-)
-IMAGE_OPTIMIZE_FALLBACKS = Counter(
-    "image_optimize_fallbacks_total",
-    "Images stored as their original because optimization failed",
-    registry=REGISTRY,
-)
-IMAGE_BYTES_SAVED = Counter(
-    "image_bytes_saved_total", "Bytes saved by optimization", registry=REGISTRY
-)
+
+
+class PrometheusMetrics:
+    """`Metrics` on a Prometheus registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        process_collector.ProcessCollector(registry=self.registry)
+        platform_collector.PlatformCollector(registry=self.registry)
+        gc_collector.GCCollector(registry=self.registry)
+        self._counters: dict[str, Counter] = {}
+        self._histograms: dict[str, Histogram] = {}
+        for spec in CATALOGUE:
+            if spec.kind == "counter":
+                self._counters[spec.name] = Counter(
+                    spec.name, spec.help, spec.labels, registry=self.registry
+                )
+            else:
+                self._histograms[spec.name] = Histogram(
+                    spec.name, spec.help, spec.labels, buckets=spec.buckets, registry=self.registry
+                )
+
+    def increment(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        counter = self._counters[name]
+        (counter.labels(**labels) if labels else counter).inc(amount)
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        histogram = self._histograms[name]
+        (histogram.labels(**labels) if labels else histogram).observe(value)
+
+    def value(self, name: str, **labels: str) -> float:
+        """A counter's total, or a histogram's count of observations; 0 before the first."""
+        sample = name if name in self._counters else f"{name}_count"
+        return self.registry.get_sample_value(sample, labels) or 0.0
+
+    def exposition(self) -> bytes:
+        """The text format `/metrics` serves."""
+        return generate_latest(self.registry)

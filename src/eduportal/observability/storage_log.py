@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eduportal.domain.errors import EduportalError, ErrorKind
-from eduportal.observability import metrics
+from eduportal.ports import Metrics
 
 log = logging.getLogger("eduportal.storage")
 
 _QUIET_KINDS = frozenset({ErrorKind.NOT_FOUND, ErrorKind.VALIDATION})
+"""Not failures of storage: the key does not exist or could never exist. They are logged at
+WARNING without counting as failures, so an alarm on the failure rate means storage trouble."""
 
 
 @dataclass
@@ -28,21 +30,24 @@ class OperationRecord:
 
 
 @contextmanager
-def storage_operation(operation: str, key: str, backend: str) -> Iterator[OperationRecord]:
+def storage_operation(
+    operation: str, key: str, backend: str, metrics: Metrics
+) -> Iterator[OperationRecord]:
     record = OperationRecord()
     started = time.perf_counter()
     try:
         yield record
     except EduportalError as exc:
-        _finish(operation, key, backend, record, started, exc)
+        _finish(operation, key, backend, metrics, record, started, exc)
         raise
-    _finish(operation, key, backend, record, started, None)
+    _finish(operation, key, backend, metrics, record, started, None)
 
 
 def _finish(
     operation: str,
     key: str,
     backend: str,
+    metrics: Metrics,
     record: OperationRecord,
     started: float,
     error: EduportalError | None,
@@ -59,18 +64,20 @@ def _finish(
         "outcome": "success" if error is None else "failure",
     }
     if operation == "put":
-        metrics.IMAGE_UPLOAD_SECONDS.labels(backend).observe(seconds)
+        metrics.observe("image_upload_seconds", seconds, backend=backend)
         if attempts > 1:
-            metrics.IMAGE_UPLOAD_RETRIES.labels(backend).inc(attempts - 1)
+            metrics.increment("image_upload_retries_total", attempts - 1, backend=backend)
     elif operation == "get":
-        metrics.IMAGE_DOWNLOAD_SECONDS.labels(backend).observe(seconds)
+        metrics.observe("image_download_seconds", seconds, backend=backend)
     if error is None:
         log.info("storage %s ok", operation, extra=fields)
         return
-    fields.update(error_kind=error.kind.value, detail=error.detail)
+    fields.update(error_kind=error.kind.value, detail=error.detail, transient=error.transient)
+    if error.kind in _QUIET_KINDS:
+        log.warning("storage %s: %s", operation, error.kind.value, extra=fields)
+        return
     if operation == "put":
-        metrics.IMAGE_UPLOAD_FAILURES.labels(backend, error.kind.value).inc()
+        metrics.increment("image_upload_failures_total", backend=backend, kind=error.kind.value)
     elif operation == "get":
-        metrics.IMAGE_DOWNLOAD_FAILURES.labels(backend, error.kind.value).inc()
-    level = logging.WARNING if error.kind in _QUIET_KINDS else logging.ERROR
-    log.log(level, "storage %s failed: %s", operation, error.kind.value, extra=fields)
+        metrics.increment("image_download_failures_total", backend=backend, kind=error.kind.value)
+    log.error("storage %s failed: %s", operation, error.kind.value, extra=fields)

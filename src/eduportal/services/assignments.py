@@ -2,33 +2,48 @@
 
 Saving is all-or-nothing across two stores that share no transaction: the image is uploaded
 first and the record saved second; if saving the record fails, the uploaded image is deleted
-again. So no record ever points at a missing object, and no object is left without a record
-(except if that clean-up delete fails too, which is logged with the key for an operator, and
-the bucket's lifecycle rules would expire it).
+again.
+
+Changing an existing assignment is guarded twice. Every save is a compare-and-set on the
+record's version, so two edits made from the same version cannot both land: the second gets
+a 409 and reloads. Replacing or removing the image also claims the record first (an
+`ImageLock` saved by compare-and-set): while the claim holds, nobody else writes the record or
+its objects, so an object is deleted only when no record can point to it any more and no other
+request can be writing it. A request that dies mid-way leaves the claim to expire after
+`IMAGE_LOCK_SECONDS`, and at worst an object no record names, which `eduportal storage
+reconcile` finds.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import (
     QUESTIONS_PER_ASSIGNMENT,
     Assignment,
+    ImageLock,
     QuestionAnswer,
     new_assignment_id,
     numbered,
     validate_prompt,
 )
-from eduportal.domain.errors import EduportalError, ForbiddenError, ValidationError
-from eduportal.domain.images import UploadStatus
+from eduportal.domain.errors import (
+    ConflictError,
+    EduportalError,
+    ForbiddenError,
+    ValidationError,
+)
+from eduportal.imaging.optimize import OptimizedImage
 from eduportal.observability.logging import log_context
 from eduportal.ports import (
     AnswerRepository,
     AssignmentRepository,
+    Clock,
     ImageGenerator,
     QuestionGenerator,
 )
@@ -75,6 +90,7 @@ class AssignmentService:
         images: ImageStore,
         questions: QuestionGenerator,
         illustrator: ImageGenerator,
+        clock: Clock,
         *,
         cache_seconds: float = 10.0,
     ) -> None:
@@ -83,6 +99,7 @@ class AssignmentService:
         self.images = images
         self.questions = questions
         self.illustrator = illustrator
+        self.clock = clock
         self._recent: RecentCache[str, Assignment] = RecentCache(cache_seconds)
 
     # -- generation (nothing is stored) ---------------------------------------------------------
@@ -111,15 +128,20 @@ class AssignmentService:
         """
         require_role(teacher, Role.TEACHER)
         assignment = Assignment(
-            assignment_id=new_assignment_id(),
+            assignment_id=new_assignment_id(self.clock.now()),
             teacher_id=teacher.username,
             prompt=validate_prompt(prompt),
             question_answers=_checked_questions(question_answers),
+            created_at=self.clock.now(),
         )
         with log_context(user=teacher.username, assignment_id=assignment.assignment_id):
-            stored = self._upload(assignment, image, progress) if image is not None else None
-            if stored is not None:
-                assignment = _with_image(assignment, stored)
+            stored = None
+            if image is not None:
+                progress(Step.OPTIMIZING)
+                optimized = self.images.optimize(image)
+                progress(Step.UPLOADING)
+                stored = self._store(assignment, optimized)
+                assignment = _with_stored(assignment, stored)
             progress(Step.SAVING)
             try:
                 self.assignments.add(assignment)
@@ -146,51 +168,57 @@ class AssignmentService:
     def update_questions(
         self, teacher: Account, assignment_id: str, question_answers: Sequence[QuestionAnswer]
     ) -> Assignment:
-        current = self._owned(teacher, assignment_id)
-        updated = replace(current, question_answers=_checked_questions(question_answers))
-        self._replace(updated)
+        current = self._owned_unlocked(teacher, assignment_id)
+        updated = current.next_version(question_answers=_checked_questions(question_answers))
+        self._save(updated, current.version)
         return updated
 
     def replace_image(
         self, teacher: Account, assignment_id: str, image: bytes, progress: Progress = _quiet
     ) -> Assignment:
-        """A teacher's own image, through the same optimization and storage path."""
+        """A teacher's own image, through the same optimization and storage path.
+
+        The image is optimized before the record is claimed (it is the slow part, and a bad
+        file must not block anyone), then stored and published under the claim.
+        """
         current = self._owned(teacher, assignment_id)
         with log_context(user=teacher.username, assignment_id=assignment_id):
-            stored = self._upload(current, image, progress)
-            updated = _with_image(current, stored)
-            progress(Step.SAVING)
+            progress(Step.OPTIMIZING)
+            optimized = self.images.optimize(image)
+            claimed = self._claim(current)
+            progress(Step.UPLOADING)
             try:
-                self._replace(updated)
+                stored = self._store(claimed, optimized)
             except EduportalError:
-                if stored.key != current.s3_image_key:
-                    self._discard(stored.key)
+                self._release_quietly(claimed)
                 raise
-            if current.has_image and current.s3_image_key != stored.key:
-                self._discard(current.s3_image_key)
-        return updated
+            progress(Step.SAVING)
+            return self._publish(claimed, _with_stored(claimed, stored))
 
     def remove_image(self, teacher: Account, assignment_id: str) -> Assignment:
         current = self._owned(teacher, assignment_id)
-        updated = current.without_image()
-        self._replace(updated)
-        if current.has_image:
-            self._discard(current.s3_image_key)
-        return updated
+        with log_context(user=teacher.username, assignment_id=assignment_id):
+            claimed = self._claim(current)
+            return self._publish(claimed, claimed.without_image())
 
     def delete(self, teacher: Account, assignment_id: str) -> None:
-        """The record goes first: a failure then leaves at worst an unreferenced image."""
-        current = self._owned(teacher, assignment_id)
+        """The record goes first (compare-and-set): a failure leaves at worst an orphan image."""
+        current = self._owned_unlocked(teacher, assignment_id)
         with log_context(user=teacher.username, assignment_id=assignment_id):
             self._recent.forget(assignment_id)
-            self.assignments.delete(assignment_id)
+            self.assignments.delete(assignment_id, expected_version=current.version)
             self.answers.delete_for_assignment(assignment_id)
             if current.has_image:
                 self._discard(current.s3_image_key)
             log.info("assignment deleted")
 
+    def check_can_change(self, teacher: Account, assignment_id: str) -> None:
+        """Raise unless `teacher` may change the assignment now: lets a face refuse an upload
+        before reading it. The change itself checks again."""
+        self._owned_unlocked(teacher, assignment_id)
+
     def mark_image_permanent(self, teacher: Account, assignment_id: str) -> None:
-        current = self._owned(teacher, assignment_id)
+        current = self._owned_unlocked(teacher, assignment_id)
         if not current.has_image:
             raise ValidationError("This assignment has no image to keep.")
         self.images.mark_permanent(current.s3_image_key)
@@ -210,14 +238,26 @@ class AssignmentService:
         return self._recent.get(assignment_id)
 
     def list(self, *, limit: int = 20, offset: int = 0, teacher_id: str | None = None) -> Page:
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise ValidationError(f"Pages hold 1 to {MAX_PAGE} assignments; offsets start at 0.")
+        if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+            raise ValidationError(
+                f"Pages hold 1 to {MAX_PAGE} assignments; offsets go from 0 to {MAX_OFFSET}."
+            )
         return Page(
             items=self.assignments.list(limit=limit, offset=offset, teacher_id=teacher_id),
             total=self.assignments.count(teacher_id=teacher_id),
             limit=limit,
             offset=offset,
         )
+
+    @staticmethod
+    def may_see_answers(viewer: Account, assignment: Assignment) -> bool:
+        """Teachers see the reference answers of every assignment, students of none.
+
+        Every teacher, not only the author: teachers reuse and review each other's work and
+        never appear on a leaderboard. Students get one answer at a time, after answering it,
+        from `GradingService.reveal`.
+        """
+        return viewer.role is Role.TEACHER
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -232,14 +272,74 @@ class AssignmentService:
             )
         return assignment
 
-    def _replace(self, updated: Assignment) -> None:
-        self._recent.forget(updated.assignment_id)
-        self.assignments.replace(updated)
+    def _owned_unlocked(self, teacher: Account, assignment_id: str) -> Assignment:
+        assignment = self._owned(teacher, assignment_id)
+        self._refuse_if_locked(assignment)
+        return assignment
 
-    def _upload(self, assignment: Assignment, image: bytes, progress: Progress) -> StoredImage:
-        progress(Step.OPTIMIZING)
-        optimized = self.images.optimize(image)
-        progress(Step.UPLOADING)
+    def _refuse_if_locked(self, assignment: Assignment) -> None:
+        if assignment.locked_at(self.clock.now()):
+            raise ConflictError(
+                _IMAGE_BUSY,
+                detail=f"{assignment.assignment_id} is claimed by {assignment.image_lock}",
+                transient=True,
+            )
+
+    def _save(self, updated: Assignment, expected_version: int) -> None:
+        self._recent.forget(updated.assignment_id)
+        self.assignments.replace(updated, expected_version=expected_version)
+
+    def _claim(self, current: Assignment) -> Assignment:
+        """Take the image lock by compare-and-set; a 409 when someone else holds it."""
+        self._refuse_if_locked(current)
+        lock = ImageLock(secrets.token_hex(8), self.clock.now() + IMAGE_LOCK_SECONDS)
+        claimed = current.next_version(image_lock=lock)
+        self._save(claimed, current.version)
+        return claimed
+
+    def _publish(self, claimed: Assignment, target: Assignment) -> Assignment:
+        """Save `target` (claimed, with its new image or none), delete the old one, unclaim.
+
+        The old object is deleted while the claim still holds and only after the record has
+        stopped naming it, so no record can point at it and nobody else can be rewriting it.
+        """
+        old_key = claimed.s3_image_key if claimed.has_image else None
+        new_key = target.s3_image_key if target.has_image else None
+        stale = old_key if old_key is not None and old_key != new_key else None
+        try:
+            if stale is None:
+                return self._release(target)
+            published = target.next_version()
+            self._save(published, claimed.version)
+        except ConflictError:
+            # The claim expired and someone else took the record: touch nothing of theirs.
+            log.warning("image claim lost before publishing", extra={"key": new_key})
+            raise
+        except EduportalError:
+            if new_key is not None and new_key != old_key:
+                self._discard(new_key)
+            self._release_quietly(claimed)
+            raise
+        self._discard(stale)
+        try:
+            return self._release(published)
+        except EduportalError:
+            log.warning("image lock not released; it expires by itself", exc_info=True)
+            return published
+
+    def _release(self, claimed: Assignment) -> Assignment:
+        """Save `claimed` (as the next version) without its lock; it holds the stored version."""
+        released = claimed.next_version(image_lock=None)
+        self._save(released, claimed.version)
+        return released
+
+    def _release_quietly(self, claimed: Assignment) -> None:
+        try:
+            self._release(claimed)
+        except EduportalError:
+            log.warning("image lock not released; it expires by itself", exc_info=True)
+
+    def _store(self, assignment: Assignment, optimized: OptimizedImage) -> StoredImage:
         return self.images.store_optimized(
             assignment.assignment_id, optimized, teacher_id=assignment.teacher_id
         )
@@ -251,18 +351,23 @@ class AssignmentService:
             log.exception("could not delete an image no record points to", extra={"key": key})
 
 
+IMAGE_LOCK_SECONDS = 120.0
+"""How long a claim on an assignment's image holds: longer than an upload may take (its
+deadline is 30 s, retries included), short enough that a crashed request blocks image changes
+for two minutes at most."""
+
+MAX_OFFSET = 1_000_000
+"""Listing pages start at most this far in: deeper offsets are refused with a 422, never passed
+to a database whose integers they could overflow."""
+
+_IMAGE_BUSY = "This assignment's image is being changed right now. Please try again in a moment."
+
+
 def _checked_questions(question_answers: Sequence[QuestionAnswer]) -> tuple[QuestionAnswer, ...]:
     if not 1 <= len(question_answers) <= MAX_QUESTIONS:
         raise ValidationError(f"An assignment has 1 to {MAX_QUESTIONS} questions.")
     return tuple(question_answers)
 
 
-def _with_image(assignment: Assignment, stored: StoredImage) -> Assignment:
-    return replace(
-        assignment,
-        s3_image_key=stored.key,
-        cloudfront_url=stored.url,
-        image_metadata=stored.figures,
-        s3_upload_status=UploadStatus.SUCCESS,
-        s3_upload_attempts=stored.attempts,
-    )
+def _with_stored(assignment: Assignment, stored: StoredImage) -> Assignment:
+    return assignment.with_image(stored.key, stored.url, stored.figures, stored.attempts)

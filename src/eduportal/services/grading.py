@@ -1,17 +1,23 @@
-"""Answering: score by embedding similarity, keep each student's best, rank the top five."""
+"""Answering: score by embedding similarity, keep each student's best, rank the top five.
+
+The reveal rule lives here, so every face enforces it the same way: a student sees a
+question's reference answer only after answering it at least once, and answers given after
+that are scored and logged but never raise the student's best score or leaderboard place.
+Otherwise reading the answer and pasting it back would be worth 100 and first place.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from eduportal.domain.accounts import Account, Role
-from eduportal.domain.errors import ValidationError
+from eduportal.domain.errors import ForbiddenError, ValidationError
 from eduportal.domain.grading import (
     LEADERBOARD_SIZE,
     MAX_ANSWER_CHARS,
     AnswerRecord,
     LeaderboardEntry,
+    QuestionProgress,
     cosine_similarity,
     score_from_similarity,
 )
@@ -19,6 +25,7 @@ from eduportal.ports import (
     AnswerRepository,
     AnswerSuggester,
     AssignmentRepository,
+    Clock,
     Embedder,
     Suggestions,
 )
@@ -31,6 +38,8 @@ class AnswerResult:
     best_score: float
     leaderboard: list[LeaderboardEntry]
     suggestions: Suggestions
+    counted: bool
+    """False when the student had revealed the reference answer: scored, not kept as best."""
 
 
 class GradingService:
@@ -40,11 +49,13 @@ class GradingService:
         answers: AnswerRepository,
         embedder: Embedder,
         suggester: AnswerSuggester,
+        clock: Clock,
     ) -> None:
         self.assignments = assignments
         self.answers = answers
         self.embedder = embedder
         self.suggester = suggester
+        self.clock = clock
 
     def answer(
         self, student: Account, assignment_id: str, question_id: str, answer: str
@@ -59,6 +70,7 @@ class GradingService:
         reference = self.assignments.get(assignment_id).question(question_id).answer
         expected, given = self.embedder.embed([reference, text])
         score = score_from_similarity(cosine_similarity(expected, given))
+        counts = not self.answers.progress(assignment_id, question_id, student.username).revealed
         best = self.answers.record(
             AnswerRecord(
                 assignment_id=assignment_id,
@@ -66,23 +78,43 @@ class GradingService:
                 student_id=student.username,
                 answer=text,
                 score=score,
-                submitted_at=time.time(),
-            )
+                submitted_at=self.clock.now(),
+            ),
+            counts=counts,
         )
         return AnswerResult(
             score=score,
             best_score=best,
-            leaderboard=self.leaderboard(assignment_id, question_id),
+            leaderboard=self.answers.leaderboard(assignment_id, question_id, LEADERBOARD_SIZE),
             suggestions=self.suggester.suggest(text),
+            counted=counts,
         )
 
-    def leaderboard(self, assignment_id: str, question_id: str) -> list[LeaderboardEntry]:
-        self.assignments.get(assignment_id).question(question_id)
-        return self.answers.leaderboard(assignment_id, question_id, LEADERBOARD_SIZE)
+    def leaderboards(
+        self, assignment_id: str, question_id: str | None = None
+    ) -> dict[str, list[LeaderboardEntry]]:
+        """The top five of every question, in question order, or of `question_id` alone."""
+        assignment = self.assignments.get(assignment_id)
+        if question_id is not None:
+            ids = [assignment.question(question_id).id]
+        else:
+            ids = [qa.id for qa in assignment.question_answers]
+        return {qid: self.answers.leaderboard(assignment_id, qid, LEADERBOARD_SIZE) for qid in ids}
 
-    def best_score(self, student: Account, assignment_id: str, question_id: str) -> float | None:
-        return self.answers.best_score(assignment_id, question_id, student.username)
+    def progress(self, student: Account, assignment_id: str, question_id: str) -> QuestionProgress:
+        return self.answers.progress(assignment_id, question_id, student.username)
 
-    def reveal(self, assignment_id: str, question_id: str) -> str:
-        """The reference answer, shown to a student who asks for it."""
-        return self.assignments.get(assignment_id).question(question_id).answer
+    def reveal(self, viewer: Account, assignment_id: str, question_id: str) -> str:
+        """The reference answer: teachers always; students after one attempt, from then on
+        with their later answers no longer counting."""
+        reference = self.assignments.get(assignment_id).question(question_id).answer
+        if viewer.role is Role.TEACHER:
+            return reference
+        progress = self.answers.progress(assignment_id, question_id, viewer.username)
+        if progress.attempts == 0:
+            raise ForbiddenError(
+                "Answer this question once before you look at the reference answer.",
+                detail=f"{viewer.username} asked for {assignment_id}/{question_id} unanswered",
+            )
+        self.answers.mark_revealed(assignment_id, question_id, viewer.username, self.clock.now())
+        return reference

@@ -20,9 +20,8 @@ from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, ImageFigures, Lifec
 from eduportal.domain.keys import NO_IMAGE, generated_image_key, validate_key
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
-from eduportal.observability import metrics
 from eduportal.observability.storage_log import storage_operation
-from eduportal.ports import ObjectStore, StoredObject
+from eduportal.ports import Metrics, ObjectStore, StoredObject
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
 
 log = logging.getLogger(__name__)
@@ -77,6 +76,7 @@ class ImageStore:
         self,
         store: ObjectStore,
         optimizer: ImageOptimizer,
+        metrics: Metrics,
         *,
         public_url: str,
         cdn_domain: str | None = None,
@@ -84,6 +84,7 @@ class ImageStore:
     ) -> None:
         self.store = store
         self.optimizer = optimizer
+        self.metrics = metrics
         self._public_url = public_url.rstrip("/")
         self._cdn_domain = cdn_domain
         self._cache: SingleFlightCache[str, StoredObject] = SingleFlightCache(
@@ -106,12 +107,12 @@ class ImageStore:
     def optimize(self, image: bytes) -> OptimizedImage:
         started = time.perf_counter()
         result = self.optimizer.optimize(image)
-        metrics.IMAGE_OPTIMIZE_SECONDS.observe(time.perf_counter() - started)
+        self.metrics.observe("image_optimize_seconds", time.perf_counter() - started)
         if result.optimized:
             saved = result.figures.original_size_bytes - result.figures.optimized_size_bytes
-            metrics.IMAGE_BYTES_SAVED.inc(max(saved, 0))
+            self.metrics.increment("image_bytes_saved_total", max(saved, 0))
         else:
-            metrics.IMAGE_OPTIMIZE_FALLBACKS.inc()
+            self.metrics.increment("image_optimize_fallbacks_total")
         return result
 
     def store_generated(self, assignment_id: str, image: bytes, *, teacher_id: str) -> StoredImage:
@@ -134,7 +135,7 @@ class ImageStore:
             "original-format": optimized.original_format,
             "optimized": "true" if optimized.optimized else "false",
         }
-        with storage_operation("put", key, self.store.backend) as record:
+        with storage_operation("put", key, self.store.backend, self.metrics) as record:
             receipt = self.store.put(
                 key,
                 optimized.data,
@@ -159,11 +160,11 @@ class ImageStore:
             raise NotFoundError(detail="the assignment has no image")
         validate_key(key)
         stored, outcome = self._cache.get(key, self._load)
-        (
-            metrics.IMAGE_CACHE_MISSES
+        self.metrics.increment(
+            "image_cache_misses_total"
             if outcome is CacheOutcome.LOADED
-            else metrics.IMAGE_CACHE_HITS
-        ).inc()
+            else "image_cache_hits_total"
+        )
         return stored
 
     def peek(self, key: str) -> ImageContent | None:
@@ -171,7 +172,7 @@ class ImageStore:
         stored = self._cache.peek(key)
         if stored is None:
             return None
-        metrics.IMAGE_CACHE_HITS.inc()
+        self.metrics.increment("image_cache_hits_total")
         return _found(stored)
 
     def read(self, key: str) -> ImageContent:
@@ -191,7 +192,7 @@ class ImageStore:
         if key == NO_IMAGE:
             return
         validate_key(key)
-        with storage_operation("delete", key, self.store.backend):
+        with storage_operation("delete", key, self.store.backend, self.metrics):
             self.store.delete(key)
         self._cache.evict(key)
 
@@ -201,11 +202,11 @@ class ImageStore:
 
     def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
         validate_key(key)
-        with storage_operation("set_lifecycle", key, self.store.backend):
+        with storage_operation("set_lifecycle", key, self.store.backend, self.metrics):
             self.store.set_lifecycle(key, lifecycle)
 
     def _load(self, key: str) -> StoredObject:
-        with storage_operation("get", key, self.store.backend) as record:
+        with storage_operation("get", key, self.store.backend, self.metrics) as record:
             stored = self.store.get(key)
             record.bytes, record.attempts = len(stored.data), stored.attempts
         return stored

@@ -65,6 +65,22 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at)",
     ),
+    (
+        # Version 2: compare-and-set on assignments, the reveal rule, the log of every answer.
+        "ALTER TABLE assignments ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE answers ADD COLUMN revealed_at REAL",
+        """CREATE TABLE IF NOT EXISTS answer_log (
+            assignment_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            student_id TEXT NOT NULL,
+            submitted_at REAL NOT NULL,
+            score REAL NOT NULL,
+            counted INTEGER NOT NULL,
+            answer TEXT NOT NULL
+        )""",
+        """CREATE INDEX IF NOT EXISTS answer_log_by_student
+            ON answer_log (assignment_id, question_id, student_id, submitted_at)""",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""

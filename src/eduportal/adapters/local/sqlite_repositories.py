@@ -2,23 +2,28 @@
 
 Assignments keep the whole document as JSON, exactly `Assignment.to_document()`, so the stored
 shape is the MongoDB one and moving data between the backends is a copy; the columns beside it
-exist only to index the listing. Answers keep one row per student and question: the best
-score, the answer and time that reached it, and how many attempts were made, updated by a
-single upsert so concurrent submissions cannot lose a better score.
+exist only to index the listing, and `version` for compare-and-set saves. Answers keep one
+row per student and question: the best score, the answer and time that reached it, how many
+attempts were made and when the reference answer was revealed, updated by a single upsert so
+concurrent submissions cannot lose a better score; `answer_log` keeps every answer given.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
 from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment
-from eduportal.domain.errors import NotFoundError
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry
+from eduportal.domain.errors import ConflictError, NotFoundError
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
 
 _NOT_FOUND = "This assignment was not found."
+CHANGED_MEANWHILE = (
+    "Someone else changed this assignment at the same time. Please reload it and try again."
+)
 
 
 class SqliteAssignmentRepository:
@@ -28,8 +33,9 @@ class SqliteAssignmentRepository:
     def add(self, assignment: Assignment) -> None:
         with self._db.transaction(f"add assignment {assignment.assignment_id}") as connection:
             connection.execute(
-                "INSERT INTO assignments (assignment_id, teacher_id, created_at, document)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO assignments"
+                " (assignment_id, teacher_id, created_at, document, version)"
+                " VALUES (?, ?, ?, ?, ?)",
                 _row(assignment),
             )
 
@@ -43,23 +49,32 @@ class SqliteAssignmentRepository:
             raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
         return Assignment.from_document(json.loads(rows[0]["document"]))
 
-    def replace(self, assignment: Assignment) -> None:
+    def replace(self, assignment: Assignment, *, expected_version: int) -> None:
         assignment_id = assignment.assignment_id
         with self._db.transaction(f"replace assignment {assignment_id}") as connection:
             cursor = connection.execute(
-                "UPDATE assignments SET teacher_id = ?, created_at = ?, document = ?"
-                " WHERE assignment_id = ?",
-                (*_row(assignment)[1:], assignment_id),
+                "UPDATE assignments SET teacher_id = ?, created_at = ?, document = ?, version = ?"
+                " WHERE assignment_id = ? AND version = ?",
+                (*_row(assignment)[1:], assignment_id, expected_version),
             )
             if cursor.rowcount == 0:
-                raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
+                stored = _stored_version(connection, assignment_id)
+                if stored is None:
+                    raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
+                raise _changed(assignment_id, stored, expected_version)
 
-    def delete(self, assignment_id: str) -> bool:
+    def delete(self, assignment_id: str, *, expected_version: int) -> bool:
         with self._db.transaction(f"delete assignment {assignment_id}") as connection:
             cursor = connection.execute(
-                "DELETE FROM assignments WHERE assignment_id = ?", (assignment_id,)
+                "DELETE FROM assignments WHERE assignment_id = ? AND version = ?",
+                (assignment_id, expected_version),
             )
-            return cursor.rowcount > 0
+            if cursor.rowcount > 0:
+                return True
+            stored = _stored_version(connection, assignment_id)
+            if stored is None:
+                return False
+            raise _changed(assignment_id, stored, expected_version)
 
     def list(
         self, *, limit: int, offset: int = 0, teacher_id: str | None = None
@@ -95,19 +110,60 @@ def _teacher_filter(teacher_id: str | None) -> tuple[str, tuple[str, ...]]:
     return "WHERE teacher_id = ?", (teacher_id,)
 
 
-def _row(assignment: Assignment) -> tuple[str, str, float, str]:
+def _row(assignment: Assignment) -> tuple[str, str, float, str, int]:
     document = json.dumps(assignment.to_document(), separators=(",", ":"))
-    return (assignment.assignment_id, assignment.teacher_id, assignment.created_at, document)
+    return (
+        assignment.assignment_id,
+        assignment.teacher_id,
+        assignment.created_at,
+        document,
+        assignment.version,
+    )
+
+
+def _stored_version(connection: sqlite3.Connection, assignment_id: str) -> int | None:
+    """Why a compare-and-set matched no row: None when the row is gone, else its version."""
+    row = connection.execute(
+        "SELECT version FROM assignments WHERE assignment_id = ?", (assignment_id,)
+    ).fetchone()
+    return None if row is None else int(row["version"])
+
+
+def _changed(assignment_id: str, stored: int, expected: int) -> ConflictError:
+    return ConflictError(
+        CHANGED_MEANWHILE,
+        detail=f"sqlite: assignment {assignment_id} is at version {stored}, "
+        f"the change was made from version {expected}",
+    )
 
 
 class SqliteAnswerRepository:
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
 
-    def record(self, answer: AnswerRecord) -> float:
+    def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
         # A new answer wins on a higher score, or on the same score reached earlier (records
         # may arrive out of order); SET expressions all read the row as it was before.
+        key = (answer.assignment_id, answer.question_id, answer.student_id)
         with self._db.transaction(f"record answer {answer.assignment_id}") as connection:
+            connection.execute(
+                "INSERT INTO answer_log (assignment_id, question_id, student_id, submitted_at,"
+                " score, counted, answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*key, answer.submitted_at, answer.score, int(counts), answer.answer),
+            )
+            if not counts:
+                rows = connection.execute(
+                    "UPDATE answers SET attempts = attempts + 1"
+                    " WHERE assignment_id = ? AND question_id = ? AND student_id = ?"
+                    " RETURNING best_score",
+                    key,
+                ).fetchall()
+                if not rows:
+                    raise NotFoundError(
+                        "Answer the question once before anything else.",
+                        detail=f"sqlite: uncounted answer without a first answer: {key}",
+                    )
+                return float(rows[0]["best_score"])
             rows = connection.execute(
                 """INSERT INTO answers
                     (assignment_id, question_id, student_id, best_score, answer, reached_at)
@@ -124,16 +180,35 @@ class SqliteAnswerRepository:
                         THEN excluded.reached_at ELSE reached_at END,
                     attempts = attempts + 1
                 RETURNING best_score""",
-                (
-                    answer.assignment_id,
-                    answer.question_id,
-                    answer.student_id,
-                    answer.score,
-                    answer.answer,
-                    answer.submitted_at,
-                ),
+                (*key, answer.score, answer.answer, answer.submitted_at),
             ).fetchall()
         return float(rows[0]["best_score"])
+
+    def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
+        rows = self._db.query(
+            f"progress {assignment_id}",
+            "SELECT attempts, best_score, revealed_at FROM answers"
+            " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+            (assignment_id, question_id, student_id),
+        )
+        if not rows:
+            return QuestionProgress()
+        row = rows[0]
+        return QuestionProgress(
+            attempts=int(row["attempts"]),
+            best_score=float(row["best_score"]),
+            revealed_at=row["revealed_at"],
+        )
+
+    def mark_revealed(
+        self, assignment_id: str, question_id: str, student_id: str, at: float
+    ) -> None:
+        with self._db.transaction(f"reveal {assignment_id}") as connection:
+            connection.execute(
+                "UPDATE answers SET revealed_at = COALESCE(revealed_at, ?)"
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+                (at, assignment_id, question_id, student_id),
+            )
 
     def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None:
         rows = self._db.query(
@@ -164,6 +239,7 @@ class SqliteAnswerRepository:
     def delete_for_assignment(self, assignment_id: str) -> None:
         with self._db.transaction(f"delete answers {assignment_id}") as connection:
             connection.execute("DELETE FROM answers WHERE assignment_id = ?", (assignment_id,))
+            connection.execute("DELETE FROM answer_log WHERE assignment_id = ?", (assignment_id,))
 
 
 class SqliteAccountRepository:

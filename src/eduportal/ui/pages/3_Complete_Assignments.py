@@ -26,6 +26,8 @@ def show_result(result: AnswerResult) -> None:
     score, best = st.columns(2)
     score.metric("Your score", f"{result.score:.1f}")
     best.metric("Your best", f"{result.best_score:.1f}")
+    if not result.counted:
+        st.caption("Not counted: you had already seen the reference answer.")
     st.subheader("Top five")
     st.table(
         [
@@ -43,18 +45,26 @@ def answer_form(student: Account, assignment: Assignment) -> None:
     question_id = st.selectbox(
         "Question", options=list(questions), format_func=questions.__getitem__, key="question"
     )
-    best = container().grading.best_score(student, assignment.assignment_id, question_id)
-    if best is not None:
-        st.caption(f"Your best so far: {best:.1f}")
+    grading = container().grading
+    progress = grading.progress(student, assignment.assignment_id, question_id)
+    if progress.best_score is not None:
+        st.caption(f"Your best so far: {progress.best_score:.1f}")
+    if progress.revealed:
+        st.caption("You have seen the reference answer: new answers are scored but not counted.")
     answer = st.text_area("Your answer", key=f"answer_{assignment.assignment_id}_{question_id}")
+    answered = progress.attempts > 0
     if st.button("Submit answer", type="primary", key="submit"):
         with st.spinner("Scoring…"):
-            result = container().grading.answer(
-                student, assignment.assignment_id, question_id, answer
-            )
+            result = grading.answer(student, assignment.assignment_id, question_id, answer)
+        answered = True
         show_result(result)
-    if st.button("Reveal the correct answer", key="reveal"):
-        answer_text = container().grading.reveal(assignment.assignment_id, question_id)
+    if st.button(
+        "Reveal the correct answer",
+        key="reveal",
+        disabled=not answered,
+        help="Answer once first. After revealing, new answers no longer count.",
+    ):
+        answer_text = grading.reveal(student, assignment.assignment_id, question_id)
         st.info(f"Correct answer: {answer_text}")
 
 

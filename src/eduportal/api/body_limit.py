@@ -1,0 +1,103 @@
+"""Request bodies are limited while they stream in, before any of them is parsed.
+
+A declared `Content-Length` over the route's limit is answered 413 at once, before the app or
+authentication runs, and the connection is closed so the client stops sending; a chunked body
+is counted as it arrives and cut off at the limit. A body that stalls between two chunks for
+`body_timeout` seconds is answered 408. Each route may have a limit of its own (uploads take
+`EDUPORTAL_MAX_UPLOAD_BYTES`); every other body gets the small JSON limit. Requests without a
+body (the image origin's GETs) pass untouched, so the hot path pays nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eduportal.domain.correlation import current_or_new_correlation_id
+from eduportal.domain.errors import ErrorKind
+
+_CLOSE = {"Connection": "close"}
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    max_bytes: int
+    sentence: str
+    """What the user reads when the body is too large."""
+
+
+LimitFor = Callable[[Scope], BodyLimit]
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limit_for: LimitFor, body_timeout: float) -> None:
+        self.app = app
+        self.limit_for = limit_for
+        self.body_timeout = body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        if declared is not None and int(declared) > limit.max_bytes:
+            await _answer_too_large(send, limit.sentence)
+            return
+        await self.app(scope, self._limited(receive, limit), send)
+
+    def _limited(self, receive: Receive, limit: BodyLimit) -> Receive:
+        received = 0
+        finished = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, finished
+            if finished:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                raise HTTPException(
+                    408,
+                    "The upload stalled, so we stopped waiting for it. Please try again.",
+                    headers=_CLOSE,
+                ) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit.max_bytes:
+                    raise HTTPException(413, limit.sentence, headers=_CLOSE)
+                finished = not message.get("more_body", False)
+            return message
+
+        return limited_receive
+
+
+async def _answer_too_large(send: Send, sentence: str) -> None:
+    body = json.dumps(
+        {
+            "error": sentence,
+            "kind": ErrorKind.TOO_LARGE.value,
+            "correlation_id": current_or_new_correlation_id(),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

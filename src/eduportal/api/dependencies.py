@@ -1,0 +1,76 @@
+"""What routes depend on: the signed-in account and the services, from `app.state`.
+
+Authentication is a dependency that reads only headers, so it runs before any body is
+parsed: an anonymous upload is refused before a byte of its multipart body is looked at.
+`HTTPBearer` is what makes `/docs` show an Authorize button for the token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from eduportal.domain.accounts import Account
+from eduportal.domain.errors import UnauthenticatedError
+from eduportal.services.accounts import AccountService
+from eduportal.services.assignments import AssignmentService
+from eduportal.services.grading import GradingService
+from eduportal.services.image_store import ImageStore
+from eduportal.wiring import Container
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The token `POST /api/login` returns; sign-out with `POST /api/logout`.",
+)
+
+
+def container(request: Request) -> Container:
+    built: Container = request.app.state.container
+    return built
+
+
+def accounts(request: Request) -> AccountService:
+    return container(request).accounts
+
+
+def assignments(request: Request) -> AssignmentService:
+    return container(request).assignments
+
+
+def grading(request: Request) -> GradingService:
+    return container(request).grading
+
+
+def image_store(request: Request) -> ImageStore:
+    return container(request).image_store
+
+
+Accounts = Annotated[AccountService, Depends(accounts)]
+Assignments = Annotated[AssignmentService, Depends(assignments)]
+Grading = Annotated[GradingService, Depends(grading)]
+Images = Annotated[ImageStore, Depends(image_store)]
+
+
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or not credentials.credentials.strip():
+        raise UnauthenticatedError(detail="missing or malformed Authorization header")
+    return credentials.credentials.strip()
+
+
+Token = Annotated[str, Depends(bearer_token)]
+
+
+async def current_account(service: Accounts, token: Token) -> Account:
+    """Answered from the recent-sessions cache on the event loop; a thread only on a miss."""
+    account = service.peek(token)
+    if account is None:
+        account = await run_in_threadpool(service.authenticate, token)
+    return account
+
+
+SignedIn = Annotated[Account, Depends(current_account)]

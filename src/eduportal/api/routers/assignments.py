@@ -1,0 +1,180 @@
+"""Assignments: create, list, read, edit, delete, and their image.
+
+Uploads are read by hand rather than declared as a `File` parameter, because FastAPI parses a
+declared form before it runs any dependency: this way the bearer token and the teacher's right
+to change the assignment are checked first, and a refused upload is never parsed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from eduportal.api.dependencies import Assignments, SignedIn
+from eduportal.api.errors import error_responses
+from eduportal.api.schemas import (
+    AssignmentPage,
+    AssignmentView,
+    CreateAssignmentRequest,
+    UpdateQuestionsRequest,
+)
+from eduportal.domain.accounts import Account
+from eduportal.domain.assignments import Assignment, numbered
+from eduportal.domain.errors import ValidationError
+from eduportal.services.assignments import MAX_OFFSET, MAX_PAGE, AssignmentService
+
+router = APIRouter(prefix="/api/assignments", tags=["assignments"])
+
+AssignmentId = Annotated[str, Path(min_length=1, max_length=64)]
+UPLOAD_ROUTE = "upload_image"
+"""The route that takes `EDUPORTAL_MAX_UPLOAD_BYTES`; every other body gets the JSON limit."""
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def view(service: AssignmentService, assignment: Assignment, viewer: Account) -> AssignmentView:
+    return AssignmentView.of(assignment, show_answers=service.may_see_answers(viewer, assignment))
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 413, 422, 502, 503, 504),
+    summary="Generate questions and an illustration from a text, and save the assignment",
+)
+def create_assignment(
+    body: CreateAssignmentRequest, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    created = service.create_from_text(user, body.text, with_image=body.with_image)
+    return view(service, created, user)
+
+
+@router.get(
+    "",
+    responses=error_responses(401, 422, 503),
+    summary="Assignments, newest first; students see no reference answers",
+)
+def list_assignments(
+    user: SignedIn,
+    service: Assignments,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> AssignmentPage:
+    page = service.list(limit=limit, offset=offset)
+    return AssignmentPage(
+        items=[view(service, item, user) for item in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get(
+    "/{assignment_id}",
+    responses=error_responses(401, 404, 422, 503),
+    summary="One assignment; students see no reference answers",
+)
+async def get_assignment(
+    assignment_id: AssignmentId, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    """Answered from the recent-reads cache on the event loop; a thread only on a miss."""
+    found = service.peek(assignment_id)
+    if found is None:
+        found = await run_in_threadpool(service.get, assignment_id)
+    return view(service, found, user)
+
+
+@router.put(
+    "/{assignment_id}/questions",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+    summary="Replace the questions (the teacher who created it)",
+)
+def update_questions(
+    assignment_id: AssignmentId, body: UpdateQuestionsRequest, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    pairs = [(item.question, item.answer) for item in body.question_answers]
+    return view(service, service.update_questions(user, assignment_id, numbered(pairs)), user)
+
+
+@router.delete(
+    "/{assignment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409, 503),
+    summary="Delete the assignment, its answers and its image (the teacher who created it)",
+)
+def delete_assignment(
+    assignment_id: AssignmentId, user: SignedIn, service: Assignments
+) -> Response:
+    service.delete(user, assignment_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{assignment_id}/image",
+    name=UPLOAD_ROUTE,
+    openapi_extra=_UPLOAD_BODY,
+    responses=error_responses(400, 401, 403, 404, 408, 409, 413, 422, 502, 503, 504),
+    summary="Replace the image with an own one, optimized like generated ones",
+)
+async def upload_image(
+    assignment_id: AssignmentId, request: Request, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    """Multipart form with one field, `file`. Refused before parsing unless the caller may
+    change the assignment; optimized (WebP, at most 1024 px, no metadata) and stored."""
+    await run_in_threadpool(service.check_can_change, user, assignment_id)
+    data = await _read_upload(request)
+    updated = await run_in_threadpool(service.replace_image, user, assignment_id, data)
+    return view(service, updated, user)
+
+
+@router.delete(
+    "/{assignment_id}/image",
+    responses=error_responses(401, 403, 404, 409, 503),
+    summary="Remove the image: the assignment keeps its questions, without an illustration",
+)
+def remove_image(
+    assignment_id: AssignmentId, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    return view(service, service.remove_image(user, assignment_id), user)
+
+
+@router.post(
+    "/{assignment_id}/image/permanent",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+    summary="Keep the image out of the archiving and expiry rules",
+)
+def keep_image(assignment_id: AssignmentId, user: SignedIn, service: Assignments) -> Response:
+    service.mark_image_permanent(user, assignment_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _read_upload(request: Request) -> bytes:
+    """The `file` field's bytes; the body limit has already bounded what can arrive."""
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationError("Send the image as a multipart form field named 'file'.")
+        return await upload.read()

@@ -1,0 +1,175 @@
+"""Assignments over HTTP: the flows, errors as JSON, bounds, and the authorization matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.images import photograph, png
+from tests.support.portal_api import assert_error, create_assignment
+from tests.support.texts import TEXT
+
+
+def test_teacher_creates_lists_gets_and_deletes(teacher: httpx.Client) -> None:
+    created = create_assignment(teacher, with_image=True)
+    assignment_id = created["assignment_id"]
+    assert created["s3_image_key"] == f"generated_images/{assignment_id}.webp"
+    assert created["s3_upload_status"] == "success" and created["version"] == 1
+    assert len(created["question_answers"]) == 5
+    assert all(qa["answer"] for qa in created["question_answers"])
+    image = teacher.get(created["cloudfront_url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/webp"
+
+    listing = teacher.get("/api/assignments", params={"limit": 100}).json()
+    assert assignment_id in [item["assignment_id"] for item in listing["items"]]
+    assert teacher.get(f"/api/assignments/{assignment_id}").json() == created
+
+    assert teacher.delete(f"/api/assignments/{assignment_id}").status_code == 204
+    assert_error(teacher.get(f"/api/assignments/{assignment_id}"), 404, "not_found")
+    gone = teacher.get(created["cloudfront_url"])
+    assert gone.status_code == 404 and gone.headers["cache-control"] == "no-store"
+
+
+def test_pagination_is_newest_first(teacher: httpx.Client) -> None:
+    before = teacher.get("/api/assignments", params={"limit": 1}).json()["total"]
+    ids = [create_assignment(teacher)["assignment_id"] for _ in range(3)]
+    first = teacher.get("/api/assignments", params={"limit": 2}).json()
+    second = teacher.get("/api/assignments", params={"limit": 1, "offset": 2}).json()
+    assert [a["assignment_id"] for a in first["items"] + second["items"]] == ids[::-1]
+    assert first["total"] == before + 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"offset": -1},
+        {"offset": 1_000_001},
+        {"offset": 2**64},  # was a 500: an SQLite integer overflow
+        {"limit": "ten"},
+    ],
+)
+def test_out_of_bounds_paging_is_a_clear_422(teacher: httpx.Client, params: dict[str, Any]) -> None:
+    sentence = assert_error(teacher.get("/api/assignments", params=params), 422, "validation")
+    assert sentence.startswith("The request is not valid: query.")
+
+
+def test_teacher_uploads_and_removes_an_own_image(teacher: httpx.Client) -> None:
+    assignment_id = create_assignment(teacher)["assignment_id"]
+    response = teacher.post(
+        f"/api/assignments/{assignment_id}/image",
+        files={"file": ("photo.png", png(photograph("chelsea")), "image/png")},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["s3_image_key"] == f"generated_images/{assignment_id}.webp"
+    assert body["image_metadata"]["format"] == "webp"
+    assert body["version"] == 3  # claimed, then published with the lock released
+    assert teacher.get(body["cloudfront_url"]).status_code == 200
+    assert teacher.post(f"/api/assignments/{assignment_id}/image/permanent").status_code == 204
+
+    removed = teacher.delete(f"/api/assignments/{assignment_id}/image")
+    assert removed.status_code == 200 and removed.json()["s3_image_key"] == "no_image"
+    assert teacher.get(body["cloudfront_url"]).status_code == 404
+
+
+def test_a_wrong_or_oversized_file_is_a_clear_error_and_changes_nothing(
+    teacher: httpx.Client,
+) -> None:
+    assignment_id = create_assignment(teacher)["assignment_id"]
+    wrong = teacher.post(
+        f"/api/assignments/{assignment_id}/image",
+        files={"file": ("notes.txt", b"just some text", "text/plain")},
+    )
+    assert "not an image we can read" in assert_error(wrong, 422, "validation")
+    too_big = teacher.post(
+        f"/api/assignments/{assignment_id}/image",
+        files={"file": ("big.png", b"\x89PNG" + b"0" * 2_100_000, "image/png")},
+    )
+    assert "2.0 MB, the largest we accept" in assert_error(too_big, 413, "too_large")
+    no_field = teacher.post(
+        f"/api/assignments/{assignment_id}/image", files={"picture": ("a.png", b"x", "image/png")}
+    )
+    assert "field named 'file'" in assert_error(no_field, 422, "validation")
+    current = teacher.get(f"/api/assignments/{assignment_id}").json()
+    assert current["s3_image_key"] == "no_image" and current["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("bad_id", "status"),
+    [("nope", 404), ("1700000000000-abcdef", 404), ("x" * 65, 422)],
+)
+def test_bad_or_unknown_ids(teacher: httpx.Client, bad_id: str, status: int) -> None:
+    assert_error(teacher.get(f"/api/assignments/{bad_id}"), status)
+
+
+def test_a_path_outside_the_api_is_404_json(anonymous: httpx.Client) -> None:
+    assert_error(anonymous.get("/api/assignments/a/b/c/d"), 404, "http")
+
+
+# The authorization matrix: (who, method, path, expected status). {id} is a teacher1 assignment.
+MATRIX = [
+    ("anonymous", "GET", "/api/assignments", 401),
+    ("anonymous", "GET", "/api/assignments/{id}", 401),
+    ("anonymous", "POST", "/api/assignments", 401),
+    ("anonymous", "DELETE", "/api/assignments/{id}", 401),
+    ("anonymous", "POST", "/api/assignments/{id}/image", 401),
+    ("anonymous", "POST", "/api/assignments/{id}/answers", 401),
+    ("anonymous", "GET", "/api/assignments/{id}/leaderboard", 401),
+    ("student", "POST", "/api/assignments", 403),
+    ("student", "DELETE", "/api/assignments/{id}", 403),
+    ("student", "PUT", "/api/assignments/{id}/questions", 403),
+    ("student", "POST", "/api/assignments/{id}/image", 403),
+    ("student", "DELETE", "/api/assignments/{id}/image", 403),
+    ("student", "POST", "/api/assignments/{id}/image/permanent", 403),
+    ("student", "GET", "/api/assignments/{id}", 200),
+    ("student", "POST", "/api/assignments/{id}/answers", 200),
+    ("other_teacher", "DELETE", "/api/assignments/{id}", 403),
+    ("other_teacher", "PUT", "/api/assignments/{id}/questions", 403),
+    ("other_teacher", "POST", "/api/assignments/{id}/image", 403),
+    ("other_teacher", "POST", "/api/assignments/{id}/answers", 403),
+    ("teacher", "POST", "/api/assignments/{id}/answers", 403),
+    ("teacher", "PUT", "/api/assignments/{id}/questions", 200),
+]
+BODIES: dict[str, Any] = {
+    "/api/assignments": {"json": {"text": TEXT, "with_image": False}},
+    "/api/assignments/{id}/answers": {"json": {"question_id": "q1", "answer": "an answer"}},
+    "/api/assignments/{id}/questions": {
+        "json": {"question_answers": [{"question": "What?", "answer": "That."}]}
+    },
+    "/api/assignments/{id}/image": {
+        "files": {"file": ("a.png", png(photograph("coffee")), "image/png")}
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def matrix_assignment(teacher: httpx.Client) -> str:
+    return str(create_assignment(teacher)["assignment_id"])
+
+
+@pytest.mark.parametrize(("who", "method", "path", "expected"), MATRIX)
+def test_authorization_matrix(
+    request: pytest.FixtureRequest,
+    teacher: httpx.Client,
+    matrix_assignment: str,
+    who: str,
+    method: str,
+    path: str,
+    expected: int,
+) -> None:
+    client: httpx.Client = request.getfixturevalue(who)
+    before = teacher.get(f"/api/assignments/{matrix_assignment}").json()
+    body = BODIES.get(path, {}) if method in ("POST", "PUT") else {}
+    response = client.request(method, path.format(id=matrix_assignment), **body)
+    if expected >= 400:
+        assert_error(response, expected)
+        after = teacher.get(f"/api/assignments/{matrix_assignment}").json()
+        assert after == before  # a refused request changes nothing
+    else:
+        assert response.status_code == expected, response.text
+    if expected == 401:
+        assert response.headers["www-authenticate"] == "Bearer"

@@ -1,0 +1,29 @@
+"""Calls to the REST API that many tests make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.support.texts import TEXT
+
+
+def create_assignment(client: httpx.Client, *, with_image: bool = False) -> dict[str, Any]:
+    response = client.post("/api/assignments", json={"text": TEXT, "with_image": with_image})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_error(response: httpx.Response, status: int, kind: str | None = None) -> str:
+    """The JSON error shape with its correlation id; returns the sentence."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "kind", "correlation_id"}
+    assert body["correlation_id"] == response.headers["x-correlation-id"]
+    if kind is not None:
+        assert body["kind"] == kind
+    assert "Traceback" not in response.text
+    sentence: str = body["error"]
+    return sentence
