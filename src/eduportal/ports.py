@@ -175,6 +175,27 @@ class AccountRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def list_accounts(self) -> list[Account]:
+        """Every account, ordered by user name."""
+        ...
+
+    def update(self, account: Account) -> bool:
+        """Store `account`'s role and password hash; False when no such account exists."""
+        ...
+
+    def delete(self, username: str) -> bool:
+        """Delete the account and its sessions; True when the account existed.
+
+        Where the backend has transactions (SQLite) both go together. Elsewhere the account
+        goes first, so an interruption leaves sessions of a deleted account, which never
+        authenticate, rather than a live account without its sessions revoked.
+        """
+        ...
+
+    def delete_sessions(self, username: str) -> int:
+        """Revoke every session of `username`; return how many there were."""
+        ...
+
     def add_session(self, session: Session) -> None:
         """Raises `ConflictError` for a token hash already stored."""
         ...
