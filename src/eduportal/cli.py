@@ -16,12 +16,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eduportal.config import Settings, load_settings
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import EduportalError, ErrorKind
 from eduportal.observability.logging import configure_logging, log_context, log_error
+from eduportal.services.accounts import SESSION_CACHE_SECONDS, AccountService
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -205,6 +207,80 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_users_list(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts.list_accounts()
+    _print_json(
+        [
+            {
+                "username": account.username,
+                "role": account.role.value,
+                "created_at": _iso_time(account.created_at),
+            }
+            for account in accounts
+        ]
+    )
+    return 0
+
+
+def _cmd_users_delete(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts
+    if not args.yes:
+        _confirm(f"Delete account {args.name!r} and end its sessions?")
+    accounts.delete_account(args.name)
+    _print_json({"username": args.name.strip().lower(), "deleted": True})
+    _warn_if_no_teacher_left(accounts)
+    return 0
+
+
+def _cmd_users_set_password(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    revoked = build(args.settings).accounts.set_password(args.name, _read_password())
+    _print_json({"username": args.name.strip().lower(), "sessions_revoked": revoked})
+    return 0
+
+
+def _cmd_users_set_role(args: argparse.Namespace) -> int:
+    from eduportal.domain.accounts import Role
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts
+    revoked = accounts.set_role(args.name, Role(args.role))
+    _print_json(
+        {"username": args.name.strip().lower(), "role": args.role, "sessions_revoked": revoked}
+    )
+    _warn_if_no_teacher_left(accounts)
+    return 0
+
+
+def _confirm(question: str) -> None:
+    """Ask on a terminal; refuse to guess anywhere else (a script must say --yes)."""
+    if not sys.stdin.isatty():
+        raise _UsageError("Not asking for confirmation without a terminal: add --yes.")
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise _UsageError("Nothing was changed.")
+
+
+def _warn_if_no_teacher_left(accounts: AccountService) -> None:
+    from eduportal.domain.accounts import Role
+
+    if not any(account.role is Role.TEACHER for account in accounts.list_accounts()):
+        sys.stderr.write(
+            "note: no teacher account is left; create one with "
+            "`eduportal users add NAME --role teacher`.\n"
+        )
+
+
+def _iso_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eduportal",
@@ -235,7 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
 
     users = commands.add_parser(
-        "users", help="manage accounts", description="Manage teacher and student accounts."
+        "users",
+        help="manage accounts",
+        description="Manage teacher and student accounts: add, list, delete, set-password, "
+        "set-role. Each prints JSON on standard output.",
     )
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = user_commands.add_parser(
@@ -248,6 +327,50 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name", metavar="NAME", help="user name: 2-32 lower-case letters, digits")
     add.add_argument("--role", required=True, choices=["teacher", "student"])
     add.set_defaults(handler=_cmd_users_add)
+
+    listing = user_commands.add_parser(
+        "list",
+        help="list accounts as a JSON array",
+        description="Print every account as a JSON array of {username, role, created_at}, "
+        "ordered by user name. Password hashes are never printed.",
+    )
+    listing.set_defaults(handler=_cmd_users_list)
+
+    revoking = (
+        f"Its sessions end at once on this machine's database; a running server notices "
+        f"within {SESSION_CACHE_SECONDS:g} seconds."
+    )
+    remove = user_commands.add_parser(
+        "delete",
+        help="delete an account and end its sessions",
+        description=f"Delete account NAME. {revoking} Asks for confirmation on a terminal; "
+        "elsewhere (scripts, cron) --yes is required. Deleting the last teacher is allowed, "
+        "with a note on standard error.",
+    )
+    remove.add_argument("name", metavar="NAME", help="the account's user name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(handler=_cmd_users_delete)
+
+    password = user_commands.add_parser(
+        "set-password",
+        help="replace an account's password and end its sessions",
+        description=f"Replace NAME's password (at least 8 characters). {revoking} The "
+        "password is read from standard input when it is not a terminal (e.g. `echo "
+        "newsecret1 | eduportal users set-password ann`), else prompted for twice. Prints "
+        "how many sessions were ended.",
+    )
+    password.add_argument("name", metavar="NAME", help="the account's user name")
+    password.set_defaults(handler=_cmd_users_set_password)
+
+    role = user_commands.add_parser(
+        "set-role",
+        help="make an account a teacher or a student and end its sessions",
+        description=f"Give NAME the role ROLE. {revoking} The account signs in again to act "
+        "with its new role. Setting the role it already has changes nothing.",
+    )
+    role.add_argument("name", metavar="NAME", help="the account's user name")
+    role.add_argument("--role", required=True, choices=["teacher", "student"])
+    role.set_defaults(handler=_cmd_users_set_role)
 
     image = commands.add_parser(
         "image", help="optimize, store and read images", description="Work with images."
