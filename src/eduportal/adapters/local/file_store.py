@@ -5,6 +5,12 @@ open them; `meta/{key}.json` holds content type, cache control, metadata and the
 Every write goes to a temporary file in the target's directory and is renamed into place
 (`os.replace` is atomic), so a reader sees the old object or the new one, never half of one,
 and a crash leaves at most a `.tmp-*` file that no key can name.
+
+Durable before `put` returns: the file is fsynced before the rename, and the directory after
+it (and after creating a directory), because a rename lives in the directory, not in the file:
+without that a power cut can undo the rename although the bytes reached the disk. Callers save
+a record naming the key right after `put` (an assignment's image), so a committed record must
+never outlive its object. Deletes sync the directory too, so a deleted image stays deleted.
 """
 
 from __future__ import annotations
@@ -74,7 +80,10 @@ class LocalObjectStore:
         path, meta_path = self._paths(key)
         for target in (path, meta_path):
             try:
-                target.unlink(missing_ok=True)
+                target.unlink()
+                _fsync_directory(target.parent)
+            except FileNotFoundError:
+                continue
             except OSError as exc:
                 raise StorageUnavailableError(detail=f"local delete {key}: {exc}") from exc
 
@@ -151,7 +160,7 @@ def _etag(data: bytes) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_directories(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -162,3 +171,25 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
+
+
+def _make_directories(directory: Path) -> None:
+    """`mkdir -p`, syncing each parent that gains a directory: the file synced inside a new
+    directory is lost all the same if the directory's own entry is."""
+    missing = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        _fsync_directory(created.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the entries of `directory` (renames, new and removed names) durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
