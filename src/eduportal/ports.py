@@ -34,6 +34,16 @@ class StoredObject:
     attempts: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored object as a listing describes it, without its bytes."""
+
+    key: str
+    size_bytes: int
+    last_modified: float
+    """Seconds since the epoch (UTC) of the last write of the bytes."""
+
+
 class ObjectStore(Protocol):
     """Durable bytes under validated keys (files in the embedded default, S3 on AWS).
 
@@ -68,6 +78,13 @@ class ObjectStore(Protocol):
     def get_lifecycle(self, key: str) -> Lifecycle: ...
 
     def list_keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with `prefix`, read lazily: a store may hold millions.
+
+        Objects written or deleted while the listing runs may or may not appear.
+        """
+        ...
 
     def check(self) -> None:
         """Raise when the store cannot serve requests; used by readiness probes."""

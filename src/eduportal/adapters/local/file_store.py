@@ -26,7 +26,7 @@ from pathlib import Path
 from eduportal.domain.errors import NotFoundError, StorageUnavailableError
 from eduportal.domain.images import Lifecycle
 from eduportal.domain.keys import validate_key
-from eduportal.ports import PutReceipt, StoredObject
+from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 
 _DEFAULT_TYPE = "application/octet-stream"
 
@@ -104,13 +104,36 @@ class LocalObjectStore:
         return _Meta.read(meta_path).lifecycle
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
+        return (info.key for info in self.list_objects(prefix))
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Walks only the directories that can hold keys with `prefix`, in name order.
+
+        Names starting with `.` are skipped: they are temporary files of writes in progress
+        (or of writes a crash interrupted), which no key can name.
+        """
         if not self._objects.is_dir():
             return
-        for path in sorted(self._objects.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                key = path.relative_to(self._objects).as_posix()
-                if key.startswith(prefix):
-                    yield key
+        for directory, subdirectories, files in os.walk(self._objects, onerror=_raise):
+            folder = Path(directory)
+            relative = folder.relative_to(self._objects).as_posix()
+            base = "" if relative == "." else f"{relative}/"
+            subdirectories[:] = sorted(
+                name
+                for name in subdirectories
+                if _may_hold(f"{base}{name}/", prefix) and not name.startswith(".")
+            )
+            for name in sorted(files):
+                key = f"{base}{name}"
+                if name.startswith(".") or not key.startswith(prefix):
+                    continue
+                try:
+                    info = (folder / name).stat()
+                except FileNotFoundError:
+                    continue  # deleted since the directory was read
+                except OSError as exc:
+                    raise StorageUnavailableError(detail=f"local list {key}: {exc}") from exc
+                yield ObjectInfo(key=key, size_bytes=info.st_size, last_modified=info.st_mtime)
 
     def check(self) -> None:
         try:
@@ -153,6 +176,16 @@ class _Meta:
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
+
+
+def _may_hold(directory: str, prefix: str) -> bool:
+    """Whether keys under `directory` (ending in `/`) can start with `prefix`."""
+    return directory.startswith(prefix) or prefix.startswith(directory)
+
+
+def _raise(error: OSError) -> None:
+    """`os.walk` skips unreadable directories by default; a listing must not hide objects."""
+    raise StorageUnavailableError(detail=f"local list: {error}") from error
 
 
 def _etag(data: bytes) -> str:
