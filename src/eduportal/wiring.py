@@ -25,6 +25,7 @@ from eduportal.services.accounts import AccountService
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
+from eduportal.services.reconcile import Reconciler
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Container:
     accounts: AccountService
     assignments: AssignmentService
     grading: GradingService
+    reconciler: Reconciler
 
 
 def build_optimizer(settings: Settings) -> ImageOptimizer:
@@ -170,4 +172,5 @@ def build(settings: Settings) -> Container:
             generators.embedder,
             generators.suggester,
         ),
+        reconciler=Reconciler(store, repositories.assignments),
     )
