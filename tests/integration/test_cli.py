@@ -130,6 +130,8 @@ def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
         ["users", "delete"],
         ["users", "set-password"],
         ["users", "set-role"],
+        ["storage"],
+        ["storage", "reconcile"],
         ["image"],
         ["image", "optimize"],
         ["image", "put"],
