@@ -1,4 +1,4 @@
-"""The `eduportal` command: run the service and check images by hand on any backend.
+"""The `eduportal` command: run the service, manage accounts, check images and storage by hand.
 
 Every command reads its settings from the environment (see README), so
 `EDUPORTAL_STORAGE=s3 S3_BUCKET_NAME=... eduportal image put photo.png --assignment-id a1`
