@@ -427,8 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(handler=_cmd_users_list)
 
     revoking = (
-        f"Its sessions end at once on this machine's database; a running server notices "
-        f"within {SESSION_CACHE_SECONDS:g} seconds."
+        f"Its sessions end at once in the database; a running server notices within "
+        f"{SESSION_CACHE_SECONDS:g} seconds."
     )
     remove = user_commands.add_parser(
         "delete",
@@ -455,8 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     role = user_commands.add_parser(
         "set-role",
         help="make an account a teacher or a student and end its sessions",
-        description=f"Give NAME the role ROLE. {revoking} The account signs in again to act "
-        "with its new role. Setting the role it already has changes nothing.",
+        description=f"Give NAME the role given by --role. {revoking} The account signs in "
+        "again to act with its new role. Setting the role it already has changes nothing.",
     )
     role.add_argument("name", metavar="NAME", help="the account's user name")
     role.add_argument("--role", required=True, choices=["teacher", "student"])
