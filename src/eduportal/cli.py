@@ -1,4 +1,4 @@
-"""The `eduportal` command: run the service and check images by hand on any backend.
+"""The `eduportal` command: run the service, manage accounts, check images and storage by hand.
 
 Every command reads its settings from the environment (see README), so
 `EDUPORTAL_STORAGE=s3 S3_BUCKET_NAME=... eduportal image put photo.png --assignment-id a1`
@@ -14,18 +14,24 @@ import getpass
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eduportal.config import Settings, load_settings
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import EduportalError, ErrorKind
 from eduportal.observability.logging import configure_logging, log_context, log_error
+from eduportal.services.accounts import SESSION_CACHE_SECONDS, AccountService
+from eduportal.services.reconcile import DEFAULT_MIN_AGE_SECONDS, Deletion, Findings
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+EXIT_NEEDS_ATTENTION = 3
+"""`storage reconcile` found something this run did not fix: cron can alert on it."""
 
 log = logging.getLogger("eduportal.cli")
 
@@ -211,6 +217,166 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_users_list(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts.list_accounts()
+    _print_json(
+        [
+            {
+                "username": account.username,
+                "role": account.role.value,
+                "created_at": _iso_time(account.created_at),
+            }
+            for account in accounts
+        ]
+    )
+    return 0
+
+
+def _cmd_users_delete(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts
+    if not args.yes:
+        _confirm(f"Delete account {args.name!r} and end its sessions?")
+    accounts.delete_account(args.name)
+    _print_json({"username": args.name.strip().lower(), "deleted": True})
+    _warn_if_no_teacher_left(accounts)
+    return 0
+
+
+def _cmd_users_set_password(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    revoked = build(args.settings).accounts.set_password(args.name, _read_password())
+    _print_json({"username": args.name.strip().lower(), "sessions_revoked": revoked})
+    return 0
+
+
+def _cmd_users_set_role(args: argparse.Namespace) -> int:
+    from eduportal.domain.accounts import Role
+    from eduportal.wiring import build
+
+    accounts = build(args.settings).accounts
+    revoked = accounts.set_role(args.name, Role(args.role))
+    _print_json(
+        {"username": args.name.strip().lower(), "role": args.role, "sessions_revoked": revoked}
+    )
+    _warn_if_no_teacher_left(accounts)
+    return 0
+
+
+def _confirm(question: str) -> None:
+    """Ask on a terminal; refuse to guess anywhere else (a script must say --yes)."""
+    if not sys.stdin.isatty():
+        raise _UsageError("Not asking for confirmation without a terminal: add --yes.")
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise _UsageError("Nothing was changed.")
+
+
+def _warn_if_no_teacher_left(accounts: AccountService) -> None:
+    from eduportal.domain.accounts import Role
+
+    if not any(account.role is Role.TEACHER for account in accounts.list_accounts()):
+        sys.stderr.write(
+            "note: no teacher account is left; create one with "
+            "`eduportal users add NAME --role teacher`.\n"
+        )
+
+
+def _iso_time(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+_DURATION = re.compile(r"(\d{1,9})([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """`90s`, `30m`, `2h`, `7d` in seconds; argparse turns the error into a usage error."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: give a whole number and a unit (s, m, h or d), "
+            "e.g. 90s, 30m, 2h or 7d."
+        )
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _cmd_storage_reconcile(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    container = build(args.settings)
+    reconciler = container.reconciler
+    findings = reconciler.find(min_age_seconds=args.older_than, progress=_progress)
+    deletion = reconciler.delete_orphans(findings.orphans) if args.delete else None
+    report: dict[str, object] = {
+        "backend": container.object_store.backend,
+        "dry_run": deletion is None,
+        "older_than_seconds": args.older_than,
+        "objects_scanned": findings.objects_scanned,
+        "records_scanned": findings.records_scanned,
+        "orphans": [
+            {
+                "key": info.key,
+                "size_bytes": info.size_bytes,
+                "last_modified": _iso_time(info.last_modified),
+            }
+            for info in findings.orphans
+        ],
+        "orphan_bytes": sum(info.size_bytes for info in findings.orphans),
+        "deleted": list(deletion.deleted) if deletion else [],
+        "delete_failures": [
+            {"key": failure.key, "error": failure.error}
+            for failure in (deletion.failed if deletion else ())
+        ],
+        "recent_unreferenced": len(findings.too_recent),
+        "dangling_records": [
+            {"assignment_id": r.assignment_id, "teacher_id": r.teacher_id, "key": r.key}
+            for r in findings.dangling
+        ],
+        "advice": _reconcile_advice(findings, deletion),
+    }
+    _print_json(report)
+    if deletion is not None and deletion.failed:
+        return EXIT_FAILURE
+    if findings.dangling or (findings.orphans and deletion is None):
+        return EXIT_NEEDS_ATTENTION
+    return 0
+
+
+def _reconcile_advice(findings: Findings, deletion: Deletion | None) -> list[str]:
+    advice = []
+    if findings.orphans and deletion is None:
+        advice.append(
+            f"Run again with --delete to delete the {len(findings.orphans)} objects "
+            "no record names."
+        )
+    if deletion is not None and deletion.failed:
+        advice.append("Some deletes failed (see delete_failures); running again retries them.")
+    if findings.dangling:
+        advice.append(
+            "Dangling records name an image that is missing; their pages show a placeholder. "
+            "The teacher can upload a new image or remove it (Show Assignments). This command "
+            "never changes records."
+        )
+    if findings.too_recent:
+        advice.append(
+            f"{len(findings.too_recent)} objects no record names are younger than "
+            "--older-than and were left alone: an upload whose record is being saved looks "
+            "the same."
+        )
+    return advice
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(f"reconcile: {message}\n")
+    sys.stderr.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eduportal",
@@ -241,7 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_cmd_serve)
 
     users = commands.add_parser(
-        "users", help="manage accounts", description="Manage teacher and student accounts."
+        "users",
+        help="manage accounts",
+        description="Manage teacher and student accounts: add, list, delete, set-password, "
+        "set-role. Each prints JSON on standard output.",
     )
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = user_commands.add_parser(
@@ -254,6 +423,94 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name", metavar="NAME", help="user name: 2-32 lower-case letters, digits")
     add.add_argument("--role", required=True, choices=["teacher", "student"])
     add.set_defaults(handler=_cmd_users_add)
+
+    listing = user_commands.add_parser(
+        "list",
+        help="list accounts as a JSON array",
+        description="Print every account as a JSON array of {username, role, created_at}, "
+        "ordered by user name. Password hashes are never printed.",
+    )
+    listing.set_defaults(handler=_cmd_users_list)
+
+    revoking = (
+        f"Its sessions end at once in the database; a running server notices within "
+        f"{SESSION_CACHE_SECONDS:g} seconds."
+    )
+    remove = user_commands.add_parser(
+        "delete",
+        help="delete an account and end its sessions",
+        description=f"Delete account NAME. {revoking} Asks for confirmation on a terminal; "
+        "elsewhere (scripts, cron) --yes is required. Deleting the last teacher is allowed, "
+        "with a note on standard error.",
+    )
+    remove.add_argument("name", metavar="NAME", help="the account's user name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(handler=_cmd_users_delete)
+
+    password = user_commands.add_parser(
+        "set-password",
+        help="replace an account's password and end its sessions",
+        description=f"Replace NAME's password (at least 8 characters). {revoking} The "
+        "password is read from standard input when it is not a terminal (e.g. `echo "
+        "newsecret1 | eduportal users set-password ann`), else prompted for twice. Prints "
+        "how many sessions were ended.",
+    )
+    password.add_argument("name", metavar="NAME", help="the account's user name")
+    password.set_defaults(handler=_cmd_users_set_password)
+
+    role = user_commands.add_parser(
+        "set-role",
+        help="make an account a teacher or a student and end its sessions",
+        description=f"Give NAME the role given by --role. {revoking} The account signs in "
+        "again to act with its new role. Setting the role it already has changes nothing.",
+    )
+    role.add_argument("name", metavar="NAME", help="the account's user name")
+    role.add_argument("--role", required=True, choices=["teacher", "student"])
+    role.set_defaults(handler=_cmd_users_set_role)
+
+    storage = commands.add_parser(
+        "storage",
+        help="check the object store against the database",
+        description="Maintenance of the object store.",
+    )
+    storage_commands = storage.add_subparsers(
+        dest="storage_command", required=True, metavar="ACTION"
+    )
+    reconcile = storage_commands.add_parser(
+        "reconcile",
+        help="find images no record names and records whose image is missing",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Compare the images under generated_images/ with the assignment records, on
+the configured backend, and print a JSON report:
+
+  orphans            objects no record names (a crash between storing an
+                     image and saving its record leaves one), older than
+                     --older-than; younger ones may be uploads in progress
+                     and are only counted (recent_unreferenced)
+  dangling_records   records whose image is missing: reported, never
+                     changed; the teacher can upload a new image or remove it
+
+A dry run by default; --delete deletes the orphans (never records). Progress
+goes to standard error on large stores.
+
+exit status:
+  0  nothing to do, or every orphan deleted and no dangling record
+  1  a failure (a delete failed, storage or database unavailable)
+  2  bad command-line input
+  3  needs attention: orphans found in a dry run, or dangling records""",
+    )
+    reconcile.add_argument(
+        "--delete", action="store_true", help="delete the orphans found (default: dry run)"
+    )
+    reconcile.add_argument(
+        "--older-than",
+        type=parse_duration,
+        default=int(DEFAULT_MIN_AGE_SECONDS),
+        metavar="DURATION",
+        help="only objects at least this old count as orphans: 90s, 30m, 2h, 7d (default: 1h)",
+    )
+    reconcile.set_defaults(handler=_cmd_storage_reconcile)
 
     image = commands.add_parser(
         "image", help="optimize, store and read images", description="Work with images."
@@ -322,7 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             args.settings = load_settings()
             configure_logging("INFO" if args.verbose else args.settings.log_level)
-            if not args.verbose and args.command in ("image", "users"):
+            if not args.verbose and args.command in ("image", "users", "storage"):
                 logging.getLogger("eduportal").setLevel(logging.WARNING)
             handler: Handler = args.handler
             return handler(args)

@@ -34,6 +34,16 @@ class StoredObject:
     attempts: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored object as a listing describes it, without its bytes."""
+
+    key: str
+    size_bytes: int
+    last_modified: float
+    """Seconds since the epoch (UTC) of the last write of the bytes."""
+
+
 class ObjectStore(Protocol):
     """Durable bytes under validated keys (files in the embedded default, S3 on AWS).
 
@@ -68,6 +78,13 @@ class ObjectStore(Protocol):
     def get_lifecycle(self, key: str) -> Lifecycle: ...
 
     def list_keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with `prefix`, read lazily: a store may hold millions.
+
+        Objects written or deleted while the listing runs may or may not appear.
+        """
+        ...
 
     def check(self) -> None:
         """Raise when the store cannot serve requests; used by readiness probes."""
@@ -234,6 +251,27 @@ class AccountRepository(Protocol):
     def get(self, username: str) -> Account | None: ...
 
     def count(self) -> int: ...
+
+    def list_accounts(self) -> list[Account]:
+        """Every account, ordered by user name."""
+        ...
+
+    def update(self, account: Account) -> bool:
+        """Store `account`'s role and password hash; False when no such account exists."""
+        ...
+
+    def delete(self, username: str) -> bool:
+        """Delete the account and its sessions; True when the account existed.
+
+        Where the backend has transactions (SQLite) both go together. Elsewhere the account
+        goes first, so an interruption leaves sessions of a deleted account, which never
+        authenticate, rather than a live account without its sessions revoked.
+        """
+        ...
+
+    def delete_sessions(self, username: str) -> int:
+        """Revoke every session of `username`; return how many there were."""
+        ...
 
     def add_session(self, session: Session) -> None:
         """Raises `ConflictError` for a token hash already stored."""

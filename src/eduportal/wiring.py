@@ -33,6 +33,7 @@ from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
+from eduportal.services.reconcile import Reconciler
 
 T = TypeVar("T")
 
@@ -258,6 +259,13 @@ class Container:
                 self.generators.suggester,
                 self.clock,
             ),
+        )
+
+    @property
+    def reconciler(self) -> Reconciler:
+        return self._part(
+            "reconciler",
+            lambda: Reconciler(self.object_store, self.repositories.assignments, clock=self.clock),
         )
 
     def check(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -95,6 +97,39 @@ def test_list_keys_by_prefix(store: ObjectStore) -> None:
         "uploads/i1/a.png",
         "uploads/i2/b.png",
     ]
+
+
+def test_list_objects_gives_size_and_time_of_last_write(store: ObjectStore) -> None:
+    before = time.time()
+    put(store, "generated_images/a.webp", b"12345")
+    put(store, "generated_images/b.webp", b"")
+    put(store, "generated_images/a.webp", b"1234567")  # rewritten: the new size counts
+    put(store, "generated_imagesX/c.webp", b"x")
+    put(store, "uploads/i1/d.png", b"xy")
+    after = time.time()
+    listed = {info.key: info for info in store.list_objects("generated_images/")}
+    assert set(listed) == {"generated_images/a.webp", "generated_images/b.webp"}
+    assert listed["generated_images/a.webp"].size_bytes == 7
+    assert listed["generated_images/b.webp"].size_bytes == 0
+    for info in listed.values():
+        # S3 keeps whole seconds; clocks of client and server agree to within a second here.
+        assert before - 2 <= info.last_modified <= after + 2
+    assert {info.key for info in store.list_objects()} == {
+        "generated_images/a.webp",
+        "generated_images/b.webp",
+        "generated_imagesX/c.webp",
+        "uploads/i1/d.png",
+    }
+    assert [info.key for info in store.list_objects("uploads/i1/d")] == ["uploads/i1/d.png"]
+    assert list(store.list_objects("nothing/")) == []
+
+
+def test_deleted_objects_are_not_listed(store: ObjectStore) -> None:
+    put(store, "generated_images/gone.webp", b"x")
+    put(store, "generated_images/kept.webp", b"x")
+    store.delete("generated_images/gone.webp")
+    keys = [info.key for info in store.list_objects("generated_images/")]
+    assert keys == ["generated_images/kept.webp"]
 
 
 def test_empty_object_round_trips(store: ObjectStore) -> None:

@@ -521,6 +521,56 @@ def test_sessions_are_stored_expire_and_are_deleted(backend: Backend) -> None:
     assert backend.accounts.get_session("hash-live") is None
 
 
+def test_accounts_are_listed_by_user_name(backend: Backend) -> None:
+    assert backend.accounts.list_accounts() == []
+    accounts = [
+        Account(name, role, f"$argon2id${name}", created_at=float(n))
+        for n, (name, role) in enumerate(
+            [("sam", Role.STUDENT), ("alice", Role.TEACHER), ("bob.k", Role.STUDENT)]
+        )
+    ]
+    for account in accounts:
+        backend.accounts.add(account)
+    assert backend.accounts.list_accounts() == sorted(accounts, key=lambda a: a.username)
+
+
+def test_update_changes_role_and_password_hash_only_of_that_account(backend: Backend) -> None:
+    alice = Account("alice", Role.STUDENT, "$argon2id$old", created_at=1_700_000_000.25)
+    sam = Account("sam", Role.STUDENT, "$argon2id$sam", created_at=2.0)
+    backend.accounts.add(alice)
+    backend.accounts.add(sam)
+    changed = replace(alice, role=Role.TEACHER, password_hash="$argon2id$new")
+    assert backend.accounts.update(changed) is True
+    assert backend.accounts.get("alice") == changed
+    assert backend.accounts.get("sam") == sam
+    assert backend.accounts.update(replace(sam, username="nobody")) is False
+    assert backend.accounts.get("nobody") is None
+    assert backend.accounts.count() == 2
+
+
+def test_delete_sessions_revokes_only_that_users_sessions(backend: Backend) -> None:
+    for n in range(3):
+        backend.accounts.add_session(Session(f"alice-{n}", "alice", Role.TEACHER, FUTURE))
+    backend.accounts.add_session(Session("sam-0", "sam", Role.STUDENT, FUTURE))
+    assert backend.accounts.delete_sessions("alice") == 3
+    assert backend.accounts.delete_sessions("alice") == 0
+    assert all(backend.accounts.get_session(f"alice-{n}") is None for n in range(3))
+    assert backend.accounts.get_session("sam-0") is not None
+
+
+def test_deleting_an_account_deletes_its_sessions(backend: Backend) -> None:
+    backend.accounts.add(Account("alice", Role.TEACHER, "$argon2id$a", created_at=1.0))
+    backend.accounts.add(Account("sam", Role.STUDENT, "$argon2id$s", created_at=2.0))
+    backend.accounts.add_session(Session("alice-1", "alice", Role.TEACHER, FUTURE))
+    backend.accounts.add_session(Session("sam-1", "sam", Role.STUDENT, FUTURE))
+    assert backend.accounts.delete("alice") is True
+    assert backend.accounts.get("alice") is None
+    assert backend.accounts.get_session("alice-1") is None
+    assert backend.accounts.get_session("sam-1") is not None
+    assert [a.username for a in backend.accounts.list_accounts()] == ["sam"]
+    assert backend.accounts.delete("alice") is False
+
+
 # --- SQLite only ------------------------------------------------------------------------------
 
 
@@ -629,6 +679,24 @@ def test_a_locked_database_is_storage_unavailable_with_detail(tmp_path: Path) ->
         database.close()
 
 
+def test_deleting_an_account_keeps_its_sessions_when_the_transaction_fails(
+    db: SqliteDatabase,
+) -> None:
+    accounts = SqliteAccountRepository(db)
+    accounts.add(Account("alice", Role.TEACHER, "$argon2id$a", created_at=1.0))
+    accounts.add_session(Session("alice-1", "alice", Role.TEACHER, FUTURE))
+    # A trigger makes the account's row refuse deletion, after its sessions went.
+    with db.transaction("test") as connection:
+        connection.execute(
+            "CREATE TRIGGER keep_alice BEFORE DELETE ON accounts"
+            " BEGIN SELECT RAISE(ABORT, 'kept'); END"
+        )
+    with pytest.raises(StorageUnavailableError):
+        accounts.delete("alice")
+    assert accounts.get("alice") is not None
+    assert accounts.get_session("alice-1") is not None
+
+
 def test_a_closed_database_fails_its_check(db: SqliteDatabase) -> None:
     db.close()
     with pytest.raises(StorageUnavailableError):
@@ -646,7 +714,9 @@ def test_indexes_are_created_once_whoever_constructs_first() -> None:
     answer_indexes = database["answers"].index_information()
     assert answer_indexes["one_per_student"]["unique"] is True
     assert "leaderboard" in answer_indexes
-    assert database["sessions"].index_information()["expiry"]["expireAfterSeconds"] == 0
+    session_indexes = database["sessions"].index_information()
+    assert session_indexes["expiry"]["expireAfterSeconds"] == 0
+    assert session_indexes["by_user"]["key"] == [("username", 1)]
 
 
 def test_an_unreachable_server_is_storage_unavailable_with_detail() -> None:

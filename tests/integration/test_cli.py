@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_cli
 from tests.support.images import decode, photograph, png
-
-
-def run(
-    args: list[str], env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eduportal", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("EDUPORTAL_", "S3_"))}
-    return {**base, "EDUPORTAL_DATA_DIR": str(tmp_path / "data")}
 
 
 @pytest.fixture
@@ -43,7 +23,9 @@ def test_optimize_writes_webp_and_prints_the_figures(
     env: dict[str, str], photo_file: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out.webp"
-    result = run(["image", "optimize", str(photo_file), str(out), "--max-dimension", "300"], env)
+    result = run_cli(
+        ["image", "optimize", str(photo_file), str(out), "--max-dimension", "300"], env
+    )
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["format"] == "webp" and figures["dimensions"] == "300x300"
@@ -58,7 +40,7 @@ def test_a_bad_input_exits_2_with_the_message_and_no_traceback(
 ) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
-    result = run(["image", "optimize", str(text), str(tmp_path / "o.webp")], env)
+    result = run_cli(["image", "optimize", str(text), str(tmp_path / "o.webp")], env)
     assert result.returncode == 2
     assert "not an image we can read" in result.stderr
     assert "reference:" in result.stderr
@@ -67,7 +49,7 @@ def test_a_bad_input_exits_2_with_the_message_and_no_traceback(
 
 
 def test_a_missing_file_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
-    result = run(["image", "optimize", str(tmp_path / "nope.png"), str(tmp_path / "o")], env)
+    result = run_cli(["image", "optimize", str(tmp_path / "nope.png"), str(tmp_path / "o")], env)
     assert result.returncode == 2
     assert "Cannot read" in result.stderr and "Traceback" not in result.stderr
 
@@ -75,7 +57,7 @@ def test_a_missing_file_is_a_clear_error(env: dict[str, str], tmp_path: Path) ->
 def test_put_and_get_on_the_local_backend(
     env: dict[str, str], photo_file: Path, tmp_path: Path
 ) -> None:
-    put = run(["image", "put", str(photo_file), "--assignment-id", "a42"], env)
+    put = run_cli(["image", "put", str(photo_file), "--assignment-id", "a42"], env)
     assert put.returncode == 0, put.stderr
     stored = json.loads(put.stdout)
     assert stored["key"] == "generated_images/a42.webp"
@@ -84,13 +66,13 @@ def test_put_and_get_on_the_local_backend(
     assert stored["image_metadata"]["format"] == "webp"
 
     out = tmp_path / "back.webp"
-    get = run(["image", "get", stored["key"], str(out)], env)
+    get = run_cli(["image", "get", stored["key"], str(out)], env)
     assert get.returncode == 0, get.stderr
     assert out.stat().st_size == stored["image_metadata"]["optimized_size_bytes"]
 
 
 def test_get_of_a_missing_key_fails_clearly(env: dict[str, str], tmp_path: Path) -> None:
-    result = run(["image", "get", "generated_images/none.webp", str(tmp_path / "x")], env)
+    result = run_cli(["image", "get", "generated_images/none.webp", str(tmp_path / "x")], env)
     assert result.returncode == 1
     assert "The image was not found." in result.stderr and "Traceback" not in result.stderr
 
@@ -105,13 +87,13 @@ def test_put_on_s3_with_cloudfront_urls(
         "AWS_ENDPOINT_URL": moto_url,
         "CLOUDFRONT_DOMAIN": "d111.cloudfront.net",
     }
-    put = run(["image", "put", str(photo_file), "--assignment-id", "a7"], s3_env)
+    put = run_cli(["image", "put", str(photo_file), "--assignment-id", "a7"], s3_env)
     assert put.returncode == 0, put.stderr
     stored = json.loads(put.stdout)
     assert stored["url"].startswith("https://d111.cloudfront.net/generated_images/a7.webp?v=")
-    permanent = run(["image", "mark-permanent", stored["key"]], s3_env)
+    permanent = run_cli(["image", "mark-permanent", stored["key"]], s3_env)
     assert json.loads(permanent.stdout)["lifecycle"] == "permanent"
-    assert run(["image", "delete", stored["key"]], s3_env).returncode == 0
+    assert run_cli(["image", "delete", stored["key"]], s3_env).returncode == 0
 
 
 def test_an_unreachable_backend_fails_with_a_sentence_and_reference(
@@ -124,7 +106,7 @@ def test_an_unreachable_backend_fails_with_a_sentence_and_reference(
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # discard port: connection refused
         "EDUPORTAL_S3_TIMEOUT_SECONDS": "3",
     }
-    result = run(["image", "put", str(photo_file), "--assignment-id", "a8"], dead_env)
+    result = run_cli(["image", "put", str(photo_file), "--assignment-id", "a8"], dead_env)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "(reference: " in last
@@ -132,7 +114,7 @@ def test_an_unreachable_backend_fails_with_a_sentence_and_reference(
 
 
 def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
-    result = run(["image", "get", "k/x.webp", "out"], {**env, "EDUPORTAL_STORAGE": "s3"})
+    result = run_cli(["image", "get", "k/x.webp", "out"], {**env, "EDUPORTAL_STORAGE": "s3"})
     assert result.returncode == 1
     assert "S3_BUCKET_NAME" in result.stderr and "Traceback" not in result.stderr
 
@@ -144,6 +126,12 @@ def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
         ["serve"],
         ["users"],
         ["users", "add"],
+        ["users", "list"],
+        ["users", "delete"],
+        ["users", "set-password"],
+        ["users", "set-role"],
+        ["storage"],
+        ["storage", "reconcile"],
         ["image"],
         ["image", "optimize"],
         ["image", "put"],
@@ -153,18 +141,14 @@ def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
     ],
 )
 def test_help_explains_every_command(env: dict[str, str], command: list[str]) -> None:
-    result = run([*command, "--help"], env)
+    result = run_cli([*command, "--help"], env)
     assert result.returncode == 0
     assert "usage: eduportal" in result.stdout
 
 
 def test_users_add_reads_the_password_from_stdin(env: dict[str, str]) -> None:
     def add(name: str, password: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "eduportal", "users", "add", name, "--role", "teacher"],
-            input=password + "\n", capture_output=True, text=True, env=env, timeout=60,
-            check=False,
-        )  # fmt: skip
+        return run_cli(["users", "add", name, "--role", "teacher"], env, stdin=password + "\n")
 
     created = add("ann", "a long enough password")
     assert created.returncode == 0, created.stderr

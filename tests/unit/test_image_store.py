@@ -21,7 +21,7 @@ from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.logging import log_context
 from eduportal.observability.metrics import PrometheusMetrics
-from eduportal.ports import PutReceipt, StoredObject
+from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
 from tests.support.images import decode, photograph, png
 
@@ -181,6 +181,9 @@ class CountingStore:
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         return self.inner.list_keys(prefix)
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        return self.inner.list_objects(prefix)
 
     def check(self) -> None:
         self.inner.check()

@@ -355,6 +355,15 @@ class MongoAnswerRepository:
             self._log.delete_many({"assignment_id": assignment_id})
 
 
+def _account(document: Document) -> Account:
+    return Account(
+        username=document["_id"],
+        role=Role(document["role"]),
+        password_hash=document["password_hash"],
+        created_at=document["created_at"],
+    )
+
+
 class MongoAccountRepository:
     def __init__(self, database: Database[Document]) -> None:
         self._accounts: Collection[Document] = database["accounts"]
@@ -363,9 +372,11 @@ class MongoAccountRepository:
 
     def ensure_indexes(self) -> None:
         """The TTL index lets the server purge expired sessions; it needs a BSON date, kept
-        beside the exact float `expires_at` because dates only hold milliseconds."""
+        beside the exact float `expires_at` because dates only hold milliseconds. The user
+        name index serves revoking one account's sessions without a collection scan."""
         with _mapped_errors("create session indexes"):
             self._sessions.create_index("purge_at", name="expiry", expireAfterSeconds=0)
+            self._sessions.create_index("username", name="by_user")
 
     def add(self, account: Account) -> None:
         with _mapped_errors(f"add account {account.username}"):
@@ -381,18 +392,34 @@ class MongoAccountRepository:
     def get(self, username: str) -> Account | None:
         with _mapped_errors(f"get account {username}"):
             document = self._accounts.find_one({"_id": username})
-        if document is None:
-            return None
-        return Account(
-            username=document["_id"],
-            role=Role(document["role"]),
-            password_hash=document["password_hash"],
-            created_at=document["created_at"],
-        )
+        return None if document is None else _account(document)
 
     def count(self) -> int:
         with _mapped_errors("count accounts"):
             return self._accounts.count_documents({})
+
+    def list_accounts(self) -> list[Account]:
+        with _mapped_errors("list accounts"):
+            return [_account(document) for document in self._accounts.find().sort("_id")]
+
+    def update(self, account: Account) -> bool:
+        with _mapped_errors(f"update account {account.username}"):
+            result = self._accounts.update_one(
+                {"_id": account.username},
+                {"$set": {"role": account.role.value, "password_hash": account.password_hash}},
+            )
+        return result.matched_count > 0
+
+    def delete(self, username: str) -> bool:
+        """No multi-document transaction (it needs a replica set): the account goes first."""
+        with _mapped_errors(f"delete account {username}"):
+            deleted = self._accounts.delete_one({"_id": username}).deleted_count > 0
+            self._sessions.delete_many({"username": username})
+        return deleted
+
+    def delete_sessions(self, username: str) -> int:
+        with _mapped_errors(f"delete sessions of {username}"):
+            return self._sessions.delete_many({"username": username}).deleted_count
 
     def add_session(self, session: Session) -> None:
         with _mapped_errors(f"add session for {session.username}"):

@@ -50,3 +50,14 @@ def generated_image_key(assignment_id: str, extension: str = "webp") -> str:
     if not _EXTENSION.fullmatch(extension):
         raise ValidationError(f"The file extension {extension!r} is not valid.")
     return f"{GENERATED_PREFIX}{assignment_id}.{extension}"
+
+
+def generated_image_owner(key: str) -> str | None:
+    """The assignment id a `generated_images/{id}.{ext}` key was built for; None for any other
+    key. Lets a key found in storage be checked against its one possible record."""
+    if not key.startswith(GENERATED_PREFIX):
+        return None
+    stem, dot, extension = key[len(GENERATED_PREFIX) :].rpartition(".")
+    if not dot or not _ID.fullmatch(stem) or not _EXTENSION.fullmatch(extension):
+        return None
+    return stem

@@ -1,9 +1,11 @@
 """Accounts, passwords, sessions, and the rules that keep sign-in safe.
 
-Passwords are hashed with Argon2id (see `ARGON2_TIME_COST`). Sessions are opaque bearer tokens: only
-their SHA-256 is stored, so a leaked database does not leak live sessions, and logging out or
-expiry revokes them on every instance (within `SESSION_CACHE_SECONDS` where a recent check was
-cached).
+Passwords are hashed with Argon2id (see `ARGON2_TIME_COST`). Sessions are opaque bearer
+tokens: only their SHA-256 is stored, so a leaked database does not leak live sessions. Each
+instance remembers the sessions it checked for `SESSION_CACHE_SECONDS` to spare two database
+reads per request; so a sign-out, a deleted account, a changed password or role takes effect at
+once on the instance that made the change and within `SESSION_CACHE_SECONDS` on every other one
+(the API server while the CLI deletes an account). Expiry takes effect at once everywhere.
 
 Sign-in resists guessing and floods (`SignInPolicy`): failed attempts are counted per account
 and per client address in a moving window, and past the limit sign-in is refused with a 429
@@ -22,7 +24,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,6 +40,7 @@ from eduportal.domain.accounts import (
 from eduportal.domain.errors import (
     BusyError,
     ForbiddenError,
+    NotFoundError,
     RateLimitedError,
     UnauthenticatedError,
 )
@@ -44,6 +48,10 @@ from eduportal.ports import AccountRepository, AttemptCounter, Metrics
 from eduportal.services.read_cache import RecentCache
 
 log = logging.getLogger(__name__)
+
+SESSION_CACHE_SECONDS: Final = 5.0
+"""How long an instance trusts a session it checked without asking the database again: the
+longest a revoked session keeps working on instances other than the one that revoked it."""
 
 DEMO_ACCOUNTS = (("teacher", Role.TEACHER), ("student", Role.STUDENT), ("student2", Role.STUDENT))
 _BAD_LOGIN = "The user name or password is not right."
@@ -102,7 +110,7 @@ class AccountService:
         *,
         policy: SignInPolicy | None = None,
         session_hours: float = 12.0,
-        cache_seconds: float = 30.0,
+        cache_seconds: float = SESSION_CACHE_SECONDS,
     ) -> None:
         self.repository = repository
         self.attempts = attempts
@@ -110,7 +118,7 @@ class AccountService:
         self.policy = policy or SignInPolicy()
         self.session_seconds = session_hours * 3600
         # Token hash -> (account, expiry). Spares two database reads on every API request; a
-        # sign-out elsewhere reaches this instance within `cache_seconds`, expiry at once.
+        # revocation elsewhere reaches this instance within `cache_seconds`, expiry at once.
         self._recent: RecentCache[str, tuple[Account, float]] = RecentCache(cache_seconds)
         self._hash_slots = threading.BoundedSemaphore(self.policy.concurrent_hashes)
         self._hasher = PasswordHasher(
@@ -229,6 +237,77 @@ class AccountService:
     def _hash(self, password: str) -> str:
         with self._hash_slot():
             return self._hasher.hash(password)
+
+    # -- administration (the `eduportal users` commands) ---------------------------------------
+
+    def list_accounts(self) -> list[Account]:
+        """Every account, by user name."""
+        return self.repository.list_accounts()
+
+    def delete_account(self, username: str) -> None:
+        """Delete the account and its sessions; its tokens stop working (see module docstring).
+
+        Deleting the last teacher is allowed: an operator may be replacing accounts, and
+        `eduportal users add` can always create another one.
+        """
+        name = self._existing(username).username
+        self.repository.delete(name)
+        self._forget_sessions_of(name)
+        log.info("account deleted", extra={"user": name})
+
+    def set_password(self, username: str, password: str) -> int:
+        """Replace the password and sign the account out everywhere; return sessions revoked.
+
+        Whoever resets a password usually fears someone else knows the old one, so sessions
+        signed in with it must end too.
+        """
+        password_hash = self._hash(validate_password(password))
+        account = replace(self._existing(username), password_hash=password_hash)
+        revoked = self._update_and_revoke(account)
+        log.info("password changed", extra={"user": account.username, "revoked": revoked})
+        return revoked
+
+    def set_role(self, username: str, role: Role) -> int:
+        """Change the role and sign the account out everywhere; return sessions revoked.
+
+        Instances keep the role with each session they checked, so a session that outlived a
+        role change could act with the old role; ending them is simpler than chasing copies.
+        The same role again changes nothing and keeps the account signed in.
+        """
+        current = self._existing(username)
+        if current.role is role:
+            return 0
+        account = replace(current, role=role)
+        revoked = self._update_and_revoke(account)
+        log.info("role changed", extra={"user": account.username, "role": role.value})
+        return revoked
+
+    def _existing(self, username: str) -> Account:
+        account = self.repository.get(username.strip().lower())
+        if account is None:
+            raise NotFoundError(
+                f"There is no account named {username.strip()[:64]!r}.",
+                detail=f"no account {username[:64]!r}",
+            )
+        return account
+
+    def _update_and_revoke(self, account: Account) -> int:
+        """The account is written first: sessions created after that used the new password,
+        so revoking afterwards leaves none from before. If revoking fails the error reaches
+        the operator, and running the command again is safe."""
+        if not self.repository.update(account):
+            raise NotFoundError(
+                f"There is no account named {account.username!r}.",
+                detail=f"account {account.username} vanished while being changed",
+            )
+        revoked = self.repository.delete_sessions(account.username)
+        self._forget_sessions_of(account.username)
+        return revoked
+
+    def _forget_sessions_of(self, username: str) -> None:
+        """After the database: forgetting first would let a concurrent request cache a
+        session again from the rows that are about to go."""
+        self._recent.forget_where(lambda _, entry: entry[0].username == username)
 
     def ensure_demo_accounts(self) -> dict[str, str]:
         """On a database with no account at all, create demo accounts; return their passwords."""

@@ -101,3 +101,19 @@ class RecentCache(Generic[K, V]):
     def forget(self, key: K) -> None:
         with self._lock:
             self._entries.pop(key, None)
+
+    def forget_where(self, doomed: Callable[[K, V], bool]) -> int:
+        """Forget every entry for which `doomed(key, value)` holds; return how many.
+
+        For writes that touch entries not known by key, such as every cached session of one
+        account (the cache is keyed by token hash). Scans the whole cache: meant for rare
+        administrative writes, not for the request path.
+        """
+        with self._lock:
+            forgotten = 0
+            for key in list(self._entries):
+                value = self._entries.get(key)  # None when it expired since the listing
+                if value is not None and doomed(key, value):
+                    del self._entries[key]
+                    forgotten += 1
+            return forgotten

@@ -20,7 +20,7 @@ from eduportal.adapters.aws.s3_errors import to_domain_error
 from eduportal.domain.errors import OperationTimeoutError, UploadError
 from eduportal.domain.images import Lifecycle
 from eduportal.domain.keys import validate_key
-from eduportal.ports import PutReceipt, StoredObject
+from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 
 T = TypeVar("T")
 LIFECYCLE_TAG = "lifecycle"
@@ -116,13 +116,21 @@ class S3ObjectStore:
         return Lifecycle(value) if value in Lifecycle._value2member_map_ else Lifecycle.AUTO
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
+        return (info.key for info in self.list_objects(prefix))
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Current versions only (`ListObjectsV2`), a page of up to 1,000 per request."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         while True:
             page, _ = self._call(
                 "list", prefix, functools.partial(self.client.list_objects_v2, **params)
             )
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield ObjectInfo(
+                    key=item["Key"],
+                    size_bytes=int(item["Size"]),
+                    last_modified=item["LastModified"].timestamp(),
+                )
             if not page.get("IsTruncated"):
                 return
             params["ContinuationToken"] = page["NextContinuationToken"]

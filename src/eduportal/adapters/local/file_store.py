@@ -5,6 +5,12 @@ open them; `meta/{key}.json` holds content type, cache control, metadata and the
 Every write goes to a temporary file in the target's directory and is renamed into place
 (`os.replace` is atomic), so a reader sees the old object or the new one, never half of one,
 and a crash leaves at most a `.tmp-*` file that no key can name.
+
+Durable before `put` returns: the file is fsynced before the rename, and the directory after
+it (and after creating a directory), because a rename lives in the directory, not in the file:
+without that a power cut can undo the rename although the bytes reached the disk. Callers save
+a record naming the key right after `put` (an assignment's image), so a committed record must
+never outlive its object. Deletes sync the directory too, so a deleted image stays deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 from eduportal.domain.errors import NotFoundError, StorageUnavailableError
 from eduportal.domain.images import Lifecycle
 from eduportal.domain.keys import validate_key
-from eduportal.ports import PutReceipt, StoredObject
+from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 
 _DEFAULT_TYPE = "application/octet-stream"
 
@@ -74,7 +80,10 @@ class LocalObjectStore:
         path, meta_path = self._paths(key)
         for target in (path, meta_path):
             try:
-                target.unlink(missing_ok=True)
+                target.unlink()
+                _fsync_directory(target.parent)
+            except FileNotFoundError:
+                continue
             except OSError as exc:
                 raise StorageUnavailableError(detail=f"local delete {key}: {exc}") from exc
 
@@ -95,13 +104,36 @@ class LocalObjectStore:
         return _Meta.read(meta_path).lifecycle
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
+        return (info.key for info in self.list_objects(prefix))
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Walks only the directories that can hold keys with `prefix`, in name order.
+
+        Names starting with `.` are skipped: they are temporary files of writes in progress
+        (or of writes a crash interrupted), which no key can name.
+        """
         if not self._objects.is_dir():
             return
-        for path in sorted(self._objects.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                key = path.relative_to(self._objects).as_posix()
-                if key.startswith(prefix):
-                    yield key
+        for directory, subdirectories, files in os.walk(self._objects, onerror=_raise):
+            folder = Path(directory)
+            relative = folder.relative_to(self._objects).as_posix()
+            base = "" if relative == "." else f"{relative}/"
+            subdirectories[:] = sorted(
+                name
+                for name in subdirectories
+                if _may_hold(f"{base}{name}/", prefix) and not name.startswith(".")
+            )
+            for name in sorted(files):
+                key = f"{base}{name}"
+                if name.startswith(".") or not key.startswith(prefix):
+                    continue
+                try:
+                    info = (folder / name).stat()
+                except FileNotFoundError:
+                    continue  # deleted since the directory was read
+                except OSError as exc:
+                    raise StorageUnavailableError(detail=f"local list {key}: {exc}") from exc
+                yield ObjectInfo(key=key, size_bytes=info.st_size, last_modified=info.st_mtime)
 
     def check(self) -> None:
         try:
@@ -146,12 +178,22 @@ class _Meta:
             return cls()
 
 
+def _may_hold(directory: str, prefix: str) -> bool:
+    """Whether keys under `directory` (ending in `/`) can start with `prefix`."""
+    return directory.startswith(prefix) or prefix.startswith(directory)
+
+
+def _raise(error: OSError) -> None:
+    """`os.walk` skips unreadable directories by default; a listing must not hide objects."""
+    raise StorageUnavailableError(detail=f"local list: {error}") from error
+
+
 def _etag(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_directories(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -162,3 +204,25 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_directory(path.parent)
+
+
+def _make_directories(directory: Path) -> None:
+    """`mkdir -p`, syncing each parent that gains a directory: the file synced inside a new
+    directory is lost all the same if the directory's own entry is."""
+    missing = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        _fsync_directory(created.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the entries of `directory` (renames, new and removed names) durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

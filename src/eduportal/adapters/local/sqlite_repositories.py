@@ -260,18 +260,36 @@ class SqliteAccountRepository:
             "SELECT username, role, password_hash, created_at FROM accounts WHERE username = ?",
             (username,),
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return Account(
-            username=row["username"],
-            role=Role(row["role"]),
-            password_hash=row["password_hash"],
-            created_at=row["created_at"],
-        )
+        return _account(rows[0]) if rows else None
 
     def count(self) -> int:
         return int(self._db.query("count accounts", "SELECT COUNT(*) FROM accounts")[0][0])
+
+    def list_accounts(self) -> list[Account]:
+        rows = self._db.query(
+            "list accounts",
+            "SELECT username, role, password_hash, created_at FROM accounts ORDER BY username",
+        )
+        return [_account(row) for row in rows]
+
+    def update(self, account: Account) -> bool:
+        with self._db.transaction(f"update account {account.username}") as connection:
+            cursor = connection.execute(
+                "UPDATE accounts SET role = ?, password_hash = ? WHERE username = ?",
+                (account.role.value, account.password_hash, account.username),
+            )
+            return cursor.rowcount > 0
+
+    def delete(self, username: str) -> bool:
+        with self._db.transaction(f"delete account {username}") as connection:
+            connection.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            cursor = connection.execute("DELETE FROM accounts WHERE username = ?", (username,))
+            return cursor.rowcount > 0
+
+    def delete_sessions(self, username: str) -> int:
+        with self._db.transaction(f"delete sessions of {username}") as connection:
+            cursor = connection.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            return cursor.rowcount
 
     def add_session(self, session: Session) -> None:
         # Expired sessions are purged here, where a write lock is held anyway, so the table
@@ -305,3 +323,12 @@ class SqliteAccountRepository:
     def delete_session(self, token_hash: str) -> None:
         with self._db.transaction("delete session") as connection:
             connection.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+
+def _account(row: sqlite3.Row) -> Account:
+    return Account(
+        username=row["username"],
+        role=Role(row["role"]),
+        password_hash=row["password_hash"],
+        created_at=row["created_at"],
+    )

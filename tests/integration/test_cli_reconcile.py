@@ -1,0 +1,118 @@
+"""`eduportal storage reconcile` as cron runs it, on a real data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from eduportal.config import load_settings
+from eduportal.domain.accounts import Role
+from eduportal.wiring import Container, build
+from tests.support.cli import run_cli
+from tests.support.images import gradient, png
+
+TEXT = (
+    "Volcanoes form where magma rises through the crust. Lava that cools quickly forms basalt. "
+    "Ash from large eruptions can change the weather for years. Most volcanoes lie along the "
+    "edges of tectonic plates. Iceland sits on a ridge where two plates move apart."
+)
+
+
+@pytest.fixture
+def portal(env: dict[str, str]) -> Container:
+    settings = load_settings(
+        storage="local", data_dir=Path(env["EDUPORTAL_DATA_DIR"]), generators="offline"
+    )
+    return build(settings)
+
+
+def store_orphan(portal: Container) -> str:
+    """An image stored as if the process crashed before saving its record."""
+    return portal.image_store.store_generated(
+        "0001700000000-crash1", png(gradient(64, 48)), teacher_id="ann"
+    ).key
+
+
+def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Container) -> None:
+    teacher = portal.accounts.register("ann", "correct horse battery", Role.TEACHER)
+    kept = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
+    dangling = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
+    portal.object_store.delete(dangling.s3_image_key)
+    orphan = store_orphan(portal)
+
+    recent = run_cli(["storage", "reconcile"], env)  # default window: 1 h
+    assert recent.returncode == 3, recent.stderr
+    report = json.loads(recent.stdout)
+    assert report["orphans"] == [] and report["recent_unreferenced"] == 1
+    assert report["dangling_records"] == [
+        {"assignment_id": dangling.assignment_id, "teacher_id": "ann", "key": dangling.s3_image_key}
+    ]
+
+    result = run_cli(["storage", "reconcile", "--older-than", "0s"], env)
+    assert result.returncode == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True and report["backend"] == "local"
+    assert [o["key"] for o in report["orphans"]] == [orphan]
+    assert report["orphan_bytes"] == report["orphans"][0]["size_bytes"] > 0
+    assert report["deleted"] == []
+    assert (report["objects_scanned"], report["records_scanned"]) == (2, 2)
+    assert any("--delete" in line for line in report["advice"])
+    assert sorted(portal.object_store.list_keys()) == sorted([kept.s3_image_key, orphan])
+
+
+def test_delete_removes_orphans_and_keeps_reporting_dangling_records(
+    env: dict[str, str], portal: Container
+) -> None:
+    teacher = portal.accounts.register("ann", "correct horse battery", Role.TEACHER)
+    kept = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
+    dangling = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
+    portal.object_store.delete(dangling.s3_image_key)
+    orphan = store_orphan(portal)
+
+    result = run_cli(["storage", "reconcile", "--delete", "--older-than", "0s"], env)
+    assert result.returncode == 3, result.stderr  # the dangling record still needs a person
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is False and report["deleted"] == [orphan]
+    assert report["delete_failures"] == []
+    assert list(portal.object_store.list_keys()) == [kept.s3_image_key]
+    assert portal.repositories.assignments.get(dangling.assignment_id) == dangling
+
+
+def test_delete_that_fixes_everything_exits_0(env: dict[str, str], portal: Container) -> None:
+    orphan = store_orphan(portal)
+    two_hours_ago = time.time() - 7200
+    os.utime(Path(env["EDUPORTAL_DATA_DIR"]) / "objects" / orphan, (two_hours_ago,) * 2)
+    result = run_cli(["storage", "reconcile", "--delete"], env)  # default window: 1 h
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["deleted"] == [orphan] and report["recent_unreferenced"] == 0
+    assert report["orphans"][0]["last_modified"].endswith("+00:00")
+    assert list(portal.object_store.list_keys()) == []
+
+
+def test_a_clean_store_exits_0_with_an_empty_report(env: dict[str, str]) -> None:
+    result = run_cli(["storage", "reconcile"], env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["orphans"] == report["dangling_records"] == report["advice"] == []
+    assert report["older_than_seconds"] == 3600
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("90s", 90), ("30m", 1800), ("7d", 604800)])
+def test_older_than_accepts_durations(env: dict[str, str], value: str, seconds: int) -> None:
+    result = run_cli(["storage", "reconcile", "--older-than", value], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["older_than_seconds"] == seconds
+
+
+@pytest.mark.parametrize("value", ["2", "2 hours", "-1h", "1.5h", "h"])
+def test_a_bad_duration_is_a_usage_error(env: dict[str, str], value: str) -> None:
+    result = run_cli(["storage", "reconcile", f"--older-than={value}"], env)
+    assert result.returncode == 2
+    assert "is not a duration" in result.stderr and "e.g. 90s, 30m, 2h or 7d" in result.stderr
+    assert result.stdout == ""
