@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
+from argon2 import PasswordHasher
 
-from eduportal.domain.accounts import Role
+from eduportal.domain.accounts import Account, Role
 from eduportal.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -16,7 +19,7 @@ from eduportal.domain.errors import (
 )
 from eduportal.services.accounts import SESSION_CACHE_SECONDS, AccountService
 from eduportal.wiring import Container
-from tests.service.conftest import PASSWORD
+from tests.support.texts import PASSWORD
 
 
 def test_passwords_are_stored_as_argon2id_hashes(container: Container) -> None:
@@ -183,3 +186,54 @@ def test_changing_an_unknown_account_names_it(
     with pytest.raises(NotFoundError) as caught:
         change(container.accounts)
     assert caught.value.user_message == "There is no account named 'ghost'."
+
+
+def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(container: Container) -> None:
+    """Accounts from before the Argon2 change (64 MiB, t=3, p=4) still sign in, and their
+    hash is redone with the current parameters then."""
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+    container.repositories.accounts.add(
+        Account("ann", Role.STUDENT, old.hash(PASSWORD), created_at=1.0)
+    )
+    container.accounts.login("ann", PASSWORD)
+    stored = container.repositories.accounts.get("ann")
+    assert stored is not None and "m=47104,t=1,p=1" in stored.password_hash
+    assert container.accounts.login("ann", PASSWORD).account.username == "ann"
+
+
+def test_password_checks_run_at_most_concurrent_hashes_at_once(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound that keeps a flood of sign-ins to about 2 x 46 MiB."""
+    container.accounts.register("ann", PASSWORD, Role.STUDENT)
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    real_verify = PasswordHasher.verify
+
+    def counting_verify(hasher: PasswordHasher, hash_: str, password: str) -> bool:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return real_verify(hasher, hash_, password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    barrier = threading.Barrier(12)
+
+    def sign_in(n: int) -> None:
+        barrier.wait()
+        with contextlib.suppress(UnauthenticatedError):
+            container.accounts.login(f"user{n}", "wrong password", f"10.0.0.{n}")
+
+    threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert container.accounts.policy.concurrent_hashes == 2
+    assert 0 < peak <= 2  # unbounded, the twelve checks ran at once

@@ -46,39 +46,59 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is None and b"transfer-encoding" not in headers:
-            await self.app(scope, receive, send)
+        if declared in (None, b"0") and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body at all
             return
         limit = self.limit_for(scope)
         if declared is not None and int(declared) > limit.max_bytes:
             await _answer_too_large(send, limit.sentence)
             return
-        await self.app(scope, self._limited(receive, limit), send)
+        body = _GuardedBody(receive, limit, self.body_timeout)
+        await self.app(scope, body.receive, body.closing_send(send))
 
-    def _limited(self, receive: Receive, limit: BodyLimit) -> Receive:
-        received = 0
-        finished = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, finished
-            if finished:
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), self.body_timeout)
-            except TimeoutError:
-                raise HTTPException(
-                    408,
-                    "The upload stalled, so we stopped waiting for it. Please try again.",
-                    headers=_CLOSE,
-                ) from None
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit.max_bytes:
-                    raise HTTPException(413, limit.sentence, headers=_CLOSE)
-                finished = not message.get("more_body", False)
-            return message
+class _GuardedBody:
+    """One request's body: counted, timed, and remembered as read or not."""
 
-        return limited_receive
+    def __init__(self, receive: Receive, limit: BodyLimit, timeout: float) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._timeout = timeout
+        self._received = 0
+        self._finished = False
+
+    async def receive(self) -> Message:
+        if self._finished:
+            return await self._receive()
+        try:
+            message = await asyncio.wait_for(self._receive(), self._timeout)
+        except TimeoutError:
+            raise HTTPException(
+                408,
+                "The upload stalled, so we stopped waiting for it. Please try again.",
+                headers=_CLOSE,
+            ) from None
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._limit.max_bytes:
+                raise HTTPException(413, self._limit.sentence, headers=_CLOSE)
+            self._finished = not message.get("more_body", False)
+        return message
+
+    def closing_send(self, send: Send) -> Send:
+        """Answering before the body is read (a 401, a 403, a refused file) closes the
+        connection: otherwise the server would go on reading, and discarding, whatever the
+        client keeps sending."""
+
+        async def send_and_close(message: Message) -> None:
+            if message["type"] == "http.response.start" and not self._finished:
+                headers = list(message.get("headers", []))
+                if all(name.lower() != b"connection" for name, _ in headers):
+                    headers.append((b"connection", b"close"))
+                message["headers"] = headers
+            await send(message)
+
+        return send_and_close
 
 
 async def _answer_too_large(send: Send, sentence: str) -> None:

@@ -62,8 +62,12 @@ _MEANING = {
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses an endpoint can answer."""
-    return {status: {"model": ErrorBody, "description": _MEANING[status]} for status in statuses}
+    """OpenAPI entries for the error statuses an endpoint can answer; 422 always, as any
+    parameter or body can be invalid, and in our shape rather than FastAPI's default one."""
+    return {
+        status: {"model": ErrorBody, "description": _MEANING[status]}
+        for status in sorted({*statuses, 422})
+    }
 
 
 def error_body(message: str, kind: str, correlation_id: str) -> dict[str, str]:
@@ -93,12 +97,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Starlette's own 404 and 405 (unknown path, wrong method), in our error format."""
+        """Starlette's own errors (unknown path, wrong method, the body limits), as JSON."""
         message = {404: "There is nothing at this address.", 405: "That method is not allowed."}
+        kind = {408: ErrorKind.TIMEOUT.value, 413: ErrorKind.TOO_LARGE.value}
         return JSONResponse(
             error_body(
                 message.get(exc.status_code, str(exc.detail)),
-                "http",
+                kind.get(exc.status_code, "http"),
                 current_or_new_correlation_id(),
             ),
             status_code=exc.status_code,

@@ -16,6 +16,9 @@ NO_IMAGE: Final = "no_image"
 """Stored as the image key of an assignment that has no image (requirement 1.5)."""
 
 MAX_KEY_LENGTH: Final = 512
+MAX_SEGMENT_LENGTH: Final = 200
+"""Keys become paths in the embedded default, where a name over 255 bytes (less the
+metadata sidecar's `.json`) is an operating-system error; our own segments are far shorter."""
 GENERATED_PREFIX: Final = "generated_images/"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -36,6 +39,11 @@ def validate_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationError(f"An image key must have 1 to {MAX_KEY_LENGTH} characters.")
     segments = key.split("/")
+    if any(len(segment) > MAX_SEGMENT_LENGTH for segment in segments):
+        raise ValidationError(
+            f"An image key's parts have at most {MAX_SEGMENT_LENGTH} characters.",
+            detail=f"key segment too long in {key[:80]!r}",
+        )
     if any(not _SEGMENT.fullmatch(segment) for segment in segments):
         raise ValidationError(
             f"The image key {key[:80]!r} is not valid: segments use letters, digits, '.', '-', '_' "

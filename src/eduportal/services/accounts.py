@@ -39,6 +39,7 @@ from eduportal.domain.accounts import (
 )
 from eduportal.domain.errors import (
     BusyError,
+    EduportalError,
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
@@ -162,6 +163,8 @@ class AccountService:
         self.attempts.clear(
             account_key, limit=account_limit, window_seconds=self.policy.window_seconds
         )
+        if self._hasher.check_needs_rehash(account.password_hash):
+            account = self._rehashed(account, password)
         token = secrets.token_urlsafe(32)
         expires_at = time.time() + self.session_seconds
         self.repository.add_session(
@@ -233,6 +236,18 @@ class AccountService:
             yield
         finally:
             self._hash_slots.release()
+
+    def _rehashed(self, account: Account, password: str) -> Account:
+        """The hash redone with today's parameters, while the password is at hand; a failure
+        to save it only postpones the upgrade to the next sign-in."""
+        upgraded = replace(account, password_hash=self._hash(password))
+        try:
+            self.repository.update(upgraded)
+        except EduportalError:
+            log.warning("password hash not upgraded", extra={"user": account.username})
+            return account
+        log.info("password hash upgraded", extra={"user": account.username})
+        return upgraded
 
     def _hash(self, password: str) -> str:
         with self._hash_slot():

@@ -16,6 +16,7 @@ never outlive its object. Deletes sync the directory too, so a deleted image sta
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -65,6 +66,8 @@ class LocalObjectStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFoundError(detail=f"local get {key}: no such object") from None
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # no such name can exist: simply not found
+                raise NotFoundError(detail=f"local get {key}: {exc}") from None
             raise StorageUnavailableError(detail=f"local get {key}: {exc}") from exc
         meta = _Meta.read(meta_path)
         return StoredObject(
