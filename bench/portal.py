@@ -4,7 +4,7 @@ The image origin claims to answer hot images from memory on the event loop, clos
 FastAPI endpoint returning the same bytes would do; reading an assignment and creating one with
 an image have latency targets of their own. Only measurement over real sockets can back those
 claims, so every server under test runs in its own process (uvicorn, one worker, the same
-`uvicorn.run` call that `eduportal serve` makes) and the load comes from another process (wrk
+server configuration that `eduportal serve` uses) and the load comes from another process (wrk
 when it is installed, else an asyncio client of our own), so no figure shares a GIL with the
 thing it measures. The portal is started as a deployment would start it, `python -m eduportal
 serve --no-ui`, on the embedded default (local files, SQLite, offline generators) in a fresh
@@ -435,11 +435,15 @@ def uvicorn_stack(env: Mapping[str, str]) -> dict[str, str | None]:
 def serve_bare(argv: Sequence[str]) -> int:
     """The yardstick: FastAPI returning the image's bytes from memory, nothing else.
 
-    Same route shape as the origin (`/images/{key:path}`) and the same `uvicorn.run` call as
-    `eduportal serve` (`eduportal.cli._run_api`), so the difference between the two is what the
-    origin does per request: middleware, cache lookup, ETag and Cache-Control headers.
+    Same route shape as the origin (`/images/{key:path}`) and the same uvicorn server as
+    `eduportal serve` (`eduportal.api.server.server_config`, header deadline included), so the
+    difference between the two is what the origin does per request: middleware, cache lookup,
+    ETag, Cache-Control and security headers.
     """
     import uvicorn
+
+    from eduportal.api.server import server_config
+    from eduportal.config import load_settings
 
     parser = argparse.ArgumentParser(prog="bench.portal _bare-server")
     parser.add_argument("--port", type=int, required=True)
@@ -456,7 +460,7 @@ def serve_bare(argv: Sequence[str]) -> int:
     async def image(key: str) -> Response:
         return Response(content=data, media_type="image/webp")
 
-    uvicorn.run(app, host=HOST, port=args.port, log_level="warning", access_log=False)
+    uvicorn.Server(server_config(app, load_settings(), host=HOST, port=args.port)).run()
     return 0
 
 
@@ -475,6 +479,7 @@ def serve_what_if(argv: Sequence[str]) -> int:
 
     from eduportal.api.app import create_app
     from eduportal.api.routers.images import image_response
+    from eduportal.api.server import server_config
     from eduportal.config import load_settings
     from eduportal.wiring import build
 
@@ -492,7 +497,7 @@ def serve_what_if(argv: Sequence[str]) -> int:
         return image_response(content, request.headers.get("if-none-match"))
 
     app.router.routes.insert(0, Route("/what-if/plain-image/{key:path}", plain_image))
-    uvicorn.run(app, host=HOST, port=args.port, log_level="warning", access_log=False)
+    uvicorn.Server(server_config(app, container.settings, host=HOST, port=args.port)).run()
     return 0
 
 
