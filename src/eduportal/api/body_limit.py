@@ -6,6 +6,11 @@ is counted as it arrives and cut off at the limit. A body that stalls between tw
 `body_timeout` seconds is answered 408. Each route may have a limit of its own (uploads take
 `EDUPORTAL_MAX_UPLOAD_BYTES`); every other body gets the small JSON limit. Requests without a
 body (the image origin's GETs) pass untouched, so the hot path pays nothing.
+
+Starlette's own `max_body_size` (FastAPI 0.165) was weighed and not used: it acts only once a
+route has been matched and its dependencies run, its early 413 is plain text rather than our
+JSON error, it has no stall timeout, and it never closes the connection, so a declared 200 MB
+body answered 401 would still be read, and discarded, to its end.
 """
 
 from __future__ import annotations
