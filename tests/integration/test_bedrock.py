@@ -181,8 +181,8 @@ def test_a_filtered_reply_asks_to_rephrase(client: Any, stubber: Stubber) -> Non
         ("ModelTimeoutException", 408, "took too long"),
         ("ValidationException", 400, "shorten or rephrase"),
         ("ServiceUnavailableException", 503, "unavailable right now"),
-        ("AccessDeniedException", 403, "An administrator has been alerted"),
-        ("ResourceNotFoundException", 404, "An administrator has been alerted"),
+        ("AccessDeniedException", 403, "logged for an administrator"),
+        ("ResourceNotFoundException", 404, "logged for an administrator"),
         ("SomethingNewException", 500, "failed. Please try again"),
     ],
 )

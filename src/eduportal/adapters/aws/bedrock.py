@@ -49,7 +49,7 @@ _EMBEDDING = "score the answer"
 
 _BUSY = "the AI service is busy right now. Please try again in a minute."
 _UNAVAILABLE = "the AI service is unavailable right now. Please try again later."
-_ADMIN = "the AI service is not set up correctly. An administrator has been alerted."
+_ADMIN = "the AI service is not set up correctly. The problem has been logged for an administrator."
 _REASONS = {
     "ThrottlingException": _BUSY,
     "ServiceQuotaExceededException": _BUSY,
