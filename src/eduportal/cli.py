@@ -314,7 +314,7 @@ def _cmd_storage_reconcile(args: argparse.Namespace) -> int:
     findings = reconciler.find(min_age_seconds=args.older_than, progress=_progress)
     deletion = reconciler.delete_orphans(findings.orphans) if args.delete else None
     report: dict[str, object] = {
-        "backend": container.object_store.backend,
+        "backend": container.storage_backend,
         "dry_run": deletion is None,
         "older_than_seconds": args.older_than,
         "objects_scanned": findings.objects_scanned,

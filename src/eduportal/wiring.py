@@ -268,6 +268,11 @@ class Container:
             lambda: Reconciler(self.object_store, self.repositories.assignments, clock=self.clock),
         )
 
+    @property
+    def storage_backend(self) -> str:
+        """The object store's short name (`local`, `s3`), for faces to show."""
+        return self.object_store.backend
+
     def check(self) -> None:
         """Raise when the object store or the database cannot serve (readiness, start-up)."""
         self.object_store.check()

@@ -89,7 +89,9 @@ class PermissionDeniedError(EduportalError):
     """The service's own credentials lack a permission: the user sees a generic sentence."""
 
     kind = ErrorKind.PERMISSION
-    default_message = "The image service refused the operation. The problem has been logged for an administrator."
+    default_message = (
+        "The image service refused the operation. The problem has been logged for an administrator."
+    )
 
 
 class OperationTimeoutError(EduportalError):

@@ -65,14 +65,16 @@ def to_domain_error(
             return PermissionDeniedError(detail=detail, attempts=attempts)
         if code == "InvalidObjectState":
             return DownloadError(
-                "This image is archived and cannot be shown right now. Please ask an administrator to restore it.",
+                "This image is archived and cannot be shown right now. "
+                "Please ask an administrator to restore it.",
                 detail=detail,
                 attempts=attempts,
             )
         return failure(detail=detail, attempts=attempts)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ConfigurationError(
-            "Image storage is not configured correctly. The problem has been logged for an administrator.",
+            "Image storage is not configured correctly. "
+            "The problem has been logged for an administrator.",
             detail=detail,
             attempts=attempts,
         )

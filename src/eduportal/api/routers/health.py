@@ -36,7 +36,7 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "unavailable", **body}, status_code=503, headers=error_headers(exc)
         )
-    return JSONResponse({"status": "ready", "storage": built.object_store.backend})
+    return JSONResponse({"status": "ready", "storage": built.storage_backend})
 
 
 @router.get("/metrics", summary="Prometheus metrics of this process")
