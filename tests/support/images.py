@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import struct
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from eduportal.imaging.codec import encode
 
@@ -43,3 +44,37 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def gps_exif() -> bytes:
+    """An EXIF block as phones write it: a camera make and a GPS position."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "CameraMaker"
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (48.0, 51.0, 29.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (2.0, 17.0, 40.0),
+    }
+    return exif.tobytes()
+
+
+def png_with_metadata(image: Image.Image) -> bytes:
+    """A PNG carrying everything that must never be published: EXIF with GPS, XMP, an ICC
+    profile (sRGB, so the pixels need no conversion) and a text chunk."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>private</x:xmpmeta>")
+    info.add_text("Comment", "private")
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return png(image, exif=gps_exif(), icc_profile=srgb, pnginfo=info)
+
+
+def png_chunk_types(data: bytes) -> list[bytes]:
+    """The chunk types of a PNG, in order (the signature and CRCs are checked by decoding)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    types, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        types.append(data[at + 4 : at + 8])
+        at += 12 + length
+    return types

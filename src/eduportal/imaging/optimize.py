@@ -7,9 +7,18 @@ Steps, in this order because each depends on the one before:
 4. bring every mode (palette, LA, CMYK, 16-bit, ICC-tagged) to sRGB `RGB` or `RGBA`;
 5. fit within `max_dimension` keeping the aspect ratio, never upscaling;
 6. encode WebP without EXIF, XMP or ICC.
-When steps 2-6 fail on an image whose header was fine, the original bytes are returned with
-`optimized=False` and a warning is logged (requirement 6.4): losing the teacher's image would be
-worse than storing it unoptimized.
+
+Requirement 6.4 ("upload the original and log a warning") is read as follows. Damaged input is
+invalid input: input that does not decode completely (Pillow raises for a truncated PNG, JPEG,
+GIF, TIFF or WebP, and for corrupt PNG data) is refused with a clear sentence and never
+stored, since storing it byte for byte would publish whatever it carries, GPS EXIF included.
+The fallback applies only to an image that decoded fully and then failed to encode as WebP:
+the decoded, sRGB-converted and fitted image is stored re-encoded losslessly as PNG
+(`optimized=False`) and a warning logged. Even then what is stored carries no EXIF, XMP, ICC
+or text chunks. A PNG whose pixel data is complete but whose trailer (IEND, a CRC) is missing
+or broken decodes completely and is accepted. A JPEG whose entropy-coded data is corrupt but
+complete decodes with visible blocks: libjpeg reports that only as a warning Pillow does not
+surface.
 """
 
 from __future__ import annotations
@@ -22,8 +31,10 @@ from typing import Final
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
+from eduportal.domain.errors import BusyError, ValidationError
 from eduportal.domain.images import ImageFigures, compression_ratio
-from eduportal.imaging.probe import ProbedImage, probe
+from eduportal.imaging.codec import encode
+from eduportal.imaging.probe import DAMAGED, ProbedImage, probe
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +49,11 @@ _RGB_MODES: Final = frozenset({"1", "L", "CMYK", "YCbCr", "LAB", "HSV", "RGB", "
 _ALPHA_MODES: Final = frozenset({"LA", "La", "PA", "RGBa", "RGBA"})
 _SRGB: Final = ImageCms.createProfile("sRGB")
 
+UNPROCESSABLE: Final = (
+    "We could not process this image. Please save it as PNG or JPEG and upload it again."
+)
+_OUT_OF_MEMORY: Final = "The server is short of memory right now. Please try again in a minute."
+
 
 @dataclass(frozen=True, slots=True)
 class OptimizedImage:
@@ -47,7 +63,7 @@ class OptimizedImage:
     figures: ImageFigures
     original_format: str
     optimized: bool
-    """False when optimization failed and `data` is the original (requirement 6.4)."""
+    """False when WebP encoding failed and `data` is the image as lossless PNG (6.4)."""
     fallback_reason: str | None = None
 
 
@@ -71,22 +87,20 @@ class ImageOptimizer:
         probed = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
         try:
             image = self._prepare(probed)
-            out = io.BytesIO()
-            image.save(out, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b"")
-        except (OSError, ValueError, SyntaxError, MemoryError, Image.DecompressionBombError) as exc:
-            return self._fallback(data, probed, exc)
-        encoded = out.getvalue()
+            try:
+                encoded = encode(
+                    image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
+                )
+            except (OSError, ValueError) as exc:
+                return _fallback(data, probed, image, exc)
+        except MemoryError as exc:
+            # Trying later, with other images done, may succeed.
+            raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
         return OptimizedImage(
             data=encoded,
             content_type="image/webp",
             extension="webp",
-            figures=ImageFigures(
-                original_size_bytes=len(data),
-                optimized_size_bytes=len(encoded),
-                compression_ratio=compression_ratio(len(data), len(encoded)),
-                format="webp",
-                dimensions=f"{image.width}x{image.height}",
-            ),
+            figures=_figures(data, encoded, "webp", image),
             original_format=probed.format.lower(),
             optimized=True,
         )
@@ -99,40 +113,62 @@ class ImageOptimizer:
         return max(1, round(width * scale)), max(1, round(height * scale))
 
     def _prepare(self, probed: ProbedImage) -> Image.Image:
+        """Decode completely, then orient, convert and fit; failures become user sentences."""
         image = probed.image
         if probed.format in ("JPEG", "MPO"):
             # Decode at the smallest DCT scale that still covers the target: 2-8x less work.
             image.draft("RGB", (self.max_dimension, self.max_dimension))
-        image.load()
-        # In place: a copy of an image with nothing to rotate costs a full-size buffer.
-        ImageOps.exif_transpose(image, in_place=True)
-        image = _to_srgb(image)
-        size = self.fitted_size(image.width, image.height)
-        if size != image.size:
-            image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ValidationError(DAMAGED, detail=f"decoding failed: {exc}") from None
+        try:
+            # In place: a copy of an image with nothing to rotate costs a full-size buffer.
+            ImageOps.exif_transpose(image, in_place=True)
+            image = _to_srgb(image)
+            size = self.fitted_size(image.width, image.height)
+            if size != image.size:
+                image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ValidationError(UNPROCESSABLE, detail=f"converting failed: {exc}") from None
+        image.info = {}  # nothing of the source's metadata may reach an encoder
         return image
 
-    def _fallback(self, data: bytes, probed: ProbedImage, exc: BaseException) -> OptimizedImage:
-        reason = f"{type(exc).__name__}: {exc}"
-        log.warning(
-            "image optimization failed; keeping the original",
-            extra={"original_format": probed.format, "reason": reason, "bytes": len(data)},
-        )
-        return OptimizedImage(
-            data=data,
-            content_type=probed.mime_type,
-            extension=probed.extension,
-            figures=ImageFigures(
-                original_size_bytes=len(data),
-                optimized_size_bytes=len(data),
-                compression_ratio=0.0,
-                format=probed.format.lower(),
-                dimensions=f"{probed.width}x{probed.height}",
-            ),
-            original_format=probed.format.lower(),
-            optimized=False,
-            fallback_reason=reason,
-        )
+
+def _fallback(
+    data: bytes, probed: ProbedImage, image: Image.Image, exc: BaseException
+) -> OptimizedImage:
+    """Requirement 6.4 for an image that decoded fully: lossless PNG, without any metadata."""
+    reason = f"{type(exc).__name__}: {exc}"
+    try:
+        encoded = encode(image, "PNG")
+    except (OSError, ValueError) as second:
+        raise ValidationError(
+            UNPROCESSABLE, detail=f"WebP failed ({reason}); PNG failed ({second!r})"
+        ) from None
+    log.warning(
+        "image optimization failed; storing it as PNG without metadata",
+        extra={"original_format": probed.format, "reason": reason, "bytes": len(data)},
+    )
+    return OptimizedImage(
+        data=encoded,
+        content_type="image/png",
+        extension="png",
+        figures=_figures(data, encoded, "png", image),
+        original_format=probed.format.lower(),
+        optimized=False,
+        fallback_reason=reason,
+    )
+
+
+def _figures(data: bytes, encoded: bytes, fmt: str, image: Image.Image) -> ImageFigures:
+    return ImageFigures(
+        original_size_bytes=len(data),
+        optimized_size_bytes=len(encoded),
+        compression_ratio=compression_ratio(len(data), len(encoded)),
+        format=fmt,
+        dimensions=f"{image.width}x{image.height}",
+    )
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
