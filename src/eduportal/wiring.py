@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eduportal.config import Settings
+from eduportal.config import MiB, Settings
+from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.ports import (
     AccountRepository,
@@ -54,11 +55,20 @@ class Container:
 
 
 def build_optimizer(settings: Settings) -> ImageOptimizer:
+    """The optimizer with the process's one decode gate.
+
+    Called once per process (by `build`, or by the CLI's `image optimize`), so every decode of
+    the process reserves memory from the same pool; anything else that decodes images takes
+    `optimizer.gate` rather than a gate of its own.
+    """
+    gate = DecodeGate(settings.decode_memory_mb * MiB, wait_seconds=settings.decode_wait_seconds)
     return ImageOptimizer(
         max_dimension=settings.max_image_dimension,
         quality=settings.webp_quality,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
+        max_decode_bytes=settings.max_decode_mb * MiB,
+        gate=gate,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from typing import Any
 
 import numpy as np
@@ -78,3 +79,17 @@ def png_chunk_types(data: bytes) -> list[bytes]:
         types.append(data[at + 4 : at + 8])
         at += 12 + length
     return types
+
+
+def png_claiming(width: int, height: int, *, bit_depth: int = 8, color_type: int = 2) -> bytes:
+    """A tiny PNG whose header claims `width` x `height`: nothing behind it is ever decoded."""
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    return _png(ihdr, zlib.compress(b"\x00" * 64))
+
+
+def _png(ihdr: bytes, idat: bytes) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
