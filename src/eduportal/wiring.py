@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eduportal.config import MiB, Settings
+from eduportal.imaging.allocator import return_freed_images_to_the_os
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.ports import (
@@ -59,8 +60,10 @@ def build_optimizer(settings: Settings) -> ImageOptimizer:
 
     Called once per process (by `build`, or by the CLI's `image optimize`), so every decode of
     the process reserves memory from the same pool; anything else that decodes images takes
-    `optimizer.gate` rather than a gate of its own.
+    `optimizer.gate` rather than a gate of its own. The allocator is told to give freed image
+    memory back, without which the gate's bound would not hold for the process's RSS.
     """
+    return_freed_images_to_the_os()
     gate = DecodeGate(settings.decode_memory_mb * MiB, wait_seconds=settings.decode_wait_seconds)
     return ImageOptimizer(
         max_dimension=settings.max_image_dimension,

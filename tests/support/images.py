@@ -87,9 +87,44 @@ def png_claiming(width: int, height: int, *, bit_depth: int = 8, color_type: int
     return _png(ihdr, zlib.compress(b"\x00" * 64))
 
 
+def sixteen_bit_png(width: int, height: int, *, channels: int) -> bytes:
+    """A 16-bit gray (`channels=1`) or 16-bit RGBA (`channels=4`) PNG.
+
+    Pillow does not write 16-bit RGBA, so this writes the PNG itself: every row but the first
+    is filtered "Up" against an identical row, so even 7000 x 7000 compresses to 0.5-2 MB and
+    is written in under a second. Gray is a ramp; RGBA has fine sawtooth detail in red and
+    green and alpha from opaque to clear, which gives the encoder work as a photo would: with
+    smooth colour, the allocator retention `imaging/allocator.py` prevents did not show.
+    """
+    ramp = np.linspace(0, 65535, width).astype(np.uint16)
+    if channels == 1:
+        samples = ramp
+    else:
+        saw = (np.arange(width, dtype=np.uint32) * 2400 % 65536).astype(np.uint16)
+        blue = np.full(width, 30000, np.uint16)
+        samples = np.stack([saw, saw[::-1], blue, ramp[::-1]], axis=-1)  # alpha 1 .. 0
+    first = samples.astype(">u2").tobytes()
+    compressor = zlib.compressobj(1)
+    parts = [compressor.compress(b"\x00" + first)]
+    up = b"\x02" + bytes(len(first))
+    parts.extend(compressor.compress(up) for _ in range(height - 1))
+    parts.append(compressor.flush())
+    color_type = 0 if channels == 1 else 6
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
+    return _png(ihdr, b"".join(parts))
+
+
 def _png(ihdr: bytes, idat: bytes) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + body))
         return struct.pack(">I", len(body)) + kind + body + crc
 
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def cmyk_tiff(width: int, height: int) -> bytes:
+    """A deflate-compressed CMYK TIFF in Pillow's strips of about 64 KB, as print tools write."""
+    ramp = np.linspace(0, 255, width).astype(np.uint8)
+    row = np.stack([ramp, ramp[::-1], np.full(width, 40, np.uint8), ramp // 2], axis=-1)
+    pixels = np.ascontiguousarray(np.broadcast_to(row[None], (height, width, 4)))
+    return encode(Image.fromarray(pixels, "CMYK"), "TIFF", compression="tiff_adobe_deflate")

@@ -9,16 +9,23 @@ image costs is about its decoded size plus a reduced copy.
 from __future__ import annotations
 
 import io
+import json
 import logging
+import os
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import eduportal
+import tests
 from eduportal.config import Settings, load_settings
 from eduportal.domain.errors import BusyError, ConfigurationError, ValidationError
 from eduportal.imaging import convert
@@ -28,7 +35,7 @@ from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import DECODE_POOL_BYTES, MAX_DECODE_BYTES, ImageOptimizer
 from eduportal.imaging.probe import ProbedImage, probe
 from eduportal.wiring import build_optimizer
-from tests.support.images import gradient, png, png_claiming
+from tests.support.images import cmyk_tiff, gradient, png, png_claiming, sixteen_bit_png
 
 MiB = 1024 * 1024
 
@@ -298,3 +305,79 @@ def test_running_out_of_memory_anyway_is_busy_not_a_crash(
         optimizer.optimize(png(gradient(64, 64)))
     assert caught.value.transient
     assert optimizer.gate.in_use_bytes == 0
+
+
+# --- peak RSS, measured --------------------------------------------------------------------
+
+POOL_MIB = 400
+"""The pool the RSS tests run with: two 16-bit gray images at the limit fit, one of the others."""
+MARGIN_MIB = 32
+"""Beyond the estimates: thread stacks, allocator rounding (RSS moves in pages and arenas)."""
+_LIMITS = {"EDUPORTAL_MAX_DECODE_MB": "300", "EDUPORTAL_DECODE_MEMORY_MB": str(POOL_MIB)}
+_ROOT = Path(tests.__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def heavy_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """7000 x 7000 (49 megapixels, under the 50 MP limit) in the issue's three heavy kinds."""
+    folder = tmp_path_factory.mktemp("heavy")
+    files = {
+        "gray16.png": sixteen_bit_png(7000, 7000, channels=1),
+        "rgba16.png": sixteen_bit_png(7000, 7000, channels=4),
+        "cmyk.tif": cmyk_tiff(7000, 7000),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in files}
+
+
+def _peak_growth_mib(path: Path, threads: int) -> int:
+    """Peak RSS growth of optimizing `path` on `threads` threads at once, in a fresh process."""
+    paths = [str(Path(eduportal.__file__).resolve().parents[1]), str(_ROOT)]
+    env = {**os.environ, **_LIMITS, "PYTHONPATH": os.pathsep.join(paths)}
+    command = [sys.executable, "-m", "tests.support.decode_rss", str(path), str(threads)]
+    done = subprocess.run(
+        command, cwd=_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["optimized"]
+    growth: int = report["growth_mib"]
+    return growth
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gray16.png", "rgba16.png", "cmyk.tif"])
+def test_one_heavy_image_stays_within_its_estimate(
+    heavy_inputs: dict[str, Path], name: str
+) -> None:
+    """Peak RSS growth, 7000 x 7000, on 2 cores (Pillow 13, glibc 2.36):
+
+    | input            | before (5b1cc54) | estimate | after   |
+    | 16-bit gray PNG  | 1217 MiB         | 145 MiB  | 118 MiB |
+    | 16-bit RGBA PNG  |  443 MiB         | 274 MiB  | 242 MiB |
+    | CMYK TIFF        |  444 MiB         | 274 MiB  | 242 MiB |
+    """
+    estimate = decode_cost(_probe(heavy_inputs[name].read_bytes()), 1024) / MiB
+    assert _peak_growth_mib(heavy_inputs[name], 1) <= estimate
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gray16.png", "rgba16.png", "cmyk.tif"])
+def test_three_heavy_images_at_once_stay_within_the_pool(
+    heavy_inputs: dict[str, Path], name: str
+) -> None:
+    """Three at once on three threads, with a 400 MiB pool: those that do not fit wait.
+
+    The budget held: as many images as fit the pool, each at its estimate, plus 32 MiB;
+    never more than the pool plus 32 MiB. Peak RSS growth, gray / RGBA / CMYK:
+    before (5b1cc54, no gate, full-size float copies) 3409 / 1300 / 1307 MiB; after, with
+    this 400 MiB pool, 237 / 244 / 244 MiB; after, with the default 1024 MiB pool (all three
+    fit, none waits), 354 / 726 / 724 MiB. Without `imaging/allocator.py` the RGBA case
+    grows to 488 MiB although the images run one at a time.
+    """
+    estimate = decode_cost(_probe(heavy_inputs[name].read_bytes()), 1024) / MiB
+    at_once = min(3, int(POOL_MIB // estimate))
+    growth = _peak_growth_mib(heavy_inputs[name], 3)
+    assert growth <= at_once * estimate + MARGIN_MIB
+    assert growth <= POOL_MIB + MARGIN_MIB
