@@ -61,15 +61,14 @@ class _UsageError(Exception):
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
-    from eduportal.imaging.optimize import ImageOptimizer
+    from eduportal.wiring import build_optimizer
 
     settings: Settings = args.settings
-    optimizer = ImageOptimizer(
-        max_dimension=args.max_dimension or settings.max_image_dimension,
-        quality=args.quality or settings.webp_quality,
-        max_bytes=settings.max_upload_bytes,
-        max_pixels=settings.max_image_pixels,
-    )
+    options = {"max_image_dimension": args.max_dimension, "webp_quality": args.quality}
+    overrides = {name: value for name, value in options.items() if value}
+    if overrides:  # validated like the environment's values
+        settings = load_settings(**overrides)
+    optimizer = build_optimizer(settings)
     result = optimizer.optimize(_read_input(args.input))
     _write_output(args.output, result.data)
     _print_json(

@@ -61,6 +61,27 @@ class Settings(BaseSettings):
     image_cache_bytes: int = Field(
         64 * MiB, ge=0, validation_alias=_env("EDUPORTAL_IMAGE_CACHE_BYTES")
     )
+    max_decode_mb: int = Field(
+        512,
+        ge=64,
+        validation_alias=_env("EDUPORTAL_MAX_DECODE_MB"),
+        description="MiB one image may need to decode and convert, estimated from its header; "
+        "512 admits a PNG, TIFF or JPEG of any mode at the default pixel limit.",
+    )
+    decode_memory_mb: int = Field(
+        1024,
+        ge=64,
+        validation_alias=_env("EDUPORTAL_DECODE_MEMORY_MB"),
+        description="MiB all decodes of the process may hold at once; more wait. Two images at "
+        "the per-image limit: one per core of a 2-core server.",
+    )
+    decode_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("EDUPORTAL_DECODE_WAIT_SECONDS"),
+        description="How long an image waits for decode memory before a 503 'busy'.",
+    )
 
     mongodb_uri: str | None = Field(None, validation_alias=_env("MONGODB_URI"))
     mongodb_database: str = Field("eduportal", validation_alias=_env("MONGODB_DATABASE"))
@@ -158,6 +179,15 @@ class Settings(BaseSettings):
     def _s3_needs_a_bucket(self) -> Settings:
         if self.storage == "s3" and not self.s3_bucket_name:
             raise ValueError("EDUPORTAL_STORAGE=s3 needs S3_BUCKET_NAME")
+        return self
+
+    @model_validator(mode="after")
+    def _pool_holds_an_image_at_the_limit(self) -> Settings:
+        if self.decode_memory_mb < self.max_decode_mb:
+            raise ValueError(
+                "EDUPORTAL_DECODE_MEMORY_MB must be at least EDUPORTAL_MAX_DECODE_MB, "
+                "or an image under the per-image limit could never be decoded"
+            )
         return self
 
 

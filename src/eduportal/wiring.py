@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
-from eduportal.config import Settings
+from eduportal.config import MiB, Settings
+from eduportal.imaging.allocator import return_freed_images_to_the_os
+from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import (
@@ -54,11 +56,23 @@ class Generators:
 
 
 def build_optimizer(settings: Settings) -> ImageOptimizer:
+    """The optimizer with the process's one decode gate.
+
+    Called once per process in practice: the container builds its image store once, and a
+    face builds one container (the CLI's `image optimize` calls it directly). So every decode
+    reserves memory from the same pool; anything else that decodes images takes
+    `optimizer.gate` rather than a gate of its own. The allocator is told to give freed image
+    memory back, without which the gate's bound would not hold for the process's RSS.
+    """
+    return_freed_images_to_the_os()
+    gate = DecodeGate(settings.decode_memory_mb * MiB, wait_seconds=settings.decode_wait_seconds)
     return ImageOptimizer(
         max_dimension=settings.max_image_dimension,
         quality=settings.webp_quality,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
+        max_decode_bytes=settings.max_decode_mb * MiB,
+        gate=gate,
     )
 
 

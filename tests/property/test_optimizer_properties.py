@@ -7,11 +7,13 @@ import logging
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
+from eduportal.domain.errors import ValidationError
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.quality import ssim
 from eduportal.imaging.synthetic import photo_like
-from tests.support.images import decode, gradient, png
+from tests.support.images import decode, gradient, png, png_chunk_types
 
 optimizer = ImageOptimizer()
 sides = st.integers(min_value=1, max_value=2600)
@@ -67,19 +69,40 @@ def test_any_png_becomes_webp(mode: str, width: int, height: int) -> None:
     assert decode(result.data).format == "WEBP"
 
 
-# Property 19: Optimization fallback (a failed optimization keeps the original, with a warning)
+# Property 19: Optimization fallback. Damaged input is invalid input: a PNG cut anywhere in its
+# pixel data is refused and nothing is returned to store. An image that decodes fully and then
+# fails to encode is kept as lossless PNG without metadata, and a warning logged.
 @settings(max_examples=100)
 @given(cut=st.floats(min_value=0.2, max_value=0.9))
-def test_a_damaged_png_is_kept_as_it_was_and_a_warning_logged(
-    cut: float, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_damaged_png_is_refused(cut: float) -> None:
     source = png(photo_like(160, 120, seed=7))
     damaged = source[: int(len(source) * cut)]
+    with pytest.raises(ValidationError, match="decoding failed"):
+        optimizer.optimize(damaged)
+
+
+@settings(max_examples=25)
+@given(
+    mode=st.sampled_from(["RGB", "RGBA", "L", "LA", "P", "I;16"]),
+    width=st.integers(min_value=1, max_value=300),
+    height=st.integers(min_value=1, max_value=300),
+)
+def test_a_failed_webp_encode_keeps_the_pixels_as_png_and_warns(
+    mode: str, width: int, height: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = gradient(width, height)
+    image = base.convert("I;16") if mode == "I;16" else base.convert(mode)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="eduportal"):
-        result = optimizer.optimize(damaged)
+    with pytest.MonkeyPatch.context() as patch, caplog.at_level(logging.WARNING, "eduportal"):
+        patch.setitem(Image.SAVE, "WEBP", _fail)
+        result = optimizer.optimize(png(image))
     assert not result.optimized
-    assert result.data == damaged
     assert result.extension == "png"
+    assert png_chunk_types(result.data) == [b"IHDR", b"IDAT", b"IEND"]
+    assert decode(result.data).size == (width, height)
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "keeping the original" in warnings[0].getMessage()
+    assert len(warnings) == 1 and "as PNG without metadata" in warnings[0].getMessage()
+
+
+def _fail(image: Image.Image, fp: object, filename: str | bytes) -> None:
+    raise OSError("encoder error")

@@ -20,6 +20,9 @@ _NAMES = (
     "EDUPORTAL_MAX_IMAGE_PIXELS",
     "EDUPORTAL_MAX_UPLOAD_BYTES",
     "EDUPORTAL_PUBLIC_URL",
+    "EDUPORTAL_MAX_DECODE_MB",
+    "EDUPORTAL_DECODE_MEMORY_MB",
+    "EDUPORTAL_DECODE_WAIT_SECONDS",
 )
 
 
@@ -58,6 +61,23 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.s3_timeout_seconds == 1.5
     assert settings.max_image_pixels == 1_000_000
     assert settings.max_upload_bytes == 2048
+
+
+def test_decode_memory_settings_are_read_and_checked_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert (settings.max_decode_mb, settings.decode_memory_mb) == (512, 1024)
+    assert settings.decode_wait_seconds == 60
+    monkeypatch.setenv("EDUPORTAL_MAX_DECODE_MB", "256")
+    monkeypatch.setenv("EDUPORTAL_DECODE_MEMORY_MB", "768")
+    monkeypatch.setenv("EDUPORTAL_DECODE_WAIT_SECONDS", "15")
+    settings = load_settings()
+    assert (settings.max_decode_mb, settings.decode_memory_mb) == (256, 768)
+    assert settings.decode_wait_seconds == 15
+    monkeypatch.setenv("EDUPORTAL_DECODE_MEMORY_MB", "128")
+    with pytest.raises(ConfigurationError, match="EDUPORTAL_DECODE_MEMORY_MB must be at least"):
+        load_settings()
 
 
 def test_s3_without_a_bucket_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

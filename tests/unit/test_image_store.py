@@ -11,19 +11,29 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 
 from eduportal.adapters.local.file_store import LocalObjectStore
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import NotFoundError, ValidationError
 from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
+from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.logging import log_context
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
-from tests.support.images import decode, photograph, png
+from tests.support.images import (
+    decode,
+    gps_exif,
+    gradient,
+    photograph,
+    png,
+    png_chunk_types,
+    png_with_metadata,
+)
 
 JsonLog = Callable[[], list[dict[str, Any]]]
 
@@ -69,18 +79,34 @@ def test_an_image_replaced_under_its_key_gets_a_new_url(images: ImageStore) -> N
     assert images.fetch(second.key).data[8:12] == b"WEBP"
 
 
-def test_a_failed_optimization_stores_the_original_as_png(
-    images: ImageStore, local_store: LocalObjectStore
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_truncated_image_is_refused_and_nothing_is_stored(
+    images: ImageStore, local_store: LocalObjectStore, fmt: str
+) -> None:
+    """Issue 6: a truncated upload was stored byte for byte, its GPS EXIF served publicly."""
+    source = encode(photograph("chelsea"), fmt, exif=gps_exif())
+    with pytest.raises(ValidationError) as caught:
+        images.store_generated("a2", source[: len(source) // 2], teacher_id="t1")
+    assert "damaged or incomplete" in caught.value.user_message
+    assert list(local_store.list_keys()) == []
+
+
+def test_a_failed_webp_encode_stores_a_png_without_metadata(
+    images: ImageStore, local_store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Property 19: Optimization fallback, end to end
-    source = png(photograph("chelsea"))
-    damaged = source[: len(source) // 2]
-    stored = images.store_generated("a2", damaged, teacher_id="t1")
+    def fail(image: Image.Image, fp: object, filename: str | bytes) -> None:
+        raise OSError("encoder error")
+
+    monkeypatch.setitem(Image.SAVE, "WEBP", fail)
+    stored = images.store_generated("a2", png_with_metadata(gradient(60, 40)), teacher_id="t1")
     assert stored.key == "generated_images/a2.png"
     assert not stored.optimized
-    assert local_store.get(stored.key).data == damaged
-    assert local_store.get(stored.key).content_type == "image/png"
-    assert local_store.get(stored.key).metadata["optimized"] == "false"
+    kept = local_store.get(stored.key)
+    assert png_chunk_types(kept.data) == [b"IHDR", b"IDAT", b"IEND"]
+    assert b"CameraMaker" not in kept.data
+    assert kept.content_type == "image/png"
+    assert kept.metadata["optimized"] == "false"
 
 
 def test_refused_input_stores_nothing(images: ImageStore, local_store: LocalObjectStore) -> None:

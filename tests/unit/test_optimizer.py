@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import io
 import logging
-import struct
 import time
-import zlib
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from PIL import ExifTags, Image, ImageCms
 
 from eduportal.domain.errors import ValidationError
 from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.quality import ssim
-from tests.support.images import PHOTOS, decode, gradient, photograph, png
+from tests.support.images import (
+    PHOTOS,
+    decode,
+    gps_exif,
+    gradient,
+    photograph,
+    png,
+    png_chunk_types,
+    png_claiming,
+    png_with_metadata,
+)
 
 optimizer = ImageOptimizer()
 
@@ -123,6 +131,12 @@ def test_exif_orientation_is_applied_then_stripped() -> None:
     assert b"CameraMaker" not in result.data
 
 
+def test_an_unreadable_exif_block_is_dropped_not_fatal() -> None:
+    result = optimizer.optimize(png(gradient(40, 30), exif=b"garbage, not a TIFF header"))
+    assert result.optimized
+    assert decode(result.data).size == (40, 30)
+
+
 def test_metadata_is_stripped() -> None:
     image = gradient(64, 64)
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -162,22 +176,9 @@ def test_inputs_over_the_byte_limit_are_refused_before_decoding() -> None:
     assert "largest we accept" in caught.value.user_message
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims `width` x `height`: a decompression bomb's shape."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize("side", [20_000, 100_000])
 def test_decompression_bombs_are_refused_from_the_header(side: int) -> None:
-    bomb = _png_claiming(side, side)
+    bomb = png_claiming(side, side)
     assert len(bomb) < 200
     started = time.perf_counter()
     with pytest.raises(ValidationError) as caught:
@@ -186,20 +187,84 @@ def test_decompression_bombs_are_refused_from_the_header(side: int) -> None:
     assert "too many pixels" in caught.value.user_message
 
 
-def test_a_damaged_image_falls_back_to_the_original_with_a_warning(
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_truncated_image_is_refused_as_damaged(fmt: str) -> None:
+    """Truncated uploads used to be stored byte for byte, GPS EXIF and all (issue 6)."""
+    source = encode(photograph("chelsea"), fmt, exif=gps_exif())
+    truncated = source[: len(source) // 2]
+    assert Image.open(io.BytesIO(truncated)).getexif()  # the header and its EXIF survive
+    with pytest.raises(ValidationError) as caught:
+        optimizer.optimize(truncated)
+    assert "damaged or incomplete" in caught.value.user_message
+    assert "truncated" in caught.value.detail
+
+
+def test_corrupt_pixel_data_is_refused_as_damaged() -> None:
+    source = bytearray(png(photograph("chelsea")))
+    idat = source.index(b"IDAT")
+    source[idat + 200] ^= 0xFF
+    with pytest.raises(ValidationError, match="decoding failed"):
+        optimizer.optimize(bytes(source))
+
+
+def test_a_png_missing_only_its_trailer_decodes_completely_and_is_accepted() -> None:
+    """Every pixel is there when only IEND (or its CRC) is missing: nothing to refuse."""
+    source = png(photograph("chelsea"))
+    assert optimizer.optimize(source[:-12]).optimized
+
+
+@pytest.fixture
+def webp_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(image: Image.Image, fp: object, filename: str | bytes) -> None:
+        raise OSError("encoder error -2 when writing image file")
+
+    monkeypatch.setitem(Image.SAVE, "WEBP", fail)
+
+
+@pytest.mark.usefixtures("webp_fails")
+def test_a_failed_webp_encode_stores_lossless_png_without_metadata(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # Property 19: Optimization fallback
-    source = png(photograph("chelsea"))
-    truncated = source[: len(source) // 2]
+    # Property 19: Optimization fallback (6.4, for an image that decoded fully)
+    image = photograph("chelsea").resize((120, 80))
+    source = png_with_metadata(image)
     with caplog.at_level(logging.WARNING, logger="eduportal"):
-        result = optimizer.optimize(truncated)
+        result = optimizer.optimize(source)
     assert not result.optimized
-    assert result.data == truncated
     assert result.extension == "png" and result.content_type == "image/png"
-    assert result.figures.compression_ratio == 0.0
-    assert result.fallback_reason
+    assert png_chunk_types(result.data) == [b"IHDR", b"IDAT", b"IEND"]
+    assert b"CameraMaker" not in result.data and b"private" not in result.data
+    assert np.array_equal(np.asarray(decode(result.data)), np.asarray(image))
+    assert result.figures.format == "png" and result.figures.dimensions == "120x80"
+    assert result.figures.optimized_size_bytes == len(result.data)
+    assert result.fallback_reason and "encoder error" in result.fallback_reason
     assert any("optimization failed" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.usefixtures("webp_fails")
+def test_the_png_fallback_is_fitted_and_oriented_like_the_webp_would_be() -> None:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "CameraMaker"
+    source = encode(gradient(2000, 1000), "JPEG", exif=exif.tobytes())
+    result = optimizer.optimize(source)
+    assert not result.optimized
+    assert decode(result.data).size == (512, 1024)
+    assert b"CameraMaker" not in result.data
+
+
+def test_when_even_the_png_fallback_fails_the_error_is_a_sentence(
+    monkeypatch: pytest.MonkeyPatch, webp_fails: None
+) -> None:
+    def fail(image: Image.Image, fp: object, filename: str | bytes) -> None:
+        raise OSError("no space for the PNG either")
+
+    source = png(gradient(64, 64))
+    monkeypatch.setitem(Image.SAVE, "PNG", fail)
+    with pytest.raises(ValidationError) as caught:
+        optimizer.optimize(source)
+    assert caught.value.user_message.startswith("We could not process this image.")
+    assert "no space for the PNG" in caught.value.detail
 
 
 def test_jpeg_photographs_are_optimized_too() -> None:

@@ -21,6 +21,12 @@ runs Ghostscript): we do not offer them."""
 
 EXTENSIONS: Final = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 
+DAMAGED: Final = (
+    "The image file is damaged or incomplete and cannot be read. "
+    "Please export it again and upload the new file."
+)
+"""For a header, or later the pixel data, that does not decode completely."""
+
 
 @dataclass(frozen=True, slots=True)
 class ProbedImage:
@@ -60,9 +66,7 @@ def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> ProbedImage:
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels(max_pixels, detail=str(exc)) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ValidationError(
-            "The image file is damaged and cannot be read.", detail=f"header unreadable: {exc}"
-        ) from None
+        raise ValidationError(DAMAGED, detail=f"header unreadable: {exc}") from None
     width, height = image.size
     if width < 1 or height < 1:
         raise ValidationError("The image has no pixels.")
