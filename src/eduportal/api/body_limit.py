@@ -16,13 +16,13 @@ body answered 401 would still be read, and discarded, to its end.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eduportal.api.errors import error_body, send_error
 from eduportal.domain.correlation import current_or_new_correlation_id
 from eduportal.domain.errors import ErrorKind
 
@@ -107,22 +107,5 @@ class _GuardedBody:
 
 
 async def _answer_too_large(send: Send, sentence: str) -> None:
-    body = json.dumps(
-        {
-            "error": sentence,
-            "kind": ErrorKind.TOO_LARGE.value,
-            "correlation_id": current_or_new_correlation_id(),
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    body = error_body(sentence, ErrorKind.TOO_LARGE.value, current_or_new_correlation_id())
+    await send_error(send, 413, body, close=True)

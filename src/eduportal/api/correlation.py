@@ -11,11 +11,11 @@ middleware). Pure ASGI rather than
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eduportal.api.errors import error_body, send_error
 from eduportal.domain.correlation import correlation_scope
 
 log = logging.getLogger(__name__)
@@ -57,21 +57,5 @@ class CorrelationIdMiddleware:
 
 
 async def _internal_error(send: Send, correlation_id: str) -> None:
-    body = json.dumps(
-        {
-            "error": "Something went wrong on our side. Please try again.",
-            "kind": "internal",
-            "correlation_id": correlation_id,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    sentence = "Something went wrong on our side. Please try again."
+    await send_error(send, 500, error_body(sentence, "internal", correlation_id))

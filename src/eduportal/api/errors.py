@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from eduportal.domain.correlation import current_or_new_correlation_id
 from eduportal.domain.errors import EduportalError, ErrorKind, RateLimitedError
@@ -68,6 +70,20 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorBody, "description": _MEANING[status]}
         for status in sorted({*statuses, 422})
     }
+
+
+async def send_error(send: Send, status: int, body: dict[str, str], *, close: bool = False) -> None:
+    """An error answered from pure ASGI middleware, outside FastAPI's handlers, in the same
+    JSON shape; `close` also ends the connection (the client may still be sending)."""
+    encoded = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(encoded)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": encoded})
 
 
 def error_body(message: str, kind: str, correlation_id: str) -> dict[str, str]:
