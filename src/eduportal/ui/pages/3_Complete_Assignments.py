@@ -66,6 +66,11 @@ def answer_form(student: Account, assignment: Assignment) -> None:
     ):
         answer_text = grading.reveal(student, assignment.assignment_id, question_id)
         st.info(f"Correct answer: {answer_text}")
+    elif not answered:
+        st.caption(
+            "Answer once to unlock the correct answer. Once you have seen it, new answers to "
+            "this question are scored but no longer count."
+        )
 
 
 with page("Complete Assignments", Role.STUDENT) as student:
