@@ -10,17 +10,16 @@ import json
 import select
 import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from eduportal.imaging.placeholder import placeholder_image
-from tests.api.conftest import Api
+from tests.support.api_server import Api
+from tests.support.fixture_types import JsonLog
 from tests.support.portal_api import assert_error, create_assignment
 
-JsonLog = Callable[[], list[dict[str, Any]]]
 TIMEOUT = 1.0
 
 

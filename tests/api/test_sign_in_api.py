@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.support.api_server import Api
 from tests.support.portal_api import assert_error
 from tests.support.texts import PASSWORD
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from eduportal.domain.errors import NotFoundError, ValidationError
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.ports import ObjectStore
-from tests.conftest import S3StoreFactory
+from tests.support.fixture_types import S3StoreFactory
 
 
 @pytest.fixture(params=["local", "s3"])

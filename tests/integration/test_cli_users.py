@@ -15,8 +15,7 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.errors import UnauthenticatedError
 from eduportal.wiring import Container, build
 from tests.support.cli import run_cli
-
-PASSWORD = "correct horse battery"
+from tests.support.texts import PASSWORD
 
 
 @pytest.fixture

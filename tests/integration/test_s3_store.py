@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,7 +20,6 @@ from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
-from tests.conftest import S3StoreFactory
 from tests.support.fault_proxy import (
     ACCESS_DENIED,
     INTERNAL_ERROR,
@@ -31,13 +29,13 @@ from tests.support.fault_proxy import (
     FaultProxy,
     Hang,
 )
+from tests.support.fixture_types import JsonLog, S3StoreFactory
 from tests.support.images import photograph, png
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 KEY = "generated_images/a1.webp"
-JsonLog = Callable[[], list[dict[str, Any]]]
 
 
 def image_store(store: Any) -> ImageStore:

@@ -8,7 +8,7 @@ from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment, numbered
 from eduportal.domain.errors import ForbiddenError, NotFoundError, ValidationError
 from eduportal.wiring import Container
-from tests.service.conftest import PASSWORD, TEXT
+from tests.support.texts import PASSWORD, TEXT
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
 from eduportal.services import reconcile
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, build
-from tests.service.conftest import PASSWORD, TEXT
 from tests.support.clock import FakeClock
 from tests.support.images import gradient, png
+from tests.support.texts import PASSWORD, TEXT
 
 TWO_HOURS = 7200.0
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from eduportal.wiring import Container
-from tests.service.conftest import TEXT
-from tests.ui.conftest import PASSWORD, PageFactory
+from tests.support.fixture_types import PageFactory
+from tests.support.texts import PASSWORD, TEXT
 
 
 def texts(app: object) -> str:
