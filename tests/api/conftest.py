@@ -47,8 +47,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, api_settings: dict[str, Any]) 
     container = build(settings)
     for name, role in USERS.items():
         container.accounts.register(name, PASSWORD, role)
-    with running_api(container) as url:
-        yield Api(url, container)
+    with running_api(container) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

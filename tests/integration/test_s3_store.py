@@ -182,7 +182,9 @@ def test_a_hanging_operation_is_cut_at_the_deadline(
     with pytest.raises(OperationTimeoutError) as caught:
         store.put(KEY, b"x", content_type="image/webp", cache_control=IMMUTABLE_CACHE_CONTROL)
     elapsed = time.monotonic() - started
-    assert 0.9 <= elapsed < 2.0
+    # Cut at the 1 s deadline, not at botocore's 60 s read timeout nor after retries; the upper
+    # bound leaves room for a machine several times slower than this one.
+    assert 0.9 <= elapsed < 5.0
     assert "too long" in caught.value.user_message
     assert caught.value.attempts == 1
 
