@@ -123,8 +123,18 @@ def test_teacher_creates_and_student_answers(portal: Portal) -> None:
         shot("05-answered")
         browser.close()
 
-    listing = httpx.post(
+    # What the browser did is in the database the API serves: one assignment by the teacher,
+    # with its image, and the student's answer on the first question's leaderboard.
+    token = httpx.post(
         f"{portal.api}/api/login",
         json={"username": "student", "password": portal.passwords["student"]},
-    ).json()
-    assert listing["role"] == "student"
+    ).json()["token"]
+    with httpx.Client(base_url=portal.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        (assignment,) = api.get("/api/assignments").json()["items"]
+        assert assignment["teacher_id"] == "teacher" and assignment["prompt"] == TEXT
+        assert assignment["s3_upload_status"] == "success"
+        board = api.get(
+            f"/api/assignments/{assignment['assignment_id']}/leaderboard",
+            params={"question_id": "q1"},
+        ).json()["q1"]
+        assert [row["student_id"] for row in board] == ["student"]

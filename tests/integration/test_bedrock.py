@@ -20,6 +20,7 @@ from eduportal.adapters.aws.bedrock import (
     BedrockSuggester,
     bedrock_runtime_client,
 )
+from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import GenerationError
 from eduportal.ports import Suggestions
 from tests.support.bedrock import canvas, nova, reply, titan
@@ -179,7 +180,7 @@ def test_service_errors_become_plain_sentences(
         service_message="technical detail from the service",
         http_status_code=status,
     )
-    with pytest.raises(GenerationError) as caught:
+    with correlation_scope("cid-bedrock"), pytest.raises(GenerationError) as caught:
         BedrockQuestionGenerator(client).generate(TEXT, 5)
     error = caught.value
     assert error.user_message.startswith("We couldn't write the questions: ")
@@ -187,7 +188,7 @@ def test_service_errors_become_plain_sentences(
     for jargon in ("Exception", "technical", "bedrock", "nova", str(status)):
         assert jargon not in error.user_message
     assert code in error.detail and "technical detail from the service" in error.detail
-    assert error.correlation_id
+    assert error.correlation_id == "cid-bedrock"
 
 
 def test_an_unreachable_service_is_a_plain_sentence() -> None:
