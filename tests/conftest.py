@@ -6,7 +6,7 @@ import io
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from eduportal.adapters.aws.s3_store import S3ObjectStore
 from eduportal.adapters.local.file_store import LocalObjectStore
 from eduportal.observability.logging import configure_logging
 from tests.support.fault_proxy import FaultProxy
+from tests.support.fixture_types import JsonLog, S3StoreFactory
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -89,9 +90,6 @@ def fault_proxy(moto_server: tuple[str, int]) -> Iterator[FaultProxy]:
     proxy.close()
 
 
-S3StoreFactory = Callable[..., S3ObjectStore]
-
-
 @pytest.fixture
 def make_s3_store(moto_url: str, bucket: str) -> S3StoreFactory:
     def make(
@@ -111,7 +109,7 @@ def local_store(tmp_path: Path) -> LocalObjectStore:
 
 
 @pytest.fixture
-def json_log() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+def json_log() -> Iterator[JsonLog]:
     """The JSON lines eduportal logs during the test, parsed."""
     import json
 

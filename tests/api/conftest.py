@@ -5,7 +5,6 @@ depend on each other's data; a module that needs other settings overrides `api_s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,8 +12,8 @@ import pytest
 
 from eduportal.config import Settings, load_settings
 from eduportal.domain.accounts import Role
-from eduportal.wiring import Container, build
-from tests.support.api_server import running_api
+from eduportal.wiring import build
+from tests.support.api_server import Api, running_api
 from tests.support.network import free_port
 from tests.support.texts import PASSWORD
 
@@ -24,24 +23,6 @@ USERS = {
     "student1": Role.STUDENT,
     "student2": Role.STUDENT,
 }
-
-
-@dataclass(frozen=True)
-class Api:
-    url: str
-    container: Container
-
-    def client(self, *, source: str | None = None, **headers: str) -> httpx.Client:
-        """`source` is a loopback address to send from (127.0.0.0/8 is all ours), so tests of
-        per-address limits do not share one address's count."""
-        transport = httpx.HTTPTransport(local_address=source) if source else None
-        return httpx.Client(base_url=self.url, timeout=60, headers=headers, transport=transport)
-
-    def signed_in(self, username: str) -> httpx.Client:
-        token = httpx.post(
-            f"{self.url}/api/login", json={"username": username, "password": PASSWORD}, timeout=30
-        ).json()["token"]
-        return self.client(Authorization=f"Bearer {token}")
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +47,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, api_settings: dict[str, Any]) 
     container = build(settings)
     for name, role in USERS.items():
         container.accounts.register(name, PASSWORD, role)
-    with running_api(container) as url:
-        yield Api(url, container)
+    with running_api(container) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

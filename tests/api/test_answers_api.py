@@ -37,7 +37,10 @@ def test_students_answer_and_see_score_best_and_leaderboard(
         f"/api/assignments/{assignment_id}/leaderboard", params={"question_id": "q1"}
     ).json()
     assert list(one) == ["q1"] and one["q1"] == board["q1"]
-    assert worse["suggestions"]["corrected"]
+    assert worse["suggestions"] == {
+        "corrected": "Something else entirely.",
+        "rephrased": "In other words: Something else entirely.",
+    }
 
 
 def test_reading_the_reference_answer_first_is_refused(
@@ -68,11 +71,14 @@ def test_a_copied_reference_answer_never_reaches_the_leaderboard(
 def test_teachers_see_answers_students_do_not(
     teacher: httpx.Client, other_teacher: httpx.Client, student: httpx.Client
 ) -> None:
-    assignment_id = create_assignment(teacher)["assignment_id"]
+    created = create_assignment(teacher)
+    assignment_id = created["assignment_id"]
     for who in (teacher, other_teacher):
         view = who.get(f"/api/assignments/{assignment_id}").json()
-        assert all(qa["answer"] for qa in view["question_answers"])
-        assert who.get(f"/api/assignments/{assignment_id}/questions/q2/answer").status_code == 200
+        assert view["question_answers"] == created["question_answers"]
+        revealed = who.get(f"/api/assignments/{assignment_id}/questions/q2/answer")
+        assert revealed.status_code == 200
+        assert revealed.json()["answer"] == created["question_answers"][1]["answer"]
     listing = student.get("/api/assignments", params={"limit": 100}).json()["items"]
     assert all(qa["answer"] is None for item in listing for qa in item["question_answers"])
 

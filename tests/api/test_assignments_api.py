@@ -99,11 +99,15 @@ def test_a_wrong_or_oversized_file_is_a_clear_error_and_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("bad_id", "status"),
-    [("nope", 404), ("1700000000000-abcdef", 404), ("x" * 65, 422)],
+    ("bad_id", "status", "kind"),
+    [
+        ("nope", 404, "not_found"),
+        ("1700000000000-abcdef", 404, "not_found"),
+        ("x" * 65, 422, "validation"),
+    ],
 )
-def test_bad_or_unknown_ids(teacher: httpx.Client, bad_id: str, status: int) -> None:
-    assert_error(teacher.get(f"/api/assignments/{bad_id}"), status)
+def test_bad_or_unknown_ids(teacher: httpx.Client, bad_id: str, status: int, kind: str) -> None:
+    assert_error(teacher.get(f"/api/assignments/{bad_id}"), status, kind)
 
 
 def test_a_path_outside_the_api_is_404_json(anonymous: httpx.Client) -> None:

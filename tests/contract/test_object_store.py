@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eduportal.domain.errors import NotFoundError, ValidationError
+from eduportal.adapters.aws.s3_store import S3ObjectStore
+from eduportal.adapters.local.file_store import LocalObjectStore
+from eduportal.domain.correlation import correlation_scope
+from eduportal.domain.errors import NotFoundError, StorageUnavailableError, ValidationError
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.ports import ObjectStore
-from tests.conftest import S3StoreFactory
+from tests.support.fixture_types import S3StoreFactory
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -61,10 +65,10 @@ def test_etag_changes_with_content_and_not_otherwise(store: ObjectStore) -> None
 
 
 def test_missing_key_raises_not_found(store: ObjectStore) -> None:
-    with pytest.raises(NotFoundError) as caught:
+    with correlation_scope("cid-missing"), pytest.raises(NotFoundError) as caught:
         store.get("generated_images/never.webp")
     assert caught.value.user_message == "The image was not found."
-    assert caught.value.correlation_id
+    assert caught.value.correlation_id == "cid-missing"
 
 
 def test_delete_is_idempotent(store: ObjectStore) -> None:
@@ -147,8 +151,24 @@ def test_unsafe_keys_are_refused_before_any_io(store: ObjectStore, key: str) -> 
         store.get(key)
 
 
-def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
+def take_away(store: ObjectStore, request: pytest.FixtureRequest) -> None:
+    """What each adapter's storage looks like when it is gone: a file where the data
+    directory was; a deleted bucket."""
+    if isinstance(store, LocalObjectStore):
+        shutil.rmtree(store.root, ignore_errors=True)
+        store.root.write_text("not a directory")
+    else:
+        assert isinstance(store, S3ObjectStore)
+        request.getfixturevalue("s3_admin").delete_bucket(Bucket=store.bucket)
+
+
+def test_check_passes_on_a_working_store_and_fails_when_it_is_gone(
+    store: ObjectStore, request: pytest.FixtureRequest
+) -> None:
     store.check()
+    take_away(store, request)
+    with pytest.raises(StorageUnavailableError):
+        store.check()
 
 
 # Property 1: S3 upload persistence (for any image and key, reading the key returns its bytes)

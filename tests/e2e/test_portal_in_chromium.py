@@ -11,10 +11,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import TEXT
+from tests.support.network import free_port, wait_until_up
+from tests.support.texts import TEXT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -41,31 +40,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Portal:
     ui: str
     api: str
     passwords: dict[str, str]
-
-
-def wait_until_up(url: str, process: subprocess.Popen[str], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"{url} did not come up in {seconds} s")
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +63,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             [sys.executable, "-m", "eduportal", "serve"], env=env, stderr=sink, text=True
         )
         try:
-            wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process)
-            wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health", process)
+            wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process=process, seconds=90)
+            wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health", process=process, seconds=90)
             banner = log.read_text()
             passwords = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", banner, re.MULTILINE))
             assert {"teacher", "student"} <= set(passwords), banner
@@ -144,8 +123,18 @@ def test_teacher_creates_and_student_answers(portal: Portal) -> None:
         shot("05-answered")
         browser.close()
 
-    listing = httpx.post(
+    # What the browser did is in the database the API serves: one assignment by the teacher,
+    # with its image, and the student's answer on the first question's leaderboard.
+    token = httpx.post(
         f"{portal.api}/api/login",
         json={"username": "student", "password": portal.passwords["student"]},
-    ).json()
-    assert listing["role"] == "student"
+    ).json()["token"]
+    with httpx.Client(base_url=portal.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        (assignment,) = api.get("/api/assignments").json()["items"]
+        assert assignment["teacher_id"] == "teacher" and assignment["prompt"] == TEXT
+        assert assignment["s3_upload_status"] == "success"
+        board = api.get(
+            f"/api/assignments/{assignment['assignment_id']}/leaderboard",
+            params={"question_id": "q1"},
+        ).json()["q1"]
+        assert [row["student_id"] for row in board] == ["student"]

@@ -5,15 +5,12 @@ place the suite stubs an AWS API (ARCHITECTURE.md, "Testing")."""
 from __future__ import annotations
 
 import base64
-import io
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from eduportal.adapters.aws.bedrock import (
@@ -23,8 +20,11 @@ from eduportal.adapters.aws.bedrock import (
     BedrockSuggester,
     bedrock_runtime_client,
 )
+from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import GenerationError
 from eduportal.ports import Suggestions
+from tests.support.bedrock import canvas, nova, reply, titan
+from tests.support.network import free_port
 
 NOVA_PRO = "amazon.nova-pro-v1:0"
 NOVA_CANVAS = "amazon.nova-canvas-v1:0"
@@ -58,22 +58,6 @@ def expect(model_id: str, body: JsonBody) -> dict[str, Any]:
         "accept": "application/json",
         "body": body,
     }
-
-
-def reply(payload: object) -> dict[str, Any]:
-    """invoke_model's response as botocore hands it over: the body is a stream of JSON."""
-    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return {"body": StreamingBody(io.BytesIO(data), len(data)), "contentType": "application/json"}
-
-
-def nova(text: str, stop_reason: str = "end_turn") -> dict[str, Any]:
-    return reply(
-        {
-            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-            "stopReason": stop_reason,
-            "usage": {"inputTokens": 120, "outputTokens": 80, "totalTokens": 200},
-        }
-    )
 
 
 @pytest.fixture
@@ -113,7 +97,8 @@ def test_the_model_id_is_configurable(client: Any, stubber: Stubber) -> None:
     stubber.add_response(
         "invoke_model", nova(json.dumps(PAIRS)), expect("us.amazon.nova-lite-v1:0", JsonBody())
     )
-    assert BedrockQuestionGenerator(client, "us.amazon.nova-lite-v1:0").generate(TEXT, 5)
+    generator = BedrockQuestionGenerator(client, "us.amazon.nova-lite-v1:0")
+    assert generator.generate(TEXT, 5) == EXPECTED_PAIRS
 
 
 @pytest.mark.parametrize(
@@ -195,7 +180,7 @@ def test_service_errors_become_plain_sentences(
         service_message="technical detail from the service",
         http_status_code=status,
     )
-    with pytest.raises(GenerationError) as caught:
+    with correlation_scope("cid-bedrock"), pytest.raises(GenerationError) as caught:
         BedrockQuestionGenerator(client).generate(TEXT, 5)
     error = caught.value
     assert error.user_message.startswith("We couldn't write the questions: ")
@@ -203,13 +188,11 @@ def test_service_errors_become_plain_sentences(
     for jargon in ("Exception", "technical", "bedrock", "nova", str(status)):
         assert jargon not in error.user_message
     assert code in error.detail and "technical detail from the service" in error.detail
-    assert error.correlation_id
+    assert error.correlation_id == "cid-bedrock"
 
 
 def test_an_unreachable_service_is_a_plain_sentence() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()  # free, so nothing listens there
     client = bedrock_runtime_client(
         "us-east-1", 2.0, endpoint_url=f"http://127.0.0.1:{closed_port}"
     )
@@ -250,9 +233,8 @@ def canvas_body(prompt: str, seed: int) -> dict[str, Any]:
 def test_the_image_request_is_a_nova_canvas_text_to_image_task(
     client: Any, stubber: Stubber
 ) -> None:
-    image = reply({"images": [base64.b64encode(PNG).decode()], "error": None})
     body = JsonBody()
-    stubber.add_response("invoke_model", image, expect(NOVA_CANVAS, body))
+    stubber.add_response("invoke_model", canvas(PNG), expect(NOVA_CANVAS, body))
 
     assert BedrockImageGenerator(client).generate("A cell, cartoon style") == PNG
 
@@ -267,8 +249,7 @@ def test_one_prompt_keeps_its_seed_and_long_prompts_are_cut_to_1024_characters(
     prompt = "A very detailed cell. " * 100
     first, second = JsonBody(), JsonBody()
     for body in (first, second):
-        image = reply({"images": [base64.b64encode(PNG).decode()], "error": None})
-        stubber.add_response("invoke_model", image, expect(NOVA_CANVAS, body))
+        stubber.add_response("invoke_model", canvas(PNG), expect(NOVA_CANVAS, body))
     generator = BedrockImageGenerator(client)
     generator.generate(prompt)
     generator.generate(prompt)
@@ -304,8 +285,7 @@ def test_an_image_reply_without_a_png_is_a_generation_error(
 def test_each_text_is_one_titan_invocation(client: Any, stubber: Stubber) -> None:
     for text, value in (("first answer", 0.1), ("second answer", 0.2)):
         body = JsonBody({"inputText": text, "dimensions": 512, "normalize": True})
-        embedding = reply({"embedding": [value] * 512, "inputTextTokenCount": 2})
-        stubber.add_response("invoke_model", embedding, expect(TITAN, body))
+        stubber.add_response("invoke_model", titan([value] * 512), expect(TITAN, body))
 
     vectors = BedrockEmbedder(client).embed(["first answer", "second answer"])
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.cli import run_cli
 from tests.support.images import decode, photograph, png
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 
 @pytest.fixture
@@ -78,7 +82,7 @@ def test_get_of_a_missing_key_fails_clearly(env: dict[str, str], tmp_path: Path)
 
 
 def test_put_on_s3_with_cloudfront_urls(
-    env: dict[str, str], photo_file: Path, moto_url: str, bucket: str
+    env: dict[str, str], photo_file: Path, moto_url: str, bucket: str, s3_admin: S3Client
 ) -> None:
     s3_env = {
         **env,
@@ -91,9 +95,13 @@ def test_put_on_s3_with_cloudfront_urls(
     assert put.returncode == 0, put.stderr
     stored = json.loads(put.stdout)
     assert stored["url"].startswith("https://d111.cloudfront.net/generated_images/a7.webp?v=")
+    assert s3_admin.head_object(Bucket=bucket, Key=stored["key"])["ContentType"] == "image/webp"
     permanent = run_cli(["image", "mark-permanent", stored["key"]], s3_env)
     assert json.loads(permanent.stdout)["lifecycle"] == "permanent"
+    tags = s3_admin.get_object_tagging(Bucket=bucket, Key=stored["key"])["TagSet"]
+    assert tags == [{"Key": "lifecycle", "Value": "permanent"}]
     assert run_cli(["image", "delete", stored["key"]], s3_env).returncode == 0
+    assert s3_admin.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
 def test_an_unreachable_backend_fails_with_a_sentence_and_reference(
@@ -142,8 +150,9 @@ def test_bad_configuration_is_reported_by_name(env: dict[str, str]) -> None:
 )
 def test_help_explains_every_command(env: dict[str, str], command: list[str]) -> None:
     result = run_cli([*command, "--help"], env)
-    assert result.returncode == 0
-    assert "usage: eduportal" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {' '.join(['eduportal', *command])} [-h]")
+    assert "\noptions:\n" in result.stdout
 
 
 def test_users_add_reads_the_password_from_stdin(env: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from eduportal.domain.accounts import Role
 from eduportal.wiring import Container, build
 from tests.support.cli import run_cli
 from tests.support.images import gradient, png
+from tests.support.texts import PASSWORD
 
 TEXT = (
     "Volcanoes form where magma rises through the crust. Lava that cools quickly forms basalt. "
@@ -38,7 +39,7 @@ def store_orphan(portal: Container) -> str:
 
 
 def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Container) -> None:
-    teacher = portal.accounts.register("ann", "correct horse battery", Role.TEACHER)
+    teacher = portal.accounts.register("ann", PASSWORD, Role.TEACHER)
     kept = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
     dangling = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
     portal.object_store.delete(dangling.s3_image_key)
@@ -67,7 +68,7 @@ def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Contai
 def test_delete_removes_orphans_and_keeps_reporting_dangling_records(
     env: dict[str, str], portal: Container
 ) -> None:
-    teacher = portal.accounts.register("ann", "correct horse battery", Role.TEACHER)
+    teacher = portal.accounts.register("ann", PASSWORD, Role.TEACHER)
     kept = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
     dangling = portal.assignments.create_from_text(teacher, TEXT, with_image=True)
     portal.object_store.delete(dangling.s3_image_key)

@@ -15,8 +15,7 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.errors import UnauthenticatedError
 from eduportal.wiring import Container, build
 from tests.support.cli import run_cli
-
-PASSWORD = "correct horse battery"
+from tests.support.texts import PASSWORD
 
 
 @pytest.fixture
@@ -89,6 +88,7 @@ def test_deleting_the_last_teacher_is_allowed_with_a_note(
     result = run_cli(["users", "delete", "ann", "--yes"], env)
     assert result.returncode == 0, result.stderr
     assert "no teacher account is left" in result.stderr
+    assert [a.username for a in portal.accounts.list_accounts()] == ["sam"]
 
 
 def test_set_password_from_stdin_replaces_the_password_and_ends_sessions(

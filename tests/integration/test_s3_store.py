@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,9 +18,9 @@ from eduportal.domain.errors import (
 )
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
-from tests.conftest import S3StoreFactory
 from tests.support.fault_proxy import (
     ACCESS_DENIED,
     INTERNAL_ERROR,
@@ -31,13 +30,13 @@ from tests.support.fault_proxy import (
     FaultProxy,
     Hang,
 )
+from tests.support.fixture_types import JsonLog, S3StoreFactory
 from tests.support.images import photograph, png
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 KEY = "generated_images/a1.webp"
-JsonLog = Callable[[], list[dict[str, Any]]]
 
 
 def image_store(store: Any) -> ImageStore:
@@ -184,7 +183,9 @@ def test_a_hanging_operation_is_cut_at_the_deadline(
     with pytest.raises(OperationTimeoutError) as caught:
         store.put(KEY, b"x", content_type="image/webp", cache_control=IMMUTABLE_CACHE_CONTROL)
     elapsed = time.monotonic() - started
-    assert 0.9 <= elapsed < 2.0
+    # Cut at the 1 s deadline, not at botocore's 60 s read timeout nor after retries; the upper
+    # bound leaves room for a machine several times slower than this one.
+    assert 0.9 <= elapsed < 5.0
     assert "too long" in caught.value.user_message
     assert caught.value.attempts == 1
 
@@ -195,7 +196,7 @@ def test_a_failing_read_serves_the_placeholder(
     fault_proxy.inject(*[INTERNAL_ERROR] * 4)
     content = image_store(make_s3_store(endpoint=fault_proxy.url)).read(KEY)
     assert content.availability is Availability.UNAVAILABLE
-    assert content.data[8:12] == b"WEBP"
+    assert content.data == placeholder_image()
     assert any(line.get("operation") == "get" for line in json_log())
 
 

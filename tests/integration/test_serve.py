@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +13,7 @@ import httpx
 import pytest
 
 from tests.support.images import photograph, png
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.network import free_port, wait_until_up
 
 
 @pytest.fixture
@@ -40,16 +33,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
+    try:
+        wait_until_up(f"{base}/healthz", process=process, seconds=60)
+    except AssertionError as exc:
         process.kill()
-        pytest.fail(f"server did not start: {process.communicate()[1]}")
+        pytest.fail(f"server did not start ({exc}): {process.communicate()[1]}")
     yield base, tmp_path / "data", process
     if process.poll() is None:
         process.kill()

@@ -9,8 +9,7 @@ import pytest
 from eduportal.config import load_settings
 from eduportal.domain.accounts import Account, Role
 from eduportal.wiring import Container, build
-
-PASSWORD = "correct horse battery"
+from tests.support.texts import PASSWORD
 
 
 @pytest.fixture
@@ -31,12 +30,3 @@ def other_teacher(container: Container) -> Account:
 @pytest.fixture
 def student(container: Container) -> Account:
     return container.accounts.register("student1", PASSWORD, Role.STUDENT)
-
-
-TEXT = (
-    "The mitochondrion is the powerhouse of the cell. It produces most of the chemical energy "
-    "needed to power the cell's biochemical reactions. This energy is stored in a molecule "
-    "called adenosine triphosphate. Mitochondria have their own DNA, inherited from the mother. "
-    "Red blood cells in mammals have no mitochondria at all. Muscle cells contain thousands of "
-    "them because they need so much energy."
-)

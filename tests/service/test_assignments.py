@@ -27,10 +27,11 @@ from eduportal.ports import AssignmentRepository, ImageGenerator
 from eduportal.services.assignments import AssignmentService, Step
 from eduportal.services.image_store import ImageStore
 from eduportal.wiring import Container
-from tests.conftest import S3StoreFactory
-from tests.service.conftest import TEXT
+from tests.support.bedrock import nova
 from tests.support.fault_proxy import INTERNAL_ERROR, FaultProxy
+from tests.support.fixture_types import S3StoreFactory
 from tests.support.images import photograph, png
+from tests.support.texts import TEXT
 
 
 def test_generate_then_save_with_image(container: Container, teacher: Account) -> None:
@@ -247,7 +248,6 @@ def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: 
     from botocore.stub import Stubber
 
     from eduportal.adapters.aws.bedrock import BedrockQuestionGenerator
-    from tests.integration.test_bedrock import nova
 
     client = boto3.client("bedrock-runtime", region_name="us-east-1")
     service = container.assignments

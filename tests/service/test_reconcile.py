@@ -18,9 +18,9 @@ from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
 from eduportal.services import reconcile
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, build
-from tests.service.conftest import PASSWORD, TEXT
 from tests.support.clock import FakeClock
 from tests.support.images import gradient, png
+from tests.support.texts import PASSWORD, TEXT
 
 TWO_HOURS = 7200.0
 
@@ -107,7 +107,9 @@ def test_deleting_removes_only_orphans_and_never_records(
     assert sorted(deletion.deleted) == [scene.orphan_key, scene.stray_key]
     assert deletion.failed == ()
     assert sorted(container.object_store.list_keys()) == [scene.kept.s3_image_key]
-    assert container.image_store.fetch(scene.kept.s3_image_key).data
+    assert scene.kept.image_metadata is not None
+    kept = container.image_store.fetch(scene.kept.s3_image_key).data
+    assert len(kept) == scene.kept.image_metadata.optimized_size_bytes
     assert container.assignments.get(scene.dangling.assignment_id) == scene.dangling
     again = service.find()
     assert again.orphans == () and len(again.dangling) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 from eduportal.domain.accounts import Role
 from eduportal.ui import session
 from eduportal.wiring import Container
+from tests.support.fixture_types import PageFactory
+from tests.support.texts import PASSWORD
 
 UI = Path(__file__).resolve().parents[2] / "src" / "eduportal" / "ui"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -27,9 +28,6 @@ def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Conta
     built.accounts.register("student1", PASSWORD, Role.STUDENT)
     yield built
     session.container.clear()
-
-
-PageFactory = Callable[..., AppTest]
 
 
 @pytest.fixture

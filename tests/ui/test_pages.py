@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+import streamlit
+from streamlit.delta_generator import DeltaGenerator
+
+from eduportal.imaging.placeholder import placeholder_image
 from eduportal.wiring import Container
-from tests.service.conftest import TEXT
-from tests.ui.conftest import PASSWORD, PageFactory
+from tests.support.fixture_types import PageFactory
+from tests.support.texts import PASSWORD, TEXT
 
 
 def texts(app: object) -> str:
@@ -15,6 +22,27 @@ def texts(app: object) -> str:
             parts.append(str(getattr(element, "value", "")))
             parts.append(str(getattr(element, "label", "")))
     return "\n".join(parts)
+
+
+@pytest.fixture
+def shown_images(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the pages hand to `st.image` (or a column's `.image`), in order: the element tree
+    of a page run only keeps a media URL, not the bytes behind it."""
+    shown: list[Any] = []
+    real_image = DeltaGenerator.image
+    real_st_image = streamlit.image
+
+    def image(self: DeltaGenerator, image: Any, *args: Any, **kwargs: Any) -> Any:
+        shown.append(image)
+        return real_image(self, image, *args, **kwargs)
+
+    def st_image(image: Any, *args: Any, **kwargs: Any) -> Any:
+        shown.append(image)
+        return real_st_image(image, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "image", image)
+    monkeypatch.setattr(streamlit, "image", st_image)
+    return shown
 
 
 def test_home_signs_a_user_in(open_page: PageFactory) -> None:
@@ -54,20 +82,23 @@ def test_students_cannot_open_the_create_page(open_page: PageFactory) -> None:
 
 
 def test_teacher_generates_edits_and_saves_an_assignment(
-    open_page: PageFactory, container: Container
+    open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
+    first_question = container.assignments.generate_questions(TEXT)[0].question
     app = open_page("pages/1_Create_Assignments.py", user="teacher1")
     app.text_area[0].input(TEXT)
     app.button(key="generate").click().run()
     assert not app.exception
-    assert app.text_input(key="q0_question").value
-    assert len(app.get("image")) == 1  # the generated illustration
+    assert app.text_input(key="q0_question").value == first_question
+    assert len(app.get("image")) == 1
+    assert shown_images == [container.assignments.generate_image(TEXT)]  # the illustration
     app.text_input(key="q0_answer").input("An edited answer")
     app.button(key="save").click().run()
     assert not app.exception
     assert "saved with 5 questions" in texts(app)
     saved = container.assignments.list().items
     assert len(saved) == 1
+    assert saved[0].question_answers[0].question == first_question
     assert saved[0].question_answers[0].answer == "An edited answer"
     assert saved[0].s3_image_key.endswith(".webp")
 
@@ -119,7 +150,7 @@ def test_show_hides_answers_and_actions_from_students(
 def test_student_answers_and_sees_score_leaderboard_and_suggestions(
     open_page: PageFactory, container: Container
 ) -> None:
-    make_assignment(container)
+    reference = container.assignments.get(make_assignment(container)).question_answers[0].answer
     app = open_page("pages/3_Complete_Assignments.py", user="student1")
     app.text_area[0].input("teh mitochondrion is the powerhouse")
     app.button(key="submit").click().run()
@@ -127,13 +158,13 @@ def test_student_answers_and_sees_score_leaderboard_and_suggestions(
     labels = [metric.label for metric in app.metric]
     assert labels == ["Your score", "Your best"]
     assert app.table[0].value.shape[0] == 1
-    assert "Corrected:" in texts(app)
+    assert "**Corrected:** The mitochondrion is the powerhouse." in texts(app)
     app.button(key="reveal").click().run()
-    assert "Correct answer:" in texts(app)
+    assert f"Correct answer: {reference}" in texts(app)
 
 
 def test_a_missing_image_shows_the_placeholder_not_an_error(
-    open_page: PageFactory, container: Container
+    open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
     assignment_id = make_assignment(container)
     key = container.assignments.get(assignment_id).s3_image_key
@@ -142,4 +173,5 @@ def test_a_missing_image_shows_the_placeholder_not_an_error(
     app = open_page("pages/3_Complete_Assignments.py", user="student1")
     assert not app.exception
     assert not app.error
-    assert len(app.get("image")) == 1  # the placeholder
+    assert len(app.get("image")) == 1
+    assert shown_images == [placeholder_image()]

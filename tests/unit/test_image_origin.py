@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from eduportal.api.app import create_app
 from eduportal.api.routers.images import etag_matches
@@ -42,7 +44,7 @@ def test_image_is_served_with_type_etag_and_cache_control(client: TestClient, ke
     etag = response.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and not etag.startswith("W/")
     assert response.content[8:12] == b"WEBP"
-    assert response.headers["x-correlation-id"]
+    assert re.fullmatch(r"[0-9a-f]{16}", response.headers["x-correlation-id"])  # a fresh id
     assert client.get(f"/images/{key}").headers["etag"] == etag
 
 
@@ -57,9 +59,11 @@ def test_if_none_match_gives_304_without_a_body(client: TestClient, key: str) ->
 
 
 def test_head_answers_headers_only(client: TestClient, key: str) -> None:
+    full = client.get(f"/images/{key}")
     response = client.head(f"/images/{key}")
-    assert response.status_code == 200
-    assert response.headers["etag"] and response.content == b""
+    assert response.status_code == 200 and response.content == b""
+    for name in ("etag", "content-type", "content-length", "cache-control"):
+        assert response.headers[name] == full.headers[name], name
 
 
 def test_missing_key_is_404_with_the_placeholder_and_no_store(client: TestClient) -> None:
@@ -71,9 +75,25 @@ def test_missing_key_is_404_with_the_placeholder_and_no_store(client: TestClient
     assert "etag" not in response.headers
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "generated_images/..%2F..%2Fx", ".env"])
-def test_malformed_keys_are_404_never_a_file_outside(client: TestClient, bad: str) -> None:
-    assert client.get(f"/images/{bad}").status_code == 404
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "%2E%2E/secret.webp",  # encoded, so the client does not resolve the dots itself
+        "..%2Fsecret.webp",
+        "generated_images/%2E%2E/%2E%2E/secret.webp",
+        ".env",
+    ],
+)
+def test_malformed_keys_are_404_never_a_file_outside(
+    client: TestClient, tmp_path: Path, bad: str
+) -> None:
+    """Each key would name a real file if it were joined to the objects directory as is."""
+    (tmp_path / "secret.webp").write_bytes(b"outside the objects")
+    (tmp_path / "objects").mkdir(exist_ok=True)
+    (tmp_path / "objects" / ".env").write_bytes(b"SECRET=1")
+    response = client.get(f"/images/{bad}")
+    assert response.status_code == 404
+    assert response.content == placeholder_image()
 
 
 def test_a_correlation_id_sent_by_the_caller_is_kept(client: TestClient, key: str) -> None:
@@ -85,9 +105,14 @@ def test_health_readiness_and_metrics(client: TestClient, key: str) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready", "storage": "local"}
     client.get(f"/images/{key}")
-    text = client.get("/metrics").text
-    for name in ("image_upload_seconds", "image_download_seconds", "image_cache_hits_total"):
-        assert name in text
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").text)
+        for sample in family.samples
+    }
+    local = (("backend", "local"),)
+    assert samples[("image_upload_seconds_count", local)] == 1  # the fixture's image
+    assert samples[("image_download_seconds_count", local)] == 1  # the GET above
 
 
 def test_readiness_fails_with_a_message_when_storage_is_unusable(tmp_path: Path) -> None:
@@ -97,7 +122,8 @@ def test_readiness_fails_with_a_message_when_storage_is_unusable(tmp_path: Path)
         response = broken.get("/readyz")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "unavailable" and body["correlation_id"]
+    assert body["status"] == "unavailable"
+    assert body["correlation_id"] == response.headers["x-correlation-id"]
     assert "unavailable" in body["error"]
 
 

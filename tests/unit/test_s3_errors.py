@@ -12,6 +12,7 @@ from botocore.exceptions import (
 )
 
 from eduportal.adapters.aws.s3_errors import to_domain_error
+from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import (
     ConfigurationError,
     DownloadError,
@@ -60,9 +61,10 @@ CASES: list[tuple[BaseException, str, type[EduportalError]]] = [
 def test_each_failure_maps_to_a_typed_error_with_a_plain_sentence(
     exc: BaseException, operation: str, expected: type[EduportalError]
 ) -> None:
-    error = to_domain_error(exc, operation=operation, key="generated_images/a.webp", attempts=4)
+    with correlation_scope("cid-s3-error"):
+        error = to_domain_error(exc, operation=operation, key="generated_images/a.webp", attempts=4)
     assert type(error) is expected
-    assert error.attempts == 4 and error.correlation_id
+    assert error.attempts == 4 and error.correlation_id == "cid-s3-error"
     for jargon in ("technical", "botocore", "Error", "s3.internal", "http", "403", "500"):
         assert jargon not in error.user_message
     assert error.user_message.endswith(".")
