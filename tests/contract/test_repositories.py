@@ -372,18 +372,18 @@ def test_check_passes_on_a_working_database(backend: Backend) -> None:
 
 
 def test_first_answer_sets_the_best_score(backend: Backend) -> None:
-    assert backend.answers.best_score("a1", "q1", "sam") is None
+    assert backend.answers.progress("a1", "q1", "sam").best_score is None
     assert backend.answers.record(answer("sam", 42.5, at=1.0)) == 42.5
-    assert backend.answers.best_score("a1", "q1", "sam") == 42.5
+    assert backend.answers.progress("a1", "q1", "sam").best_score == 42.5
     assert backend.stored_attempts("a1", "q1", "sam") == 1
 
 
 def test_a_lower_later_score_does_not_replace_the_best(backend: Backend) -> None:
     backend.answers.record(answer("sam", 80.0, at=1.0))
     assert backend.answers.record(answer("sam", 30.0, at=2.0)) == 80.0
-    assert backend.answers.best_score("a1", "q1", "sam") == 80.0
+    assert backend.answers.progress("a1", "q1", "sam").best_score == 80.0
     assert backend.answers.record(answer("sam", 90.0, at=3.0)) == 90.0
-    assert backend.answers.best_score("a1", "q1", "sam") == 90.0
+    assert backend.answers.progress("a1", "q1", "sam").best_score == 90.0
     assert backend.stored_attempts("a1", "q1", "sam") == 3
 
 
@@ -425,9 +425,9 @@ def test_delete_for_assignment_removes_only_that_assignments_answers(backend: Ba
     backend.answers.record(answer("sam", 70.0, at=1.0, assignment_id="kept"))
     backend.answers.delete_for_assignment("gone")
     backend.answers.delete_for_assignment("never-existed")
-    assert backend.answers.best_score("gone", "q1", "sam") is None
+    assert backend.answers.progress("gone", "q1", "sam").best_score is None
     assert backend.answers.leaderboard("gone", "q2", 5) == []
-    assert backend.answers.best_score("kept", "q1", "sam") == 70.0
+    assert backend.answers.progress("kept", "q1", "sam").best_score == 70.0
     # A fresh start after deletion, not a continuation of the old row.
     assert backend.answers.record(answer("sam", 10.0, at=2.0, assignment_id="gone")) == 10.0
     assert backend.logged_answers("gone") == [("sam", 10.0, True)]
@@ -450,7 +450,7 @@ def test_an_answer_that_does_not_count_is_logged_but_never_raises_the_best(
     backend.answers.record(answer("sam", 40.0, at=1.0))
     best = backend.answers.record(answer("sam", 100.0, at=2.0), counts=False)
     assert best == 40.0
-    assert backend.answers.best_score("a1", "q1", "sam") == 40.0
+    assert backend.answers.progress("a1", "q1", "sam").best_score == 40.0
     assert backend.answers.leaderboard("a1", "q1", 5)[0].best_score == 40.0
     assert backend.stored_attempts("a1", "q1", "sam") == 2
     assert backend.logged_answers("a1") == [("sam", 40.0, True), ("sam", 100.0, False)]
@@ -475,7 +475,7 @@ def test_best_score_is_the_maximum_and_the_leaderboard_is_sorted(
         assert kept == best[student][0]
 
     for student, (score, _) in best.items():
-        assert backend.answers.best_score(assignment_id, "q1", student) == score
+        assert backend.answers.progress(assignment_id, "q1", student).best_score == score
     ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1], item[0]))
     board = backend.answers.leaderboard(assignment_id, "q1", LEADERBOARD_SIZE)
     assert [(e.rank, e.student_id, e.best_score) for e in board] == [
@@ -610,7 +610,7 @@ def test_concurrent_writers_lose_nothing(db: SqliteDatabase) -> None:
             student = students[n % len(students)]
             expected[student] = max(expected.get(student, 0.0), float((w * 37 + n * 11) % 101))
     for student, score in expected.items():
-        assert answers.best_score("a1", "q1", student) == score
+        assert answers.progress("a1", "q1", student).best_score == score
     (total,) = db.query("test", "SELECT SUM(attempts) FROM answers")
     assert total[0] == threads * per_thread
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -178,19 +179,22 @@ def test_mark_permanent_sets_the_lifecycle(
 
 
 class CountingStore:
-    """The real local store, counting and slowing its reads so concurrent readers overlap."""
+    """The real local store, counting its reads; a read can be held until `release` is set,
+    so concurrent readers are known to overlap it."""
 
-    def __init__(self, inner: LocalObjectStore, delay: float = 0.2) -> None:
+    def __init__(self, inner: LocalObjectStore, *, held: bool = False) -> None:
         self.inner = inner
         self.backend = inner.backend
-        self.delay = delay
         self.gets = 0
+        self.release = threading.Event()
+        if not held:
+            self.release.set()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> StoredObject:
         with self._lock:
             self.gets += 1
-        time.sleep(self.delay)
+        assert self.release.wait(timeout=30), "the test never released the read"
         return self.inner.get(key)
 
     def put(self, key: str, data: bytes, **kwargs: Any) -> PutReceipt:
@@ -215,13 +219,27 @@ class CountingStore:
         self.inner.check()
 
 
-def read_concurrently(images: ImageStore, key: str, readers: int) -> list[Availability]:
-    barrier = threading.Barrier(readers)
+def waiting_in_the_cache(threads: list[threading.Thread]) -> int:
+    """How many of `threads` are parked on a shared load (a `Future.result` call)."""
+    frames = sys._current_frames()
+    parked = 0
+    for thread in threads:
+        frame = frames.get(thread.ident or -1)
+        while frame is not None and frame.f_code.co_name != "result":
+            frame = frame.f_back
+        parked += frame is not None
+    return parked
+
+
+def read_concurrently(
+    images: ImageStore, store: CountingStore, key: str, readers: int
+) -> list[Availability]:
+    """`readers` threads read `key` at once; the one backend read is held until every other
+    reader is waiting for it, so the overlap is certain rather than likely."""
     results: list[Availability] = []
     lock = threading.Lock()
 
     def reader() -> None:
-        barrier.wait()
         availability = images.read(key).availability
         with lock:
             results.append(availability)
@@ -229,6 +247,10 @@ def read_concurrently(images: ImageStore, key: str, readers: int) -> list[Availa
     threads = [threading.Thread(target=reader) for _ in range(readers)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 30
+    while waiting_in_the_cache(threads) < readers - 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    store.release.set()
     for thread in threads:
         thread.join()
     return results
@@ -240,10 +262,10 @@ def test_fifty_concurrent_readers_of_one_uncached_key_cause_one_backend_read(
     local_store.put(
         "generated_images/hot.webp", SMALL_PNG, content_type="image/png", cache_control="max-age=1"
     )
-    counting = CountingStore(local_store)
+    counting = CountingStore(local_store, held=True)
     metrics = PrometheusMetrics()
     images = ImageStore(counting, ImageOptimizer(), metrics, public_url="http://x")
-    results = read_concurrently(images, "generated_images/hot.webp", 50)
+    results = read_concurrently(images, counting, "generated_images/hot.webp", 50)
     assert results == [Availability.FOUND] * 50
     assert counting.gets == 1
     assert metrics.value("image_cache_misses_total") == 1
@@ -254,15 +276,15 @@ def test_fifty_concurrent_readers_of_one_uncached_key_cause_one_backend_read(
 def test_concurrent_readers_of_a_missing_key_share_one_failed_read(
     local_store: LocalObjectStore,
 ) -> None:
-    counting = CountingStore(local_store)
+    counting = CountingStore(local_store, held=True)
     images = ImageStore(counting, ImageOptimizer(), PrometheusMetrics(), public_url="http://x")
-    results = read_concurrently(images, "generated_images/none.webp", 50)
+    results = read_concurrently(images, counting, "generated_images/none.webp", 50)
     assert results == [Availability.MISSING] * 50
     assert counting.gets == 1
 
 
 def test_the_cache_is_bounded_by_bytes(local_store: LocalObjectStore) -> None:
-    counting = CountingStore(local_store, delay=0)
+    counting = CountingStore(local_store)
     images = ImageStore(
         counting, ImageOptimizer(), PrometheusMetrics(), public_url="http://x", cache_bytes=3000
     )

@@ -290,18 +290,6 @@ class MongoAnswerRepository:
             f"{_RECORD_ROUNDS} rounds",
         )
 
-    def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None:
-        with _mapped_errors(f"best score {assignment_id}"):
-            document = self._answers.find_one(
-                {
-                    "assignment_id": assignment_id,
-                    "question_id": question_id,
-                    "student_id": student_id,
-                },
-                {"best_score": True},
-            )
-        return None if document is None else float(document["best_score"])
-
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
         with _mapped_errors(f"progress {assignment_id}"):

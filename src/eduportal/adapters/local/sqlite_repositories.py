@@ -210,15 +210,6 @@ class SqliteAnswerRepository:
                 (at, assignment_id, question_id, student_id),
             )
 
-    def best_score(self, assignment_id: str, question_id: str, student_id: str) -> float | None:
-        rows = self._db.query(
-            f"best score {assignment_id}",
-            "SELECT best_score FROM answers"
-            " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
-            (assignment_id, question_id, student_id),
-        )
-        return float(rows[0]["best_score"]) if rows else None
-
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int
     ) -> list[LeaderboardEntry]:
