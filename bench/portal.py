@@ -13,10 +13,8 @@ temporary data directory, with accounts made by `eduportal users add`.
 Targets measured together take turns (origin, bare, origin, bare, ...; the assignment read with
 `/healthz`, the framework's floor on the same server) and the median of each is reported, so
 slow moments of a shared 2-core machine fall on all alike. The server's CPU time per request is
-recorded too: it is what a stolen core does not change. `--what-if` adds a third server with
-the origin's handler rewritten, to show what a change in src/ would buy before anyone makes it.
-Figures are printed and written to bench/results/portal.json; bench/portal_README.md explains
-them.
+recorded too: it is what a stolen core does not change. Figures are printed and written to
+bench/results/portal.json; bench/portal_README.md explains them.
 """
 
 from __future__ import annotations
@@ -50,7 +48,7 @@ import httpx
 
 # At module level, not in the server functions: with postponed annotations FastAPI resolves a
 # route's `Request` and `Response` annotations in the module's globals.
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 
 REPO: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = REPO / "bench" / "results"
@@ -461,43 +459,6 @@ def serve_bare(argv: Sequence[str]) -> int:
         return Response(content=data, media_type="image/webp")
 
     uvicorn.Server(server_config(app, load_settings(), host=HOST, port=args.port)).run()
-    return 0
-
-
-def serve_what_if(argv: Sequence[str]) -> int:
-    """The portal's own app plus the image origin's handler as a plain Starlette route.
-
-    `/what-if/plain-image/{key}` is `eduportal.api.routers.images`'s handler, line for line (cache
-    peek on the loop, a thread on a miss, `image_response` for headers and 304s), mounted as a
-    Starlette `Route` ahead of the FastAPI routes: the same middleware, cache and headers,
-    without FastAPI's per-request parameter solving and included-router matching. It prices
-    that part of the origin. Settings come from the environment, like `eduportal serve`.
-    """
-    import uvicorn
-    from starlette.concurrency import run_in_threadpool
-    from starlette.routing import Route
-
-    from eduportal.api.app import create_app
-    from eduportal.api.routers.images import image_response
-    from eduportal.api.server import server_config
-    from eduportal.config import load_settings
-    from eduportal.wiring import build
-
-    parser = argparse.ArgumentParser(prog="bench.portal _what-if-server")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    container = build(load_settings())
-    app = create_app(container)
-
-    async def plain_image(request: Request) -> Response:
-        key = request.path_params["key"]
-        content = container.image_store.peek(key)
-        if content is None:
-            content = await run_in_threadpool(container.image_store.read, key)
-        return image_response(content, request.headers.get("if-none-match"))
-
-    app.router.routes.insert(0, Route("/what-if/plain-image/{key:path}", plain_image))
-    uvicorn.Server(server_config(app, container.settings, host=HOST, port=args.port)).run()
     return 0
 
 
@@ -984,11 +945,6 @@ def table(results: Mapping[str, Any]) -> str:
         row("bare FastAPI Response (50 conns)", scenarios["bare_endpoint"]["median"],
             "(yardstick)", None),
     ]  # fmt: skip
-    what_if = scenarios.get("what_if", {})
-    for name, figures in what_if.get("image", {}).items():
-        ratio_to_bare = what_if["image_ratios"].get(name)
-        note = f"{ratio_to_bare:.2f} x bare" if ratio_to_bare is not None else "(yardstick)"
-        lines.append(row(f"what-if image {name}", figures["median"], note, None))
     ratio = checks["origin_over_bare"]
     lines.append(
         f"origin/bare req/s ratio: {ratio['value']:.3f} (rounds: "
@@ -1052,12 +1008,6 @@ def build_parser() -> argparse.ArgumentParser:
         "writes nothing unless given --output, so it never overwrites the full run's figures)",
     )
     parser.add_argument(
-        "--what-if",
-        action="store_true",
-        help="also measure the image origin's handler as a plain Starlette route, taking "
-        "turns with the origin and the bare endpoint (a third server; adds about 2 minutes)",
-    )
-    parser.add_argument(
         "--keep-data", action="store_true", help="keep the temporary data dir and server logs"
     )
     return parser
@@ -1086,14 +1036,14 @@ def work_directory(keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def start_portal(work: Path, base_env: Mapping[str, str]) -> tuple[Server, dict[str, str]]:
+def start_portal(work: Path, base_env: Mapping[str, str]) -> Server:
     """`eduportal serve --no-ui` on a fresh data dir, with the two accounts made beforehand."""
     port = free_port()
     env = portal_env(base_env, work / "data", port)
     add_user(env, TEACHER, "teacher")
     add_user(env, STUDENT, "student")
     command = [sys.executable, "-m", "eduportal", "serve", "--no-ui", "--port", str(port)]
-    return start_server("portal", command, env, port, work / "portal.log"), env
+    return start_server("portal", command, env, port, work / "portal.log")
 
 
 def start_bench_server(
@@ -1121,7 +1071,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     servers: list[Server] = []
-    what_if: dict[str, list[LoadResult]] = {}
     with work_directory(args.keep_data) as work:
         try:
             client = pick_client(args.client, work, args.wrk_threads)
@@ -1130,7 +1079,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             machine = machine_info(client, stack)
             say(f"load generator: {machine['load_generator']}; servers: {stack}")
 
-            origin, portal_environment = start_portal(work, base_env)
+            origin = start_portal(work, base_env)
             servers.append(origin)
             teacher_token = login(origin.base_url, TEACHER)
             student = {"Authorization": f"Bearer {login(origin.base_url, STUDENT)}"}
@@ -1180,23 +1129,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 say,
             )
 
-            if args.what_if:
-                variant, _ = start_bench_server("_what-if-server", work, portal_environment)
-                servers.append(variant)
-                say("what-if: the origin's handler as a plain Starlette route, against both")
-                plain = spec(variant, f"/what-if/plain-image/{created.image_key}")
-                if httpx.get(plain.url, timeout=30).content != image:
-                    raise RuntimeError("the plain image route did not answer the image")
-                what_if = measure(
-                    client,
-                    {
-                        "origin": (origin, spec(origin, image_path)),
-                        "plain-route": (variant, plain),
-                        "bare": (bare, spec(bare, image_path)),
-                    },
-                    plan,
-                    say,
-                )
             problems = {server.name: server.log_problems() for server in servers}
         finally:
             for server in servers:
@@ -1209,7 +1141,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         create,
         get_runs,
         image_runs,
-        what_if,
         problems,
         {"image_bytes": len(image), "assignment_json_bytes": len(document.content)},
     )
@@ -1222,7 +1153,6 @@ def summarize(
     create: Mapping[str, Any],
     get_runs: Mapping[str, list[LoadResult]],
     image_runs: Mapping[str, list[LoadResult]],
-    what_if: Mapping[str, list[LoadResult]],
     problems: Mapping[str, list[str]],
     sizes: Mapping[str, int],
 ) -> dict[str, Any]:
@@ -1251,29 +1181,17 @@ def summarize(
         "image_origin": scenario(image_runs["origin"]),
         "bare_endpoint": scenario(image_runs["bare"]),
     }
-    if what_if:
-        bare_rate = median_of(what_if["bare"])["req_per_s"]
-        scenarios["what_if"] = {
-            "image": {name: scenario(runs) for name, runs in what_if.items()},
-            "image_ratios": {
-                name: round(median_of(what_if[name])["req_per_s"] / bare_rate, 3)
-                for name in ("origin", "plain-route")
-            },
-        }
     return {
         "machine": dict(machine),
         "settings": {
             "quick": args.quick,
             "plan": asdict(plan),
-            "portal": "python -m eduportal serve --no-ui (uvicorn.run, 1 worker, log_level "
-            "warning, no access log); embedded default: local files + SQLite, offline "
-            "generators, fresh temporary data dir; app log level INFO (its default)",
+            "portal": "python -m eduportal serve --no-ui (uvicorn with eduportal.api.server's "
+            "configuration, 1 worker, log_level warning, no access log); embedded default: "
+            "local files + SQLite, offline generators, fresh temporary data dir; app log level "
+            "INFO (its default)",
             "bare": "python -m bench.portal _bare-server: FastAPI, async GET /images/{key:path} "
-            "-> Response(content=data, media_type='image/webp'); same uvicorn.run call",
-            "what_if": "python -m bench.portal _what-if-server: create_app(build(settings)) on "
-            "the portal's data dir plus the origin's handler as a plain Starlette route"
-            if what_if
-            else None,
+            "-> Response(content=data, media_type='image/webp'); the same server configuration",
             "accounts": "created with `eduportal users add NAME --role ROLE` (password on stdin)",
             "server_pythonpath": args.server_pythonpath,
             **sizes,
@@ -1314,8 +1232,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["_bare-server"]:
         return serve_bare(arguments[1:])
-    if arguments[:1] == ["_what-if-server"]:
-        return serve_what_if(arguments[1:])
     if arguments[:1] == ["_load"]:
         return load_main(arguments[1:])
     args = build_parser().parse_args(arguments)

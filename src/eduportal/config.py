@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         10, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ACCOUNT")
     )
     login_failures_per_address: int = Field(
-        30, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ADDRESS")
+        200, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ADDRESS")
     )
     login_window_seconds: int = Field(
         900, ge=1, le=86_400, validation_alias=_env("EDUPORTAL_LOGIN_WINDOW_SECONDS")

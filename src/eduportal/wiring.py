@@ -187,10 +187,13 @@ class Container:
         self._parts: dict[str, object] = {k: v for k, v in given.items() if v is not None}
 
     def _part(self, name: str, make: Callable[[], T]) -> T:
-        with self._lock:
-            if name not in self._parts:
-                self._parts[name] = make()
-            return cast(T, self._parts[name])
+        built = self._parts.get(name)  # built parts are read without the lock: hot paths
+        if built is None:
+            with self._lock:
+                if name not in self._parts:
+                    self._parts[name] = make()
+                built = self._parts[name]
+        return cast(T, built)
 
     @property
     def object_store(self) -> ObjectStore:

@@ -294,6 +294,9 @@ def test_the_docs_offer_authorize_and_document_every_error(anonymous: httpx.Clie
                     assert ref == {"$ref": "#/components/schemas/ErrorBody"}, (path, code)
             if path.startswith("/api/") and path != "/api/login":
                 assert operation.get("security") == [{"HTTPBearer": []}], (method, path)
+    origin = spec["paths"]["/images/{key}"]  # a plain route, documented by hand
+    assert set(origin) == {"get", "head"}
+    assert set(origin["get"]["responses"]) == {"200", "304", "404", "503"}
     upload = spec["paths"]["/api/assignments/{assignment_id}/image"]["post"]
     form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert form["required"] == ["file"] and form["properties"]["file"]["format"] == "binary"
