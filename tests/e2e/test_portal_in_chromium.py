@@ -7,74 +7,24 @@ in, answers, and sees a score and the leaderboard. Screenshots of every step are
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.network import free_port, wait_until_up
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Portal, running_portal
 from tests.support.texts import TEXT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
 )
 
 
-@dataclass
-class Portal:
-    ui: str
-    api: str
-    passwords: dict[str, str]
-
-
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    api_port, ui_port = free_port(), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
-        "EDUPORTAL_DATA_DIR": str(tmp_path_factory.mktemp("portal") / "data"),
-        "EDUPORTAL_API_PORT": str(api_port),
-        "EDUPORTAL_UI_PORT": str(ui_port),
-        "EDUPORTAL_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
-    }
-    log = tmp_path_factory.mktemp("logs") / "serve.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "eduportal", "serve"], env=env, stderr=sink, text=True
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process=process, seconds=90)
-            wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health", process=process, seconds=90)
-            banner = log.read_text()
-            passwords = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", banner, re.MULTILINE))
-            assert {"teacher", "student"} <= set(passwords), banner
-            yield Portal(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", passwords)
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_portal(tmp_path_factory.mktemp("portal")) as running:
+        yield running
 
 
 def test_teacher_creates_and_student_answers(portal: Portal) -> None:

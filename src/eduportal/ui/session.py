@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,11 +11,13 @@ import streamlit as st
 from eduportal.config import load_settings
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.correlation import correlation_scope
-from eduportal.domain.errors import EduportalError, UnauthenticatedError
+from eduportal.domain.errors import EduportalError, ErrorKind, UnauthenticatedError
 from eduportal.observability.logging import configure_logging, log_context, log_error
 from eduportal.wiring import Container, build
 
 SESSION_KEY = "eduportal_session"
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,7 +46,20 @@ def sign_out() -> None:
 
 
 def show_error(error: EduportalError) -> None:
-    st.error(f"{error.user_message}\n\nReference: `{error.correlation_id}`", icon="⚠️")
+    """A refusal of the user's input is a plain sentence to act on; anything else also shows
+    the reference that finds its log line."""
+    if error.kind is ErrorKind.VALIDATION:
+        st.warning(error.user_message)
+    else:
+        st.error(f"{error.user_message}\n\nReference: `{error.correlation_id}`", icon="⚠️")
+
+
+def show_unexpected(correlation_id: str) -> None:
+    st.error(
+        "Something went wrong on our side. Please try again; if it keeps happening, give "
+        f"this reference to your administrator.\n\nReference: `{correlation_id}`",
+        icon="⚠️",
+    )
 
 
 def _sidebar(account: Account | None) -> None:
@@ -61,7 +77,7 @@ def _sidebar(account: Account | None) -> None:
 def page(title: str, role: Role | None = None, *, public: bool = False) -> Iterator[Account | None]:
     """Set up a page: title, sign-in (unless `public`) and role checks, friendly errors."""
     st.set_page_config(page_title=f"{title} · eduportal", page_icon="📚", layout="wide")
-    with correlation_scope():
+    with correlation_scope() as correlation_id:
         account = signed_in()
         _sidebar(account)
         st.title(title)
@@ -78,6 +94,9 @@ def page(title: str, role: Role | None = None, *, public: bool = False) -> Itera
             except EduportalError as error:
                 log_error(error)
                 show_error(error)
+            except Exception:  # st.rerun and st.stop are BaseExceptions: they pass
+                log.exception("unexpected failure on a page")
+                show_unexpected(correlation_id)
 
 
 def image_bytes(key: str) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from eduportal.domain.accounts import Account, Role
@@ -52,20 +54,25 @@ def answer_form(student: Account, assignment: Assignment) -> None:
     if progress.revealed:
         st.caption("You have seen the reference answer: new answers are scored but not counted.")
     answer = st.text_area("Your answer", key=f"answer_{assignment.assignment_id}_{question_id}")
+    # What the student just got stays on the page across the reruns other buttons cause.
+    shown = f"shown_{assignment.assignment_id}_{question_id}"
+    kept: dict[str, Any] = st.session_state.setdefault(shown, {})
     answered = progress.attempts > 0
     if st.button("Submit answer", type="primary", key="submit"):
         with st.spinner("Scoring…"):
-            result = grading.answer(student, assignment.assignment_id, question_id, answer)
+            kept["result"] = grading.answer(student, assignment.assignment_id, question_id, answer)
         answered = True
-        show_result(result)
+    if "result" in kept:
+        show_result(kept["result"])
     if st.button(
         "Reveal the correct answer",
         key="reveal",
         disabled=not answered,
         help="Answer once first. After revealing, new answers no longer count.",
     ):
-        answer_text = grading.reveal(student, assignment.assignment_id, question_id)
-        st.info(f"Correct answer: {answer_text}")
+        kept["reference"] = grading.reveal(student, assignment.assignment_id, question_id)
+    if "reference" in kept:
+        st.info(f"Correct answer: {kept['reference']}")
     elif not answered:
         st.caption(
             "Answer once to unlock the correct answer. Once you have seen it, new answers to "

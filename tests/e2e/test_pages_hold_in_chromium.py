@@ -1,0 +1,189 @@
+"""What used to crash or lose work in the browser (issue 7, "Broken today"), in Chromium.
+
+Each test signs in afresh and drives the page as a person would; screenshots go to
+`test-artifacts/e2e/`. The assertions are about what the person sees: no traceback, the
+sentence that explains a refusal, and a preview that is what will be saved.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.support.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    Portal,
+    running_portal,
+)
+from tests.support.images import photograph, png
+from tests.support.texts import TEXT
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
+
+OTHER_TEXT = (
+    "Photosynthesis happens in the chloroplast of a plant cell. Chlorophyll absorbs sunlight, "
+    "and the plant turns carbon dioxide and water into glucose. Oxygen is released as a "
+    "by-product. Without sunlight, photosynthesis stops and the plant uses its stored starch."
+)
+CRASH_WORDS = ("Traceback", "StreamlitAPIException", "UnidentifiedImageError", "Error:")
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with running_portal(tmp_path_factory.mktemp("portal")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    opened = context.new_page()
+    opened.set_default_timeout(60_000)
+    yield opened
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, portal: Portal, user: str) -> None:
+    page.goto(portal.ui)
+    page.get_by_label("User name").fill(user)
+    page.get_by_role("textbox", name="Password").fill(portal.passwords[user])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Welcome, {user}.")).to_be_visible()
+
+
+def generate(page: Page, portal: Portal, text: str = TEXT) -> None:
+    sign_in(page, portal, "teacher")
+    page.get_by_role("link", name="Create an assignment").click()
+    page.get_by_label("Text for the assignment").fill(text)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text("Question 5", exact=True)).to_be_visible()
+
+
+def choose_file(page: Page, name: str, data: bytes) -> None:
+    """What dropping a file on "…or use your own image" does."""
+    page.locator("input[type=file]").set_input_files(
+        {"name": name, "mimeType": "image/png", "buffer": data}
+    )
+
+
+def assert_no_crash(page: Page) -> None:
+    body = page.locator("body").inner_text()
+    assert not any(word in body for word in CRASH_WORDS), body[:2000]
+
+
+def question_texts(page: Page) -> list[str]:
+    return [page.get_by_label(f"Question {n}", exact=True).input_value() for n in range(1, 6)]
+
+
+def test_regenerating_questions_uses_the_text_as_edited(page: Page, portal: Portal) -> None:
+    """Was a StreamlitWidgetAlreadyInstantiatedError traceback, and the old text's questions."""
+    generate(page, portal)
+    before = question_texts(page)
+    page.get_by_label("Text for the assignment").fill(OTHER_TEXT)
+    page.get_by_role("button", name="Regenerate questions").click()
+    expect(page.get_by_label("Question 1", exact=True)).not_to_have_value(before[0])
+    shot(page, "11-questions-regenerated")
+    assert_no_crash(page)
+    after = " ".join(question_texts(page)).lower()
+    assert "mitochondri" not in after
+    assert any(word in after for word in ("chloroplast", "photosynthesis", "chlorophyll"))
+    assert page.get_by_label("Text for the assignment").input_value() == OTHER_TEXT
+
+
+def test_a_file_that_is_not_an_image_is_refused_at_once(page: Page, portal: Portal) -> None:
+    """Was accepted silently, then a PIL traceback took the Save controls away."""
+    generate(page, portal)
+    expect(page.get_by_text("Generated illustration")).to_be_visible()
+    choose_file(page, "notes.png", b"just some text")
+    expect(page.get_by_text("not an image we can read")).to_be_visible()
+    shot(page, "12-not-an-image")
+    assert_no_crash(page)
+    expect(page.get_by_text("Generated illustration")).to_be_visible()  # the previous image
+    expect(page.get_by_role("button", name="Save assignment")).to_be_visible()
+    expect(page.get_by_role("button", name="Save without the image")).to_be_visible()
+
+
+def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
+    """Was one click behind: an upload still said "generated", and a regenerated image was
+    shown while the upload was saved."""
+    generate(page, portal)
+    photo = png(photograph("chelsea"))  # 451 x 300
+    choose_file(page, "cat.png", photo)
+    expect(page.get_by_text("Your image: cat.png")).to_be_visible()
+    shot(page, "13-uploaded-preview")
+    page.get_by_role("button", name="Regenerate image").click()
+    expect(page.get_by_text("Generated illustration")).to_be_visible()
+    page.get_by_role("button", name="Save assignment").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+    assert_no_crash(page)
+    token = httpx.post(
+        f"{portal.api}/api/login",
+        json={"username": "teacher", "password": portal.passwords["teacher"]},
+    ).json()["token"]
+    newest = httpx.get(
+        f"{portal.api}/api/assignments",
+        params={"limit": 1},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["items"][0]
+    image = Image.open(io.BytesIO(httpx.get(newest["cloudfront_url"]).content))
+    assert image.size == (1024, 1024)  # the generated illustration, not the 451 x 300 upload
+
+
+def test_generate_with_no_text_is_a_plain_sentence(page: Page, portal: Portal) -> None:
+    sign_in(page, portal, "teacher")
+    page.get_by_role("link", name="Create an assignment").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text("Please enter a text to build the assignment from.")).to_be_visible()
+    shot(page, "14-empty-text")
+    assert "Reference" not in page.locator("body").inner_text()
+    assert_no_crash(page)
+
+
+def test_revealing_the_answer_keeps_the_score_just_shown(page: Page, portal: Portal) -> None:
+    """Was: revealing wiped the score and feedback the student had just got."""
+    token = httpx.post(
+        f"{portal.api}/api/login",
+        json={"username": "teacher", "password": portal.passwords["teacher"]},
+    ).json()["token"]
+    created = httpx.post(
+        f"{portal.api}/api/assignments",
+        json={"text": TEXT, "with_image": False},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert created.status_code == 201
+    sign_in(page, portal, "student")
+    page.get_by_role("link", name="Answer an assignment").click()
+    page.get_by_label("Your answer").fill("the nucleus makes the energy")
+    page.get_by_role("button", name="Submit answer").click()
+    expect(page.get_by_text("Your score")).to_be_visible()
+    page.get_by_role("button", name="Reveal the correct answer").click()
+    expect(page.get_by_text("Correct answer:")).to_be_visible()
+    expect(page.get_by_text("Your score")).to_be_visible()
+    expect(page.get_by_text("Top five")).to_be_visible()
+    shot(page, "15-revealed-keeps-score")
+    assert_no_crash(page)

@@ -1,0 +1,70 @@
+"""The portal as `make run` starts it, and Debian's Chromium to drive it (no browser download)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.network import free_port, wait_until_up
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass(frozen=True)
+class Portal:
+    ui: str
+    api: str
+    passwords: dict[str, str]
+    """The demo accounts' passwords, as `serve` printed them."""
+
+
+@contextmanager
+def running_portal(work: Path) -> Iterator[Portal]:
+    """`eduportal serve` (API and UI) on free ports and a fresh data directory under `work`;
+    Ctrl-C when done, as a person would stop it."""
+    api_port, ui_port = free_port(), free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
+        "EDUPORTAL_DATA_DIR": str(work / "data"),
+        "EDUPORTAL_API_PORT": str(api_port),
+        "EDUPORTAL_UI_PORT": str(ui_port),
+        "EDUPORTAL_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+    }
+    log = work / "serve.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "eduportal", "serve"], env=env, stderr=sink, text=True
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process=process, seconds=90)
+            wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health", process=process, seconds=90)
+            banner = log.read_text()
+            passwords = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", banner, re.MULTILINE))
+            assert {"teacher", "student"} <= set(passwords), banner
+            yield Portal(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", passwords)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
