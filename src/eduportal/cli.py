@@ -13,6 +13,7 @@ import contextlib
 import getpass
 import json
 import logging
+import math
 import os
 import re
 import subprocess
@@ -177,15 +178,23 @@ def _run_api(app: object, settings: Settings, host: str, port: int) -> None:
 
 def _start_ui(settings: Settings, host: str, port: int) -> subprocess.Popen[bytes]:
     """Streamlit in a child process: it insists on owning its own event loop and signals."""
-    home = Path(__file__).parent / "ui" / "Home.py"
     env = {**os.environ, "EDUPORTAL_DATA_DIR": str(settings.data_dir.resolve())}
-    command = [
+    command = streamlit_command(settings, host, port)
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
+
+
+def streamlit_command(settings: Settings, host: str, port: int) -> list[str]:
+    """The UI's command line. Its upload limit is ours, in Streamlit's whole megabytes
+    (rounded up, so the uploader never refuses what the optimizer would take); the uploader
+    then states it, and larger files are stopped in the browser."""
+    upload_mb = max(1, math.ceil(settings.max_upload_bytes / (1024 * 1024)))
+    home = Path(__file__).parent / "ui" / "Home.py"
+    return [
         sys.executable, "-m", "streamlit", "run", str(home),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--client.toolbarMode", "minimal",
+        "--client.toolbarMode", "minimal", "--server.maxUploadSize", str(upload_mb),
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - fixed argv
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -70,7 +70,9 @@ def shot(page: Page, name: str) -> None:
 def sign_in(page: Page, portal: Portal, user: str) -> None:
     page.goto(portal.ui)
     page.get_by_label("User name").fill(user)
-    page.get_by_role("textbox", name="Password").fill(portal.passwords[user])
+    password = page.get_by_role("textbox", name="Password")
+    expect(password).to_have_attribute("autocomplete", "current-password")  # password managers
+    password.fill(portal.passwords[user])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text(f"Welcome, {user}.")).to_be_visible()
 
@@ -118,6 +120,7 @@ def test_a_file_that_is_not_an_image_is_refused_at_once(page: Page, portal: Port
     """Was accepted silently, then a PIL traceback took the Save controls away."""
     generate(page, portal)
     expect(page.get_by_text("Generated illustration")).to_be_visible()
+    expect(page.get_by_text("25MB per file • PNG, JPG, WEBP, GIF, BMP, TIF, AVIF")).to_be_visible()
     choose_file(page, "notes.png", b"just some text")
     expect(page.get_by_text("not an image we can read")).to_be_visible()
     shot(page, "12-not-an-image")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from eduportal.cli import streamlit_command
 from eduportal.config import load_settings
 from eduportal.domain.errors import ConfigurationError
 
@@ -108,3 +109,13 @@ def test_a_cloudfront_value_with_a_path_is_refused(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CLOUDFRONT_DOMAIN", "d1234.cloudfront.net/images")
     with pytest.raises(ConfigurationError, match="CLOUDFRONT_DOMAIN"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("max_upload_bytes", "megabytes"),
+    [(25 * 1024 * 1024, "25"), (2_000_000, "2"), (1, "1"), (25 * 1024 * 1024 + 1, "26")],
+)
+def test_the_ui_uploader_takes_the_upload_limit(max_upload_bytes: int, megabytes: str) -> None:
+    """Streamlit's limit is in whole megabytes: rounded up, never below what we accept."""
+    command = streamlit_command(load_settings(max_upload_bytes=max_upload_bytes), "h", 1)
+    assert command[command.index("--server.maxUploadSize") + 1] == megabytes

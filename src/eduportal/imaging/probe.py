@@ -21,6 +21,9 @@ runs Ghostscript): we do not offer them."""
 
 EXTENSIONS: Final = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 
+FILE_EXTENSIONS: Final = ("png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff", "avif")
+"""The file name endings of `ACCEPTED_FORMATS`, for pickers that filter by name."""
+
 DAMAGED: Final = (
     "The image file is damaged or incomplete and cannot be read. "
     "Please export it again and upload the new file."

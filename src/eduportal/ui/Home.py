@@ -11,8 +11,9 @@ with page("eduportal", public=True) as account:
     if account is None:
         st.write("Teachers turn a text into an assignment; students answer and get scored.")
         with st.form("login"):
-            username = st.text_input("User name")
-            password = st.text_input("Password", type="password")
+            username = st.text_input("User name", autocomplete="username")
+            # Password managers fill what says what it is.
+            password = st.text_input("Password", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
             # The address only adds the per-address count (a spoofed one evades that alone;

@@ -15,6 +15,7 @@ import streamlit as st
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import QuestionAnswer, numbered
 from eduportal.domain.errors import EduportalError
+from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
 from eduportal.services.assignments import Step
 from eduportal.ui.session import container, page, show_error
@@ -163,7 +164,7 @@ with page("Create Assignments", Role.TEACHER) as teacher:
         left.button("Regenerate image", key="regenerate_image", on_click=on_regenerate_image)
         right.file_uploader(
             "…or use your own image",
-            type=["png", "jpg", "jpeg", "webp", "gif"],
+            type=list(FILE_EXTENSIONS),
             key=UPLOAD,
             on_change=on_upload,
         )
