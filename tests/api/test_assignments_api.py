@@ -177,3 +177,14 @@ def test_authorization_matrix(
         assert response.status_code == expected, response.text
     if expected == 401:
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_title_is_proposed_from_the_text_or_taken_as_given(teacher: httpx.Client) -> None:
+    proposed = create_assignment(teacher)
+    assert proposed["title"] == "The mitochondrion is the powerhouse of the cell"
+    given = teacher.post(
+        "/api/assignments", json={"text": TEXT, "with_image": False, "title": "  Cells  101 "}
+    )
+    assert given.status_code == 201 and given.json()["title"] == "Cells 101"
+    too_long = teacher.post("/api/assignments", json={"text": TEXT, "title": "x" * 121})
+    assert_error(too_long, 422, "validation")

@@ -55,6 +55,7 @@ ARCHITECTURE_FIELDS = {
     "s3_upload_status",
     "s3_upload_attempts",
     "created_at",
+    "title",
     "version",
     "image_lock",
 }

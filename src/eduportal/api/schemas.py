@@ -5,7 +5,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from eduportal.domain.accounts import Role
-from eduportal.domain.assignments import MAX_FIELD_CHARS, MAX_PROMPT_CHARS, Assignment
+from eduportal.domain.assignments import (
+    MAX_FIELD_CHARS,
+    MAX_PROMPT_CHARS,
+    MAX_TITLE_CHARS,
+    Assignment,
+)
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry
 from eduportal.services.grading import AnswerResult
 
@@ -26,6 +31,12 @@ class LoginResponse(BaseModel):
 class CreateAssignmentRequest(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
     with_image: bool = True
+    title: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TITLE_CHARS,
+        description="Proposed from the text's first sentence when omitted",
+    )
 
 
 class QuestionIn(BaseModel):
@@ -53,6 +64,7 @@ class ImageMetadataView(BaseModel):
 
 class AssignmentView(BaseModel):
     assignment_id: str
+    title: str
     teacher_id: str
     prompt: str
     question_answers: list[QuestionView]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,8 @@ from eduportal.domain.keys import NO_IMAGE, validate_id
 QUESTIONS_PER_ASSIGNMENT = 5
 MAX_PROMPT_CHARS = 20_000
 MAX_FIELD_CHARS = 2_000
+MAX_TITLE_CHARS = 120
+PROPOSED_TITLE_CHARS = 70
 
 
 def new_assignment_id(now: float | None = None) -> str:
@@ -57,6 +60,25 @@ def validate_prompt(text: str) -> str:
     return text
 
 
+def propose_title(text: str) -> str:
+    """The text's first sentence, cut at a word near `PROPOSED_TITLE_CHARS`: what a teacher
+    would most often call it, and a start they can edit."""
+    first = re.split(r"(?<=[.!?])\s+", " ".join(text.split()), maxsplit=1)[0].rstrip(".!?")
+    if len(first) <= PROPOSED_TITLE_CHARS:
+        return first
+    cut = first[:PROPOSED_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}…"
+
+
+def validate_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("Please give the assignment a title.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ValidationError(f"A title has at most {MAX_TITLE_CHARS} characters.")
+    return title
+
+
 @dataclass(frozen=True, slots=True)
 class ImageLock:
     """Who is changing an assignment's image, and until when the claim holds.
@@ -93,11 +115,15 @@ class Assignment:
     s3_upload_status: UploadStatus = UploadStatus.NO_IMAGE
     s3_upload_attempts: int = 0
     created_at: float = field(default_factory=time.time)
+    title: str = ""
+    """Shown wherever the assignment is named; proposed from the text when none is given."""
     version: int = 1
     image_lock: ImageLock | None = None
 
     def __post_init__(self) -> None:
         validate_id(self.assignment_id, "assignment id")
+        if not self.title:
+            object.__setattr__(self, "title", propose_title(self.prompt) or self.assignment_id)
         if not self.question_answers:
             raise ValidationError("An assignment needs at least one question.")
         ids = [qa.id for qa in self.question_answers]
@@ -156,6 +182,7 @@ class Assignment:
             "s3_upload_status": self.s3_upload_status.value,
             "s3_upload_attempts": self.s3_upload_attempts,
             "created_at": self.created_at,
+            "title": self.title,
             "version": self.version,
             "image_lock": self.image_lock.as_dict() if self.image_lock else None,
         }
@@ -180,6 +207,7 @@ class Assignment:
             s3_upload_status=UploadStatus(doc.get("s3_upload_status", UploadStatus.NO_IMAGE)),
             s3_upload_attempts=int(doc.get("s3_upload_attempts", 0)),
             created_at=float(doc["created_at"]),
+            title=str(doc.get("title") or ""),
             version=int(doc.get("version", 1)),
             image_lock=ImageLock(str(lock["owner"]), float(lock["expires_at"])) if lock else None,
         )

@@ -31,6 +31,7 @@ from eduportal.domain.assignments import (
     new_assignment_id,
     numbered,
     validate_prompt,
+    validate_title,
 )
 from eduportal.domain.errors import (
     ConflictError,
@@ -125,8 +126,12 @@ class AssignmentService:
         question_answers: Sequence[QuestionAnswer],
         image: bytes | None = None,
         progress: Progress = _quiet,
+        *,
+        title: str | None = None,
     ) -> Assignment:
         """Save a reviewed assignment; with `image`, optimize and upload it first.
+
+        Without a `title`, the one proposed from the text (its first sentence) is used.
 
         Raises the image's `ValidationError` or the storage error after its retries; in both
         cases nothing is saved, and the teacher can retry or save without an image.
@@ -138,6 +143,7 @@ class AssignmentService:
             prompt=validate_prompt(prompt),
             question_answers=_checked_questions(question_answers),
             created_at=self.clock.now(),
+            title=validate_title(title) if title is not None else "",
         )
         with log_context(user=teacher.username, assignment_id=assignment.assignment_id):
             stored = None
@@ -158,7 +164,13 @@ class AssignmentService:
         return assignment
 
     def create_from_text(
-        self, teacher: Account, text: str, *, with_image: bool, progress: Progress = _quiet
+        self,
+        teacher: Account,
+        text: str,
+        *,
+        with_image: bool,
+        title: str | None = None,
+        progress: Progress = _quiet,
     ) -> Assignment:
         """Generate and save in one go (the REST API's `POST /api/assignments`)."""
         require_role(teacher, Role.TEACHER)
@@ -168,7 +180,7 @@ class AssignmentService:
         if with_image:
             progress(Step.GENERATING_IMAGE)
             image = self.generate_image(text)
-        return self.create(teacher, text, questions, image, progress)
+        return self.create(teacher, text, questions, image, progress, title=title)
 
     def update_questions(
         self, teacher: Account, assignment_id: str, question_answers: Sequence[QuestionAnswer]

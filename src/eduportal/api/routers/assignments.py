@@ -67,7 +67,9 @@ def view(service: AssignmentService, assignment: Assignment, viewer: Account) ->
 def create_assignment(
     body: CreateAssignmentRequest, user: SignedIn, service: Assignments
 ) -> AssignmentView:
-    created = service.create_from_text(user, body.text, with_image=body.with_image)
+    created = service.create_from_text(
+        user, body.text, with_image=body.with_image, title=body.title
+    )
     return view(service, created, user)
 
 
