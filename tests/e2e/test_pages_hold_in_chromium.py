@@ -141,7 +141,11 @@ def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
     page.get_by_role("button", name="Regenerate image").click()
     expect(page.get_by_text("Generated illustration")).to_be_visible()
     page.get_by_role("button", name="Save assignment").click()
-    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Saved “The mitochondrion is the powerhouse of the cell” with 5 questions."
+        )
+    ).to_be_visible()
     assert_no_crash(page)
     token = httpx.post(
         f"{portal.api}/api/login",
@@ -189,4 +193,26 @@ def test_revealing_the_answer_keeps_the_score_just_shown(page: Page, portal: Por
     expect(page.get_by_text("Your score")).to_be_visible()
     expect(page.get_by_text("Top five")).to_be_visible()
     shot(page, "15-revealed-keeps-score")
+    assert_no_crash(page)
+
+
+def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
+    page: Page, portal: Portal
+) -> None:
+    """Was: the filled form stayed, the message named an opaque id, and nothing linked."""
+    generate(page, portal, OTHER_TEXT)
+    title = page.get_by_label("Title", exact=True)
+    expect(title).to_have_value("Photosynthesis happens in the chloroplast of a plant cell")
+    title.fill("Photosynthesis, week 3")
+    page.get_by_role("button", name="Save assignment").click()
+    expect(page.get_by_text("Saved “Photosynthesis, week 3” with 5 questions.")).to_be_visible()
+    expect(page.get_by_label("Text for the assignment")).to_have_value("")
+    expect(page.get_by_role("button", name="Save assignment")).to_have_count(0)
+    shot(page, "16-saved-fresh-form")
+    page.get_by_role("link", name="Open “Photosynthesis, week 3”").click()
+    expect(page.get_by_role("heading", name="Photosynthesis, week 3")).to_be_visible()
+    expect(page.get_by_role("heading", name="Questions")).to_be_visible()
+    expect(page.get_by_text("Delete", exact=True)).to_be_visible()  # the page is drawn in full
+    assert "assignment=" in page.url
+    shot(page, "17-opened-from-the-link")
     assert_no_crash(page)

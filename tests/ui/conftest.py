@@ -33,9 +33,14 @@ def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Conta
 @pytest.fixture
 def open_page(container: Container) -> PageFactory:
     def open_(script: str, user: str | None = None) -> AppTest:
-        app = AppTest.from_file(str(UI / script), default_timeout=60)
+        """Start at Home, the app's entrypoint, then go to `script` as the sidebar would:
+        links between pages resolve only from the entrypoint."""
+        app = AppTest.from_file(str(UI / "Home.py"), default_timeout=60)
         if user is not None:
             app.session_state[session.SESSION_KEY] = container.accounts.login(user, PASSWORD).token
+        app.run()
+        if script != "Home.py":
+            app.switch_page(script)
         return app.run()
 
     return open_

@@ -95,9 +95,12 @@ def test_teacher_generates_edits_and_saves_an_assignment(
     app.text_input(key="q0_answer").input("An edited answer")
     app.button(key="save").click().run()
     assert not app.exception
-    assert "saved with 5 questions" in texts(app)
     saved = container.assignments.list().items
     assert len(saved) == 1
+    assert f"Saved “{saved[0].title}” with 5 questions." in texts(app)
+    assert saved[0].title == "The mitochondrion is the powerhouse of the cell"
+    assert app.text_area[0].value == ""  # a fresh form
+    assert not any(widget.key == "q0_question" for widget in app.text_input)
     assert saved[0].question_answers[0].question == first_question
     assert saved[0].question_answers[0].answer == "An edited answer"
     assert saved[0].s3_image_key.endswith(".webp")
@@ -126,13 +129,16 @@ def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Contain
     assert "1 assignments" in texts(app)
     app.button(key=f"open_{assignment_id}").click().run()
     assert not app.exception
+    assert app.query_params["assignment"] == assignment_id  # the detail has its own address
     assert "Answer:" in texts(app)
     app.button(key="permanent").click().run()
     assert "excluded from archiving" in texts(app)
     app.checkbox(key="confirm_delete").check().run()
     app.button(key="delete").click().run()
     assert not app.exception
-    assert f"Assignment {assignment_id} deleted." in texts(app)
+    title = "The mitochondrion is the powerhouse of the cell"
+    assert f"“{title}” deleted." in texts(app)
+    assert "assignment" not in app.query_params
     assert container.assignments.list().total == 0
 
 

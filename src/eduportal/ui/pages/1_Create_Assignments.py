@@ -8,12 +8,19 @@ is always what will be saved. A callback's failure is kept and shown on the page
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
 
 from eduportal.domain.accounts import Account, Role
-from eduportal.domain.assignments import QuestionAnswer, numbered
+from eduportal.domain.assignments import (
+    MAX_TITLE_CHARS,
+    Assignment,
+    QuestionAnswer,
+    numbered,
+    propose_title,
+)
 from eduportal.domain.errors import EduportalError
 from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
@@ -21,10 +28,15 @@ from eduportal.services.assignments import Step
 from eduportal.ui.session import container, page, show_error
 
 DRAFT = "create_draft"
-TEXT = "create_text"
+TITLE = "create_title"
 PROBLEM = "create_problem"
-UPLOAD = "own_image"
+SAVED = "create_saved"
+# How many forms were started: part of the text's and the uploader's keys, since only a new
+# key gives a fresh widget (the browser keeps a removed widget's value).
+# (Comments, not docstrings, in page scripts: Streamlit's magic would show a string.)
+FORMS = "create_forms"
 GENERATED = "Generated illustration"
+QUESTION_FIELD = re.compile(r"q\d+_(question|answer)")
 
 
 def draft() -> dict[str, Any]:
@@ -39,8 +51,12 @@ def remember_problem(error: EduportalError) -> None:
     st.session_state[PROBLEM] = error
 
 
+def text_key() -> str:
+    return f"create_text_{st.session_state.get(FORMS, 0)}"
+
+
 def text() -> str:
-    return str(st.session_state.get(TEXT, ""))
+    return str(st.session_state.get(text_key(), ""))
 
 
 def set_questions(questions: list[QuestionAnswer]) -> None:
@@ -50,9 +66,14 @@ def set_questions(questions: list[QuestionAnswer]) -> None:
         st.session_state[f"q{index}_answer"] = qa.answer
 
 
+def upload_key() -> str:
+    return f"own_image_{st.session_state.get(FORMS, 0)}"
+
+
 def on_generate() -> None:
     try:
         set_questions(container().assignments.generate_questions(text()))
+        st.session_state[TITLE] = propose_title(text())
         if st.session_state.get("with_image", True):
             set_generated_image()
         else:
@@ -81,7 +102,7 @@ def set_generated_image() -> None:
 
 def on_upload() -> None:
     """Checked the moment it is chosen; a refused file leaves the previous image in place."""
-    upload = st.session_state.get(UPLOAD)
+    upload = st.session_state.get(upload_key())
     if upload is None:
         return
     data = upload.getvalue()
@@ -111,7 +132,12 @@ def save(teacher: Account, with_image: bool) -> None:
 
         try:
             created = container().assignments.create(
-                teacher, text(), edited_questions(), image, progress
+                teacher,
+                text(),
+                edited_questions(),
+                image,
+                progress,
+                title=str(st.session_state.get(TITLE, "")),
             )
         except EduportalError as error:
             status.update(label="Not saved", state="error")
@@ -120,24 +146,40 @@ def save(teacher: Account, with_image: bool) -> None:
             current["offer_without_image"] = image is not None
             return
         status.update(label="Saved", state="complete")
-    st.session_state[DRAFT] = {
-        "questions": 0, "image": None, "image_label": None, "offer_without_image": False
-    }  # fmt: skip
-    st.success(
-        f"Assignment {created.assignment_id} saved with {len(created.question_answers)} "
-        "questions. Find it on the Show Assignments page."
+    st.session_state[SAVED] = created
+    st.rerun()  # to a fresh form: widget values may only be cleared before they are drawn
+
+
+def start_a_fresh_form() -> None:
+    fields = [key for key in st.session_state if QUESTION_FIELD.fullmatch(str(key))]
+    for key in [text_key(), TITLE, DRAFT, *fields]:
+        st.session_state.pop(key, None)
+    st.session_state[FORMS] = st.session_state.get(FORMS, 0) + 1
+
+
+def confirm(saved: Assignment) -> None:
+    count = len(saved.question_answers)
+    st.success(f"Saved “{saved.title}” with {count} question{'s' if count != 1 else ''}.")
+    st.page_link(
+        "pages/2_Show_Assignments.py",
+        label=f"Open “{saved.title}”",
+        icon="📚",
+        query_params={"assignment": saved.assignment_id},
     )
 
 
 with page("Create Assignments", Role.TEACHER) as teacher:
     assert teacher is not None
+    if saved := st.session_state.pop(SAVED, None):
+        start_a_fresh_form()
+        confirm(saved)
     current = draft()
     if problem := st.session_state.pop(PROBLEM, None):
         show_error(problem)
         current["offer_without_image"] = current["image"] is not None
     st.text_area(
         "Text for the assignment",
-        key=TEXT,
+        key=text_key(),
         height=200,
         placeholder="Paste a paragraph or two: questions and an illustration are made from it.",
     )
@@ -145,6 +187,7 @@ with page("Create Assignments", Role.TEACHER) as teacher:
     st.button("Generate", type="primary", key="generate", on_click=on_generate)
 
     if current["questions"]:
+        st.text_input("Title", key=TITLE, max_chars=MAX_TITLE_CHARS)
         st.subheader("Questions")
         st.caption("Edit any question or answer before saving.")
         for index in range(current["questions"]):
@@ -165,7 +208,7 @@ with page("Create Assignments", Role.TEACHER) as teacher:
         right.file_uploader(
             "…or use your own image",
             type=list(FILE_EXTENSIONS),
-            key=UPLOAD,
+            key=upload_key(),
             on_change=on_upload,
         )
 

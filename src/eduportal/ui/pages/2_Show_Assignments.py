@@ -1,4 +1,8 @@
-"""Browse assignments: a list with small images, and the detail of one."""
+"""Browse assignments: a list with small images, and the detail of one.
+
+The assignment shown in detail is in the address (`?assignment=ID`), so a link can open it
+and the browser's back button returns to the list.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from eduportal.domain.assignments import Assignment
 from eduportal.ui.session import container, image_bytes, page
 
 PAGE_SIZE = 10
-SELECTED = "show_selected"
+SELECTED = "assignment"  # the query parameter naming the assignment shown in detail
 
 
 def when(timestamp: float) -> str:
@@ -28,13 +32,13 @@ def listing() -> None:
     for item in result.items:
         thumb, text, action = st.columns([1, 5, 1])
         thumb.image(image_bytes(item.s3_image_key), width=96)
-        text.markdown(f"**{item.prompt[:90]}{'…' if len(item.prompt) > 90 else ''}**")
+        text.markdown(f"**{item.title}**")
         text.caption(
             f"{len(item.question_answers)} questions · by {item.teacher_id} · "
             f"{when(item.created_at)} · image: {item.s3_upload_status.value}"
         )
         if action.button("Open", key=f"open_{item.assignment_id}"):
-            st.session_state[SELECTED] = item.assignment_id
+            st.query_params[SELECTED] = item.assignment_id
             st.rerun()
     previous, _, following = st.columns([1, 4, 1])
     if offset > 0 and previous.button("← Newer", key="newer"):
@@ -47,8 +51,9 @@ def listing() -> None:
 
 def detail(assignment: Assignment, viewer: Account) -> None:
     if st.button("← All assignments", key="back"):
-        del st.session_state[SELECTED]
+        del st.query_params[SELECTED]
         st.rerun()
+    st.header(assignment.title)
     left, right = st.columns([2, 3])
     left.image(image_bytes(assignment.s3_image_key), use_container_width=True)
     if assignment.image_metadata is not None:
@@ -75,16 +80,16 @@ def detail(assignment: Assignment, viewer: Account) -> None:
     confirm = remove.checkbox("I want to delete this assignment", key="confirm_delete")
     if remove.button("Delete", disabled=not confirm, key="delete"):
         container().assignments.delete(viewer, assignment.assignment_id)
-        del st.session_state[SELECTED]
-        st.session_state["show_deleted"] = assignment.assignment_id
+        del st.query_params[SELECTED]
+        st.session_state["show_deleted"] = assignment.title
         st.rerun()
 
 
 with page("Show Assignments") as account:
     assert account is not None
     if deleted := st.session_state.pop("show_deleted", None):
-        st.success(f"Assignment {deleted} deleted.")
-    selected = st.session_state.get(SELECTED)
+        st.success(f"“{deleted}” deleted.")
+    selected = st.query_params.get(SELECTED)
     if selected:
         detail(container().assignments.get(selected), account)
     else:

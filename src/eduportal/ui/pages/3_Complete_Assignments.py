@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
@@ -17,11 +18,24 @@ def choose_assignment() -> Assignment | None:
     if not items:
         st.info("There are no assignments yet.")
         return None
-    labels = {item.assignment_id: f"{item.prompt[:70]}… ({item.assignment_id})" for item in items}
+    labels = distinct_labels(items)
     chosen = st.selectbox(
         "Assignment", options=list(labels), format_func=labels.__getitem__, key="assignment"
     )
     return next(item for item in items if item.assignment_id == chosen)
+
+
+def distinct_labels(items: list[Assignment]) -> dict[str, str]:
+    """Title, author and date; numbered if still alike. The select box tells its options
+    apart by label, so two alike would swap the chosen assignment (and the answer typed)."""
+    labels: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for item in items:
+        day = datetime.fromtimestamp(item.created_at, UTC).strftime("%d %b %Y")
+        label = f"{item.title} · {item.teacher_id} · {day}"
+        seen[label] = seen.get(label, 0) + 1
+        labels[item.assignment_id] = label if seen[label] == 1 else f"{label} ({seen[label]})"
+    return labels
 
 
 def show_result(result: AnswerResult) -> None:
