@@ -92,6 +92,16 @@ def choose_file(page: Page, name: str, data: bytes) -> None:
     )
 
 
+def api_token(portal: Portal, user: str) -> str:
+    """A bearer token for checking, through the API, what the browser did."""
+    response = httpx.post(
+        f"{portal.api}/api/login",
+        json={"username": user, "password": portal.passwords[user]},
+    )
+    token: str = response.json()["token"]
+    return token
+
+
 def assert_no_crash(page: Page) -> None:
     body = page.locator("body").inner_text()
     assert not any(word in body for word in CRASH_WORDS), body[:2000]
@@ -147,10 +157,7 @@ def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
         )
     ).to_be_visible()
     assert_no_crash(page)
-    token = httpx.post(
-        f"{portal.api}/api/login",
-        json={"username": "teacher", "password": portal.passwords["teacher"]},
-    ).json()["token"]
+    token = api_token(portal, "teacher")
     newest = httpx.get(
         f"{portal.api}/api/assignments",
         params={"limit": 1},
@@ -172,10 +179,7 @@ def test_generate_with_no_text_is_a_plain_sentence(page: Page, portal: Portal) -
 
 def test_revealing_the_answer_keeps_the_score_just_shown(page: Page, portal: Portal) -> None:
     """Was: revealing wiped the score and feedback the student had just got."""
-    token = httpx.post(
-        f"{portal.api}/api/login",
-        json={"username": "teacher", "password": portal.passwords["teacher"]},
-    ).json()["token"]
+    token = api_token(portal, "teacher")
     created = httpx.post(
         f"{portal.api}/api/assignments",
         json={"text": TEXT, "with_image": False},
