@@ -99,14 +99,20 @@ def test_racing_replacements_and_removals_serialize_or_conflict(
     assert record.version >= 1 + 2 * outcomes["done"]
 
 
-def test_a_live_claim_refuses_other_changes_with_a_409(
-    container: Container, teacher: Account, clock: FakeClock
-) -> None:
+def claimed_by_someone_else(container: Container, teacher: Account, *, until: float) -> Assignment:
+    """An assignment with an image whose record another request has claimed until `until`."""
     created = container.assignments.create(
         teacher, TEXT, container.assignments.generate_questions(TEXT), PHOTO
     )
-    claimed = created.next_version(image_lock=ImageLock("someone", clock.now() + 60))
+    claimed = created.next_version(image_lock=ImageLock("someone else", until))
     container.repositories.assignments.replace(claimed, expected_version=created.version)
+    return created
+
+
+def test_a_live_claim_refuses_other_changes_with_a_409(
+    container: Container, teacher: Account, clock: FakeClock
+) -> None:
+    created = claimed_by_someone_else(container, teacher, until=clock.now() + 60)
     for attempt in (
         lambda: container.assignments.replace_image(teacher, created.assignment_id, DRAWING),
         lambda: container.assignments.remove_image(teacher, created.assignment_id),
@@ -124,11 +130,7 @@ def test_a_live_claim_refuses_other_changes_with_a_409(
 def test_a_claim_left_by_a_crashed_request_expires(
     container: Container, teacher: Account, clock: FakeClock
 ) -> None:
-    created = container.assignments.create(
-        teacher, TEXT, container.assignments.generate_questions(TEXT), PHOTO
-    )
-    crashed = created.next_version(image_lock=ImageLock("crashed", clock.now() + 120))
-    container.repositories.assignments.replace(crashed, expected_version=created.version)
+    created = claimed_by_someone_else(container, teacher, until=clock.now() + 120)
     clock.advance(121)
     updated = container.assignments.replace_image(teacher, created.assignment_id, DRAWING)
     assert updated.image_lock is None and updated.image_metadata is not None

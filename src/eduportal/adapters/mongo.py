@@ -25,22 +25,24 @@ from pymongo.errors import ConfigurationError as PyMongoConfigurationError
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from eduportal.domain.accounts import Account, Role, Session
-from eduportal.domain.assignments import Assignment
+from eduportal.domain.assignments import Assignment, edited_meanwhile
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
     NotFoundError,
     StorageUnavailableError,
 )
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
+from eduportal.domain.grading import (
+    NOT_RECORDED,
+    AnswerRecord,
+    LeaderboardEntry,
+    QuestionProgress,
+)
 
 Document = dict[str, Any]
 
 _UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
 _NOT_FOUND: Final = "This assignment was not found."
-CHANGED_MEANWHILE: Final = (
-    "Someone else changed this assignment at the same time. Please reload it and try again."
-)
 _NEWEST_FIRST: Final = [("created_at", DESCENDING), ("_id", DESCENDING)]
 _RECORD_ROUNDS: Final = 5
 """Each extra round means another writer created the same answer row in between, which can
@@ -115,7 +117,7 @@ class MongoAssignmentRepository:
                     raise NotFoundError(
                         _NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}"
                     )
-                raise _changed(assignment_id, stored, expected_version)
+                raise edited_meanwhile(assignment_id, stored, expected_version, where="mongodb")
 
     def delete(self, assignment_id: str, *, expected_version: int) -> bool:
         with _mapped_errors(f"delete assignment {assignment_id}"):
@@ -127,7 +129,7 @@ class MongoAssignmentRepository:
             stored = self._stored_version(assignment_id)
         if stored is None:
             return False
-        raise _changed(assignment_id, stored, expected_version)
+        raise edited_meanwhile(assignment_id, stored, expected_version, where="mongodb")
 
     def _stored_version(self, assignment_id: str) -> int | None:
         document = self._assignments.find_one({"_id": assignment_id}, {"version": True})
@@ -161,14 +163,6 @@ def _version_is(version: int) -> Document:
     if version == 1:
         return {"$or": [{"version": 1}, {"version": {"$exists": False}}]}
     return {"version": version}
-
-
-def _changed(assignment_id: str, stored: int, expected: int) -> ConflictError:
-    return ConflictError(
-        CHANGED_MEANWHILE,
-        detail=f"mongodb: assignment {assignment_id} is at version {stored}, "
-        f"the change was made from version {expected}",
-    )
 
 
 def _stored(assignment: Assignment) -> Document:
@@ -266,7 +260,7 @@ class MongoAnswerRepository:
                 )
                 if row is None:
                     raise NotFoundError(
-                        "We couldn't record that answer. Please try again.",
+                        NOT_RECORDED,
                         detail=f"mongodb: uncounted answer without a first answer: {key}",
                     )
                 return float(row["best_score"])

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from eduportal.domain.errors import ValidationError
+from eduportal.domain.errors import ConflictError, ValidationError
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import NO_IMAGE, validate_id
 
@@ -58,6 +58,17 @@ def validate_prompt(text: str) -> str:
     if len(text) > MAX_PROMPT_CHARS:
         raise ValidationError(f"The text is limited to {MAX_PROMPT_CHARS} characters.")
     return text
+
+
+def edited_meanwhile(
+    assignment_id: str, stored_version: int, expected_version: int, *, where: str
+) -> ConflictError:
+    """A compare-and-set that lost: what every repository raises, with `where` it happened."""
+    return ConflictError(
+        "Someone else changed this assignment at the same time. Please reload it and try again.",
+        detail=f"{where}: assignment {assignment_id} is at version {stored_version}, "
+        f"the change was made from version {expected_version}",
+    )
 
 
 def propose_title(text: str) -> str:

@@ -49,3 +49,8 @@ class QuestionProgress:
     @property
     def revealed(self) -> bool:
         return self.revealed_at is not None
+
+
+NOT_RECORDED = "We couldn't record that answer. Please try again."
+"""For an answer that does not count arriving without a first one: the grading service never
+sends one, so this only shows a bug, in words a student can read."""

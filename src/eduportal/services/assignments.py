@@ -115,7 +115,7 @@ class AssignmentService:
     def check_image(self, image: bytes) -> None:
         """Raise the `ValidationError` saving `image` would raise, without storing anything:
         lets a page refuse a file the moment it is chosen, not when the teacher saves."""
-        self.images.optimize(image)
+        self.images.check(image)
 
     # -- writes ---------------------------------------------------------------------------------
 

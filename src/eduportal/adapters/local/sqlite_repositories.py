@@ -16,14 +16,16 @@ import time
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
 from eduportal.domain.accounts import Account, Role, Session
-from eduportal.domain.assignments import Assignment
-from eduportal.domain.errors import ConflictError, NotFoundError
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
+from eduportal.domain.assignments import Assignment, edited_meanwhile
+from eduportal.domain.errors import NotFoundError
+from eduportal.domain.grading import (
+    NOT_RECORDED,
+    AnswerRecord,
+    LeaderboardEntry,
+    QuestionProgress,
+)
 
 _NOT_FOUND = "This assignment was not found."
-CHANGED_MEANWHILE = (
-    "Someone else changed this assignment at the same time. Please reload it and try again."
-)
 
 
 class SqliteAssignmentRepository:
@@ -61,7 +63,7 @@ class SqliteAssignmentRepository:
                 stored = _stored_version(connection, assignment_id)
                 if stored is None:
                     raise NotFoundError(_NOT_FOUND, detail=f"sqlite: no assignment {assignment_id}")
-                raise _changed(assignment_id, stored, expected_version)
+                raise edited_meanwhile(assignment_id, stored, expected_version, where="sqlite")
 
     def delete(self, assignment_id: str, *, expected_version: int) -> bool:
         with self._db.transaction(f"delete assignment {assignment_id}") as connection:
@@ -74,7 +76,7 @@ class SqliteAssignmentRepository:
             stored = _stored_version(connection, assignment_id)
             if stored is None:
                 return False
-            raise _changed(assignment_id, stored, expected_version)
+            raise edited_meanwhile(assignment_id, stored, expected_version, where="sqlite")
 
     def list(
         self, *, limit: int, offset: int = 0, teacher_id: str | None = None
@@ -129,14 +131,6 @@ def _stored_version(connection: sqlite3.Connection, assignment_id: str) -> int |
     return None if row is None else int(row["version"])
 
 
-def _changed(assignment_id: str, stored: int, expected: int) -> ConflictError:
-    return ConflictError(
-        CHANGED_MEANWHILE,
-        detail=f"sqlite: assignment {assignment_id} is at version {stored}, "
-        f"the change was made from version {expected}",
-    )
-
-
 class SqliteAnswerRepository:
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
@@ -160,7 +154,7 @@ class SqliteAnswerRepository:
                 ).fetchall()
                 if not rows:
                     raise NotFoundError(
-                        "Answer the question once before anything else.",
+                        NOT_RECORDED,
                         detail=f"sqlite: uncounted answer without a first answer: {key}",
                     )
                 return float(rows[0]["best_score"])
