@@ -213,7 +213,7 @@ def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
     expect(page.get_by_label("Text for the assignment")).to_have_value("")
     expect(page.get_by_role("button", name="Save assignment")).to_have_count(0)
     shot(page, "16-saved-fresh-form")
-    page.get_by_role("link", name="Open “Photosynthesis, week 3”").click()
+    page.get_by_role("link", name="Open the assignment").click()
     expect(page.get_by_role("heading", name="Photosynthesis, week 3")).to_be_visible()
     expect(page.get_by_role("heading", name="Questions")).to_be_visible()
     expect(page.get_by_text("Delete", exact=True)).to_be_visible()  # the page is drawn in full

@@ -162,8 +162,7 @@ def confirm(saved: Assignment) -> None:
     st.success(f"Saved “{saved.title}” with {count} question{'s' if count != 1 else ''}.")
     st.page_link(
         "pages/2_Show_Assignments.py",
-        label=f"Open “{saved.title}”",
-        icon="📚",
+        label="Open the assignment",  # short: a link does not wrap on a phone
         query_params={"assignment": saved.assignment_id},
     )
 
