@@ -8,7 +8,7 @@ from typing import Protocol
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
-from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress
+from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.images import Lifecycle
 
 
@@ -162,6 +162,12 @@ class ImageGenerator(Protocol):
 class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text, comparable by cosine similarity; raises `GenerationError`."""
+        ...
+
+
+class AnswerScorer(Protocol):
+    def score(self, reference: str, answer: str) -> Score:
+        """How well `answer` says what `reference` says; raises `GenerationError`."""
         ...
 
 

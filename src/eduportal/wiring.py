@@ -21,11 +21,11 @@ from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import (
     AccountRepository,
     AnswerRepository,
+    AnswerScorer,
     AnswerSuggester,
     AssignmentRepository,
     AttemptCounter,
     Clock,
-    Embedder,
     ImageGenerator,
     Metrics,
     ObjectStore,
@@ -36,6 +36,7 @@ from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
+from eduportal.services.scoring import EmbeddingScorer
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ class Repositories:
 class Generators:
     questions: QuestionGenerator
     images: ImageGenerator
-    embedder: Embedder
+    scorer: AnswerScorer
     suggester: AnswerSuggester
 
 
@@ -141,7 +142,9 @@ def build_generators(settings: Settings) -> Generators:
         return Generators(
             BedrockQuestionGenerator(client, settings.bedrock_text_model_id),
             BedrockImageGenerator(client, settings.bedrock_image_model_id),
-            BedrockEmbedder(client, settings.bedrock_embedding_model_id),
+            EmbeddingScorer(
+                BedrockEmbedder(client, settings.bedrock_embedding_model_id), engine="titan"
+            ),
             BedrockSuggester(client, settings.bedrock_text_model_id),
         )
     from eduportal.adapters.local.offline_embedder import OfflineEmbedder
@@ -150,7 +153,10 @@ def build_generators(settings: Settings) -> Generators:
     from eduportal.adapters.local.offline_suggester import OfflineSuggester
 
     return Generators(
-        OfflineQuestionGenerator(), OfflineImageGenerator(), OfflineEmbedder(), OfflineSuggester()
+        OfflineQuestionGenerator(),
+        OfflineImageGenerator(),
+        EmbeddingScorer(OfflineEmbedder(), engine="lexical"),
+        OfflineSuggester(),
     )
 
 
@@ -272,7 +278,7 @@ class Container:
             lambda: GradingService(
                 self.repositories.assignments,
                 self.repositories.answers,
-                self.generators.embedder,
+                self.generators.scorer,
                 self.generators.suggester,
                 self.clock,
             ),

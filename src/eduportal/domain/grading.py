@@ -22,6 +22,20 @@ def score_from_similarity(similarity: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class Score:
+    """What a scorer says of one answer against its reference."""
+
+    value: float
+    """0-100, calibrated so that an unrelated answer scores near 0."""
+    engine: str
+    """Which scorer produced `value` (e.g. `lexical`, or a model's name), so a teacher and
+    an operator can tell a model's judgement from the fallback's."""
+    flags: tuple[str, ...] = ()
+    """Sentences for the teacher ("needs a look: 'release' became 'capture'"): reasons the
+    score may be wrong, never shown to the student as a verdict."""
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerRecord:
     assignment_id: str
     question_id: str
@@ -29,6 +43,8 @@ class AnswerRecord:
     answer: str
     score: float
     submitted_at: float
+    engine: str = ""
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

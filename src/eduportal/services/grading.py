@@ -1,4 +1,4 @@
-"""Answering: score by embedding similarity, keep each student's best, rank the top five.
+"""Answering: score with the configured scorer, keep each student's best, rank the top five.
 
 The reveal rule lives here, so every face enforces it the same way: a student sees a
 question's reference answer only after answering it at least once, and answers given after
@@ -18,15 +18,13 @@ from eduportal.domain.grading import (
     AnswerRecord,
     LeaderboardEntry,
     QuestionProgress,
-    cosine_similarity,
-    score_from_similarity,
 )
 from eduportal.ports import (
     AnswerRepository,
+    AnswerScorer,
     AnswerSuggester,
     AssignmentRepository,
     Clock,
-    Embedder,
     Suggestions,
 )
 from eduportal.services.accounts import require_role
@@ -47,13 +45,13 @@ class GradingService:
         self,
         assignments: AssignmentRepository,
         answers: AnswerRepository,
-        embedder: Embedder,
+        scorer: AnswerScorer,
         suggester: AnswerSuggester,
         clock: Clock,
     ) -> None:
         self.assignments = assignments
         self.answers = answers
-        self.embedder = embedder
+        self.scorer = scorer
         self.suggester = suggester
         self.clock = clock
 
@@ -68,8 +66,7 @@ class GradingService:
         if len(text) > MAX_ANSWER_CHARS:
             raise ValidationError(f"Answers are limited to {MAX_ANSWER_CHARS} characters.")
         reference = self.assignments.get(assignment_id).question(question_id).answer
-        expected, given = self.embedder.embed([reference, text])
-        score = score_from_similarity(cosine_similarity(expected, given))
+        score = self.scorer.score(reference, text)
         counts = not self.answers.progress(assignment_id, question_id, student.username).revealed
         best = self.answers.record(
             AnswerRecord(
@@ -77,13 +74,15 @@ class GradingService:
                 question_id=question_id,
                 student_id=student.username,
                 answer=text,
-                score=score,
+                score=score.value,
                 submitted_at=self.clock.now(),
+                engine=score.engine,
+                flags=score.flags,
             ),
             counts=counts,
         )
         return AnswerResult(
-            score=score,
+            score=score.value,
             best_score=best,
             leaderboard=self.answers.leaderboard(assignment_id, question_id, LEADERBOARD_SIZE),
             suggestions=self.suggester.suggest(text),
