@@ -58,6 +58,8 @@ ARCHITECTURE_FIELDS = {
     "title",
     "version",
     "image_lock",
+    "subject",
+    "last_question_number",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
 _no_server = not os.environ.get("MONGODB_URI")
