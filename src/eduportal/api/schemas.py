@@ -8,8 +8,10 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.assignments import (
     MAX_FIELD_CHARS,
     MAX_PROMPT_CHARS,
+    MAX_QUESTIONS,
     MAX_TITLE_CHARS,
     Assignment,
+    EditedQuestion,
 )
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry
 from eduportal.services.grading import AnswerResult
@@ -40,12 +42,26 @@ class CreateAssignmentRequest(BaseModel):
 
 
 class QuestionIn(BaseModel):
+    id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="The id of the question this item changes, which keeps its answers; "
+        "omitted for a new question, which gets an id this assignment never used",
+    )
     question: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
     answer: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
 
+    def edited(self) -> EditedQuestion:
+        return EditedQuestion(self.id, self.question, self.answer)
+
 
 class UpdateQuestionsRequest(BaseModel):
-    question_answers: list[QuestionIn] = Field(min_length=1, max_length=10)
+    question_answers: list[QuestionIn] = Field(
+        min_length=1,
+        max_length=MAX_QUESTIONS,
+        description="The whole list, in order: questions left out are removed",
+    )
 
 
 class QuestionView(BaseModel):

@@ -22,7 +22,7 @@ from eduportal.api.schemas import (
     UpdateQuestionsRequest,
 )
 from eduportal.domain.accounts import Account
-from eduportal.domain.assignments import Assignment, numbered
+from eduportal.domain.assignments import Assignment
 from eduportal.domain.errors import ValidationError
 from eduportal.services.assignments import MAX_OFFSET, MAX_PAGE, AssignmentService
 
@@ -111,13 +111,15 @@ async def get_assignment(
 @router.put(
     "/{assignment_id}/questions",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
-    summary="Replace the questions (the teacher who created it)",
+    summary="Replace the questions (the teacher who created it); items with an id keep it",
 )
 def update_questions(
     assignment_id: AssignmentId, body: UpdateQuestionsRequest, user: SignedIn, service: Assignments
 ) -> AssignmentView:
-    pairs = [(item.question, item.answer) for item in body.question_answers]
-    return view(service, service.update_questions(user, assignment_id, numbered(pairs)), user)
+    """Items without an id are new questions: an id is never given to another question, so
+    answers stay with the question they were given to."""
+    edits = [item.edited() for item in body.question_answers]
+    return view(service, service.update_questions(user, assignment_id, edits), user)
 
 
 @router.delete(
