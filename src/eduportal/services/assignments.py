@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import (
+    MAX_QUESTIONS,
     QUESTIONS_PER_ASSIGNMENT,
     Assignment,
     ImageLock,
@@ -54,7 +55,6 @@ from eduportal.services.read_cache import RecentCache
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTIONS = 10
 MAX_PAGE = 100
 
 
