@@ -26,6 +26,7 @@ from eduportal.ports import (
     AssignmentRepository,
     AttemptCounter,
     Clock,
+    DraftRepository,
     ImageGenerator,
     Metrics,
     ObjectStore,
@@ -46,6 +47,7 @@ class Repositories:
     assignments: AssignmentRepository
     answers: AnswerRepository
     accounts: AccountRepository
+    drafts: DraftRepository
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def build_repositories(settings: Settings) -> Repositories:
             MongoAccountRepository,
             MongoAnswerRepository,
             MongoAssignmentRepository,
+            MongoDraftRepository,
             mongo_database,
         )
 
@@ -112,12 +115,14 @@ def build_repositories(settings: Settings) -> Repositories:
             MongoAssignmentRepository(database),
             MongoAnswerRepository(database),
             MongoAccountRepository(database),
+            MongoDraftRepository(database),
         )
     from eduportal.adapters.local.sqlite_db import SqliteDatabase
     from eduportal.adapters.local.sqlite_repositories import (
         SqliteAccountRepository,
         SqliteAnswerRepository,
         SqliteAssignmentRepository,
+        SqliteDraftRepository,
     )
 
     sqlite = SqliteDatabase(settings.sqlite_path)
@@ -125,6 +130,7 @@ def build_repositories(settings: Settings) -> Repositories:
         SqliteAssignmentRepository(sqlite),
         SqliteAnswerRepository(sqlite),
         SqliteAccountRepository(sqlite),
+        SqliteDraftRepository(sqlite),
     )
 
 
