@@ -34,6 +34,7 @@ from eduportal.ports import (
 )
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
+from eduportal.services.drafts import DraftService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
@@ -274,6 +275,20 @@ class Container:
                 self.generators.questions,
                 self.generators.images,
                 self.clock,
+            ),
+        )
+
+    @property
+    def drafts(self) -> DraftService:
+        return self._part(
+            "drafts",
+            lambda: DraftService(
+                self.repositories.drafts,
+                self.object_store,
+                self.metrics,
+                self.clock,
+                max_image_bytes=self.settings.max_upload_bytes,
+                max_image_pixels=self.settings.max_image_pixels,
             ),
         )
 
