@@ -309,7 +309,12 @@ class Container:
     def reconciler(self) -> Reconciler:
         return self._part(
             "reconciler",
-            lambda: Reconciler(self.object_store, self.repositories.assignments, clock=self.clock),
+            lambda: Reconciler(
+                self.object_store,
+                self.repositories.assignments,
+                drafts=self.repositories.drafts,
+                clock=self.clock,
+            ),
         )
 
     @property
