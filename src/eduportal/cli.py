@@ -489,8 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="find images no record names and records whose image is missing",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="""\
-Compare the images under generated_images/ with the assignment records, on
-the configured backend, and print a JSON report:
+Compare the images under generated_images/ with the assignment records, and
+those under drafts/ with the teachers' drafts, on the configured backend, and
+print a JSON report:
 
   orphans            objects no record names (a crash between storing an
                      image and saving its record leaves one), older than

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
+from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.images import Lifecycle
 
@@ -293,3 +294,35 @@ class AccountRepository(Protocol):
     def get_session(self, token_hash: str) -> Session | None: ...
 
     def delete_session(self, token_hash: str) -> None: ...
+
+
+class DraftRepository(Protocol):
+    """Each account's one unsaved draft (SQLite in the embedded default, MongoDB on AWS)."""
+
+    def get(self, username: str) -> Draft | None: ...
+
+    def save(self, username: str, draft: Draft, *, expected_version: int) -> None:
+        """Store `draft` only if the stored version is still `expected_version`.
+
+        `NO_DRAFT` (0) expects no draft and creates one. Raises `ConflictError` when the stored
+        draft is at another version, or is gone (discarded meanwhile), compare-and-set in the
+        database.
+        """
+        ...
+
+    def delete(self, username: str) -> Draft | None:
+        """Delete the draft and return it, in one atomic step; None when there was none.
+
+        Returning what was deleted tells the caller exactly which image object lost its last
+        reference, even when another tab saved just before.
+        """
+        ...
+
+    def image_keys(self) -> set[str]:
+        """The image key of every draft that has an image (for the reconciler)."""
+        ...
+
+    def names_image(self, key: str) -> bool:
+        """Whether some draft points at `key` now: the reconciler's last check before it
+        calls an object an orphan."""
+        ...

@@ -26,6 +26,7 @@ from eduportal.ports import (
     AssignmentRepository,
     AttemptCounter,
     Clock,
+    DraftRepository,
     ImageGenerator,
     Metrics,
     ObjectStore,
@@ -33,6 +34,7 @@ from eduportal.ports import (
 )
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
+from eduportal.services.drafts import DraftService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
@@ -46,6 +48,7 @@ class Repositories:
     assignments: AssignmentRepository
     answers: AnswerRepository
     accounts: AccountRepository
+    drafts: DraftRepository
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def build_repositories(settings: Settings) -> Repositories:
             MongoAccountRepository,
             MongoAnswerRepository,
             MongoAssignmentRepository,
+            MongoDraftRepository,
             mongo_database,
         )
 
@@ -112,12 +116,14 @@ def build_repositories(settings: Settings) -> Repositories:
             MongoAssignmentRepository(database),
             MongoAnswerRepository(database),
             MongoAccountRepository(database),
+            MongoDraftRepository(database),
         )
     from eduportal.adapters.local.sqlite_db import SqliteDatabase
     from eduportal.adapters.local.sqlite_repositories import (
         SqliteAccountRepository,
         SqliteAnswerRepository,
         SqliteAssignmentRepository,
+        SqliteDraftRepository,
     )
 
     sqlite = SqliteDatabase(settings.sqlite_path)
@@ -125,6 +131,7 @@ def build_repositories(settings: Settings) -> Repositories:
         SqliteAssignmentRepository(sqlite),
         SqliteAnswerRepository(sqlite),
         SqliteAccountRepository(sqlite),
+        SqliteDraftRepository(sqlite),
     )
 
 
@@ -272,6 +279,20 @@ class Container:
         )
 
     @property
+    def drafts(self) -> DraftService:
+        return self._part(
+            "drafts",
+            lambda: DraftService(
+                self.repositories.drafts,
+                self.object_store,
+                self.metrics,
+                self.clock,
+                max_image_bytes=self.settings.max_upload_bytes,
+                max_image_pixels=self.settings.max_image_pixels,
+            ),
+        )
+
+    @property
     def grading(self) -> GradingService:
         return self._part(
             "grading",
@@ -288,7 +309,12 @@ class Container:
     def reconciler(self) -> Reconciler:
         return self._part(
             "reconciler",
-            lambda: Reconciler(self.object_store, self.repositories.assignments, clock=self.clock),
+            lambda: Reconciler(
+                self.object_store,
+                self.repositories.assignments,
+                drafts=self.repositories.drafts,
+                clock=self.clock,
+            ),
         )
 
     @property

@@ -3,6 +3,7 @@ set, a real MongoDB server; then what only one backend can show (threads, locks,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -23,12 +24,14 @@ from eduportal.adapters.local.sqlite_repositories import (
     SqliteAccountRepository,
     SqliteAnswerRepository,
     SqliteAssignmentRepository,
+    SqliteDraftRepository,
 )
 from eduportal.adapters.mongo import (
     Document,
     MongoAccountRepository,
     MongoAnswerRepository,
     MongoAssignmentRepository,
+    MongoDraftRepository,
     mongo_database,
 )
 from eduportal.domain.accounts import Account, Role, Session
@@ -39,6 +42,7 @@ from eduportal.domain.assignments import (
     ImageLock,
     QuestionAnswer,
 )
+from eduportal.domain.drafts import NO_DRAFT, Draft, DraftImage, DraftQuestion
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -47,8 +51,13 @@ from eduportal.domain.errors import (
 )
 from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord, QuestionProgress
 from eduportal.domain.images import ImageFigures, UploadStatus
-from eduportal.domain.keys import generated_image_key
-from eduportal.ports import AccountRepository, AnswerRepository, AssignmentRepository
+from eduportal.domain.keys import generated_image_key, new_draft_image_key
+from eduportal.ports import (
+    AccountRepository,
+    AnswerRepository,
+    AssignmentRepository,
+    DraftRepository,
+)
 
 ARCHITECTURE_FIELDS = {
     "assignment_id",
@@ -76,6 +85,7 @@ class Backend:
     assignments: AssignmentRepository
     answers: AnswerRepository
     accounts: AccountRepository
+    drafts: DraftRepository
     stored_assignment: Callable[[str], Document]
     """The assignment document as the database holds it, storage key aside."""
     stored_attempts: Callable[[str, str, str], int]
@@ -128,6 +138,7 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         SqliteAssignmentRepository(db),
         SqliteAnswerRepository(db),
         SqliteAccountRepository(db),
+        SqliteDraftRepository(db),
         stored_assignment,
         stored_attempts,
         logged_answers,
@@ -157,6 +168,7 @@ def mongo_backend(database: Any) -> Backend:
         MongoAssignmentRepository(database),
         MongoAnswerRepository(database),
         MongoAccountRepository(database),
+        MongoDraftRepository(database),
         stored_assignment,
         stored_attempts,
         logged_answers,
@@ -686,6 +698,134 @@ def test_deleting_an_account_deletes_its_sessions(backend: Backend) -> None:
     assert backend.accounts.delete("alice") is False
 
 
+# --- DraftRepository --------------------------------------------------------------------------
+
+
+def make_draft(
+    version: int = 1, *, username: str = "alice", image: bytes | None = b"photo", title: str = ""
+) -> Draft:
+    """A draft as a teacher leaves it mid-edit: an empty title, a half-written question."""
+    chosen = None
+    if image is not None:
+        digest = hashlib.sha256(image).hexdigest()
+        chosen = DraftImage(new_draft_image_key(username, digest), digest, "Your image: ü.jpg")
+    return Draft(
+        title=title,
+        text="Photosynthesis turns light into chemical energy. ✓",
+        questions=(DraftQuestion("What does it turn light into?", ""), DraftQuestion("", "")),
+        image=chosen,
+        updated_at=1_700_000_000.25,
+        version=version,
+    )
+
+
+@pytest.mark.parametrize("with_image", [True, False])
+def test_a_saved_draft_reads_back_equal(backend: Backend, with_image: bool) -> None:
+    draft = make_draft(image=b"photo" if with_image else None)
+    backend.drafts.save("alice", draft, expected_version=NO_DRAFT)
+    assert backend.drafts.get("alice") == draft
+
+
+def test_without_a_draft_get_and_delete_find_nothing(backend: Backend) -> None:
+    assert backend.drafts.get("alice") is None
+    assert backend.drafts.delete("alice") is None
+    assert backend.drafts.image_keys() == set()
+
+
+def test_a_draft_is_saved_only_from_the_stored_version(backend: Backend) -> None:
+    backend.drafts.save("alice", make_draft(1), expected_version=NO_DRAFT)
+    second = make_draft(2, title="Second")
+    backend.drafts.save("alice", second, expected_version=1)
+    with pytest.raises(ConflictError) as caught:
+        backend.drafts.save("alice", make_draft(2, title="Stale"), expected_version=1)
+    assert "reload" in caught.value.user_message
+    assert "version 2" in caught.value.detail
+    assert backend.drafts.get("alice") == second
+
+
+def test_creating_a_draft_that_exists_is_a_conflict_and_keeps_it(backend: Backend) -> None:
+    first = make_draft(1, title="First tab")
+    backend.drafts.save("alice", first, expected_version=NO_DRAFT)
+    with pytest.raises(ConflictError) as caught:
+        backend.drafts.save("alice", make_draft(1, title="Second tab"), expected_version=NO_DRAFT)
+    assert "another tab" in caught.value.user_message
+    assert backend.drafts.get("alice") == first
+
+
+def test_saving_over_a_discarded_draft_is_a_conflict_and_creates_nothing(
+    backend: Backend,
+) -> None:
+    backend.drafts.save("alice", make_draft(1), expected_version=NO_DRAFT)
+    backend.drafts.delete("alice")
+    with pytest.raises(ConflictError) as caught:
+        backend.drafts.save("alice", make_draft(2), expected_version=1)
+    assert "no draft" in caught.value.detail
+    assert backend.drafts.get("alice") is None
+
+
+def test_delete_returns_the_deleted_draft_once(backend: Backend) -> None:
+    draft = make_draft(1)
+    backend.drafts.save("alice", draft, expected_version=NO_DRAFT)
+    assert backend.drafts.delete("alice") == draft
+    assert backend.drafts.delete("alice") is None
+    assert backend.drafts.get("alice") is None
+
+
+def test_each_account_has_its_own_draft(backend: Backend) -> None:
+    alices = make_draft(1, username="alice", title="Alice's")
+    bobs = make_draft(1, username="bob", title="Bob's")
+    backend.drafts.save("alice", alices, expected_version=NO_DRAFT)
+    backend.drafts.save("bob", bobs, expected_version=NO_DRAFT)
+    backend.drafts.delete("alice")
+    assert backend.drafts.get("alice") is None
+    assert backend.drafts.get("bob") == bobs
+
+
+def test_image_keys_are_those_drafts_point_at_now(backend: Backend) -> None:
+    alices = make_draft(1, username="alice")
+    bobs = make_draft(1, username="bob", image=b"drawing")
+    backend.drafts.save("alice", alices, expected_version=NO_DRAFT)
+    backend.drafts.save("bob", bobs, expected_version=NO_DRAFT)
+    backend.drafts.save("carol", make_draft(1, image=None), expected_version=NO_DRAFT)
+    assert alices.image is not None and bobs.image is not None
+    assert backend.drafts.image_keys() == {alices.image.key, bobs.image.key}
+    assert backend.drafts.names_image(alices.image.key)
+
+    replaced = make_draft(2, username="alice", image=b"another photo")
+    backend.drafts.save("alice", replaced, expected_version=1)
+    backend.drafts.save("bob", make_draft(2, image=None), expected_version=1)
+    assert replaced.image is not None
+    assert backend.drafts.image_keys() == {replaced.image.key}
+    assert backend.drafts.names_image(replaced.image.key)
+    assert not backend.drafts.names_image(alices.image.key)
+    assert not backend.drafts.names_image(bobs.image.key)
+
+
+def test_concurrent_draft_saves_let_exactly_one_writer_win(backend: Backend) -> None:
+    backend.drafts.save("alice", make_draft(1), expected_version=NO_DRAFT)
+    writers = 8
+    barrier = threading.Barrier(writers)
+    outcomes: list[str] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            backend.drafts.save("alice", make_draft(2, title=f"Tab {n}"), expected_version=1)
+            outcomes.append(f"Tab {n}")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [outcome for outcome in outcomes if outcome != "conflict"]
+    assert len(winners) == 1 and outcomes.count("conflict") == writers - 1
+    stored = backend.drafts.get("alice")
+    assert stored is not None and (stored.version, stored.title) == (2, winners[0])
+
+
 # --- SQLite only ------------------------------------------------------------------------------
 
 
@@ -832,6 +972,9 @@ def test_indexes_are_created_once_whoever_constructs_first() -> None:
     session_indexes = database["sessions"].index_information()
     assert session_indexes["expiry"]["expireAfterSeconds"] == 0
     assert session_indexes["by_user"]["key"] == [("username", 1)]
+    draft_indexes = database["drafts"].index_information()
+    assert draft_indexes["by_image"]["key"] == [("image.key", 1)]
+    assert draft_indexes["by_image"]["sparse"] is True
 
 
 def test_an_unreachable_server_is_storage_unavailable_with_detail() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,12 +11,18 @@ from pathlib import Path
 import pytest
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
-from eduportal.adapters.local.sqlite_repositories import SqliteAssignmentRepository
+from eduportal.adapters.local.sqlite_repositories import (
+    SqliteAssignmentRepository,
+    SqliteDraftRepository,
+)
 from eduportal.config import load_settings
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment
+from eduportal.domain.drafts import NO_DRAFT
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
+from eduportal.domain.keys import new_draft_image_key
 from eduportal.services import reconcile
+from eduportal.services.drafts import ChosenImage
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, build
 from tests.support.clock import FakeClock
@@ -59,7 +66,10 @@ def arrange(container: Container, teacher: Account) -> Scene:
 
 def reconciler(container: Container, clock: float = TWO_HOURS) -> Reconciler:
     return Reconciler(
-        container.object_store, container.repositories.assignments, clock=later(clock)
+        container.object_store,
+        container.repositories.assignments,
+        drafts=container.repositories.drafts,
+        clock=later(clock),
     )
 
 
@@ -170,7 +180,13 @@ def test_an_image_whose_record_the_paged_scan_missed_is_kept(
         database, lambda: container.assignments.delete(teacher, newest.assignment_id)
     )
     # Pages of one, newest first: after `newest` goes, `middle` moves to the page already read.
-    service = Reconciler(container.object_store, shifting, clock=later(), page_size=1)
+    service = Reconciler(
+        container.object_store,
+        shifting,
+        drafts=container.repositories.drafts,
+        clock=later(),
+        page_size=1,
+    )
     findings = service.find()
     assert findings.records_scanned == 2
     assert findings.orphans == ()
@@ -188,7 +204,11 @@ def test_progress_is_reported_for_large_stores(
         container.assignments.create_from_text(teacher, TEXT, with_image=True)
     messages: list[str] = []
     Reconciler(
-        container.object_store, container.repositories.assignments, clock=later(), page_size=2
+        container.object_store,
+        container.repositories.assignments,
+        drafts=container.repositories.drafts,
+        clock=later(),
+        page_size=2,
     ).find(progress=messages.append)
     assert messages == [
         "read 2 records",
@@ -196,6 +216,68 @@ def test_progress_is_reported_for_large_stores(
         "listed 2 objects",
         "listed 4 objects",
     ]
+
+
+def save_draft_with_image(container: Container, teacher: Account) -> str:
+    """A teacher's draft with an image; the key of the object it names."""
+    draft = container.drafts.save(
+        teacher,
+        title="",
+        text=TEXT,
+        questions=[],
+        image=ChosenImage(png(gradient(32, 24)), "Generated illustration"),
+        expected_version=NO_DRAFT,
+    )
+    assert draft.image is not None
+    return draft.image.key
+
+
+def crashed_draft_save(container: Container, teacher: Account) -> str:
+    """An object written for a draft whose record was never saved: the key."""
+    data = png(gradient(20, 20))
+    key = new_draft_image_key(teacher.username, hashlib.sha256(data).hexdigest())
+    container.object_store.put(key, data, content_type="image/png", cache_control="no-store")
+    return key
+
+
+def test_draft_images_no_draft_names_are_orphans_once_old_and_named_ones_are_kept(
+    container: Container, teacher: Account
+) -> None:
+    named = save_draft_with_image(container, teacher)
+    orphan = crashed_draft_save(container, teacher)
+    young = reconciler(container, clock=0.0).find()
+    assert young.orphans == () and [info.key for info in young.too_recent] == [orphan]
+    service = reconciler(container)
+    findings = service.find()
+    assert [info.key for info in findings.orphans] == [orphan]
+    assert findings.objects_scanned == 2 and findings.dangling == ()
+    assert service.delete_orphans(findings.orphans).deleted == (orphan,)
+    assert sorted(container.object_store.list_keys()) == [named]
+    loaded = container.drafts.load(teacher)
+    assert loaded is not None and loaded.image is not None  # its image is still readable
+
+
+def test_a_draft_image_the_scan_missed_is_kept(
+    container: Container, teacher: Account, tmp_path: Path
+) -> None:
+    named = save_draft_with_image(container, teacher)
+
+    class MissedByTheScan(SqliteDraftRepository):
+        """The real repository, whose list of image keys missed the draft (saved mid-scan)."""
+
+        def image_keys(self) -> set[str]:
+            return set()
+
+    database = SqliteDatabase(tmp_path / "data" / "eduportal.db")
+    service = Reconciler(
+        container.object_store,
+        container.repositories.assignments,
+        drafts=MissedByTheScan(database),
+        clock=later(),
+    )
+    assert service.find().orphans == ()
+    assert sorted(container.object_store.list_keys()) == [named]
+    database.close()
 
 
 def test_reconcile_over_s3(tmp_path: Path, moto_url: str, bucket: str) -> None:

@@ -3,7 +3,8 @@
 Documents are stored as the domain writes them (`Assignment.to_document()`), keyed by the
 natural id in `_id` so duplicates are refused by the server rather than by a read-then-write
 race. Answers have no natural single key, so a unique index on (assignment, question, student)
-plays that part; it is also what makes the best-score upsert safe (see `record`).
+plays that part; it is also what makes the best-score upsert safe (see `record`). Drafts are
+keyed by user name, with a sparse index on the image key for the reconciler.
 
 Every pymongo failure leaves this module as a domain error: a duplicate key as
 `ConflictError`, anything else (no server within the timeout, a dropped connection, a write
@@ -27,6 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment, edited_meanwhile
+from eduportal.domain.drafts import NO_DRAFT, Draft, draft_changed_meanwhile
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -445,3 +447,56 @@ class MongoAccountRepository:
     def delete_session(self, token_hash: str) -> None:
         with _mapped_errors("delete session"):
             self._sessions.delete_one({"_id": token_hash})
+
+
+class MongoDraftRepository:
+    def __init__(self, database: Database[Document]) -> None:
+        self._drafts: Collection[Document] = database["drafts"]
+        self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        with _mapped_errors("create draft indexes"):
+            self._drafts.create_index("image.key", name="by_image", sparse=True)
+
+    def get(self, username: str) -> Draft | None:
+        with _mapped_errors(f"get draft of {username}"):
+            document = self._drafts.find_one({"_id": username}, {"_id": False})
+        return None if document is None else Draft.from_document(document)
+
+    def save(self, username: str, draft: Draft, *, expected_version: int) -> None:
+        """An insert (the `_id` refuses a second) or a `replace_one` filtered on the version:
+        either way the server makes it a compare-and-set."""
+        stored = {"_id": username, **draft.to_document()}
+        with _mapped_errors(f"save draft of {username}"):
+            if expected_version == NO_DRAFT:
+                saved = self._insert(stored)
+            else:
+                matching = {"_id": username, "version": expected_version}
+                saved = self._drafts.replace_one(matching, stored).matched_count > 0
+            if saved:
+                return
+            current = self._drafts.find_one({"_id": username}, {"version": True})
+        version = NO_DRAFT if current is None else int(current["version"])
+        raise draft_changed_meanwhile(username, version, expected_version, where="mongodb")
+
+    def _insert(self, document: Document) -> bool:
+        """False when the user name already has a draft."""
+        try:
+            self._drafts.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def delete(self, username: str) -> Draft | None:
+        with _mapped_errors(f"delete draft of {username}"):
+            document = self._drafts.find_one_and_delete({"_id": username}, {"_id": False})
+        return None if document is None else Draft.from_document(document)
+
+    def image_keys(self) -> set[str]:
+        with _mapped_errors("list draft image keys"):
+            cursor = self._drafts.find({"image.key": {"$exists": True}}, {"image.key": True})
+            return {str(document["image"]["key"]) for document in cursor}
+
+    def names_image(self, key: str) -> bool:
+        with _mapped_errors("find draft by image"):
+            return self._drafts.find_one({"image.key": key}, {"_id": True}) is not None

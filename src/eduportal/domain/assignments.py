@@ -22,6 +22,7 @@ from eduportal.domain.keys import NO_IMAGE, validate_id
 
 QUESTIONS_PER_ASSIGNMENT = 5
 MAX_QUESTIONS = 10
+"""An assignment holds 1 to this many questions: five are generated, an edit may change that."""
 MAX_PROMPT_CHARS = 20_000
 MAX_FIELD_CHARS = 2_000
 MAX_TITLE_CHARS = 120

@@ -7,7 +7,9 @@ a bounded length and a small alphabet.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from typing import Final
 
 from eduportal.domain.errors import ValidationError
@@ -20,10 +22,12 @@ MAX_SEGMENT_LENGTH: Final = 200
 """Keys become paths in the embedded default, where a name over 255 bytes (less the
 metadata sidecar's `.json`) is an operating-system error; our own segments are far shorter."""
 GENERATED_PREFIX: Final = "generated_images/"
+DRAFTS_PREFIX: Final = "drafts/"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]{1,5}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def validate_id(value: str, what: str = "id") -> str:
@@ -69,3 +73,22 @@ def generated_image_owner(key: str) -> str | None:
     if not dot or not _ID.fullmatch(stem) or not _EXTENSION.fullmatch(extension):
         return None
     return stem
+
+
+def _draft_owner(username: str) -> str:
+    """The key segment of one account's draft objects: the first 16 hex digits of the user
+    name's SHA-256. Operators list keys and logs keep them, so they name no one, and a user
+    name needs no escaping to become a segment."""
+    return hashlib.sha256(username.encode()).hexdigest()[:16]
+
+
+def new_draft_image_key(username: str, sha256: str) -> str:
+    """`drafts/{owner}/{sha256}-{nonce}`, a key never used before.
+
+    The digest says which bytes the object holds; the random nonce makes every write a new
+    key, so the old key a draft save deletes can never be one a newer save points at, even
+    when a teacher goes back to an image chosen earlier.
+    """
+    if not _SHA256.fullmatch(sha256):
+        raise ValidationError(f"{sha256[:80]!r} is not a SHA-256 hex digest.")
+    return f"{DRAFTS_PREFIX}{_draft_owner(username)}/{sha256}-{secrets.token_hex(4)}"

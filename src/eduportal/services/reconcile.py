@@ -13,6 +13,13 @@ checked against its one possible record again before it is reported, so a record
 offset-paged scan missed (an assignment deleted mid-scan shifts the pages) cannot get its
 image deleted. Dangling records are only reported: whether the image can be regenerated or
 should be removed is the teacher's call, and pages show a placeholder meanwhile.
+
+Draft images (`drafts/`) are reconciled the same way against the drafts that name them: a
+draft's object is written before the record points at it and deleted after the record
+stopped naming it, so a crash leaves at worst an object no draft names. Draft keys are never
+reused, so such an object can never be named again; each candidate is still asked about once
+more (`DraftRepository.names_image`) before it is reported. A draft naming a missing object is
+not reported: loading it drops the image and says so in the log.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from eduportal.domain.errors import EduportalError, NotFoundError
-from eduportal.domain.keys import GENERATED_PREFIX, generated_image_owner
-from eduportal.ports import AssignmentRepository, Clock, ObjectInfo, ObjectStore
+from eduportal.domain.keys import DRAFTS_PREFIX, GENERATED_PREFIX, generated_image_owner
+from eduportal.ports import AssignmentRepository, Clock, DraftRepository, ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +58,14 @@ class DanglingRecord:
 @dataclass(frozen=True, slots=True)
 class Findings:
     orphans: tuple[ObjectInfo, ...]
-    """Objects no record names, older than the window: safe to delete."""
+    """Objects no record (assignment or draft) names, older than the window: safe to delete."""
     too_recent: tuple[ObjectInfo, ...]
     """Objects no record names yet, younger than the window: left alone."""
     dangling: tuple[DanglingRecord, ...]
     objects_scanned: int
+    """Assignment images and draft images listed."""
     records_scanned: int
+    """Assignment records read."""
 
     @property
     def clean(self) -> bool:
@@ -82,11 +91,13 @@ class Reconciler:
         store: ObjectStore,
         assignments: AssignmentRepository,
         *,
+        drafts: DraftRepository,
         clock: Clock,
         page_size: int = RECORD_PAGE,
     ) -> None:
         self.store = store
         self.assignments = assignments
+        self.drafts = drafts
         self.clock = clock
         self.page_size = page_size
 
@@ -97,19 +108,21 @@ class Reconciler:
 
         Records are read before objects: an image is always stored before its record, so
         every record seen has its object by the time the listing starts, unless it is truly
-        dangling.
+        dangling. Drafts are read the same way, before their objects are listed.
         """
         named, records_scanned = self._named_images(progress)
+        in_drafts = self.drafts.image_keys()
         cutoff = self.clock.now() - min_age_seconds
         listed: set[str] = set()
         candidates: list[ObjectInfo] = []
         too_recent: list[ObjectInfo] = []
-        for info in self.store.list_objects(GENERATED_PREFIX):
-            listed.add(info.key)
-            if len(listed) % PROGRESS_EVERY == 0:
-                progress(f"listed {len(listed)} objects")
-            if info.key not in named:
-                (candidates if info.last_modified <= cutoff else too_recent).append(info)
+        for prefix, referenced in ((GENERATED_PREFIX, named.keys()), (DRAFTS_PREFIX, in_drafts)):
+            for info in self.store.list_objects(prefix):
+                listed.add(info.key)
+                if len(listed) % PROGRESS_EVERY == 0:
+                    progress(f"listed {len(listed)} objects")
+                if info.key not in referenced:
+                    (candidates if info.last_modified <= cutoff else too_recent).append(info)
         orphans = tuple(info for info in candidates if not self._has_record(info.key))
         dangling = tuple(
             DanglingRecord(assignment_id, teacher_id, key)
@@ -161,6 +174,8 @@ class Reconciler:
 
     def _has_record(self, key: str) -> bool:
         """Ask the one record that could name `key`; the paged scan may have missed it."""
+        if key.startswith(DRAFTS_PREFIX):
+            return self.drafts.names_image(key)
         owner = generated_image_owner(key)
         if owner is None:
             return False  # not a key the portal builds: no record can name it

@@ -81,6 +81,17 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE INDEX IF NOT EXISTS answer_log_by_student
             ON answer_log (assignment_id, question_id, student_id, submitted_at)""",
     ),
+    (
+        # Version 3: each teacher's unsaved draft, findable by the image object it names.
+        """CREATE TABLE IF NOT EXISTS drafts (
+            username TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            image_key TEXT,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS drafts_by_image
+            ON drafts (image_key) WHERE image_key IS NOT NULL""",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""

@@ -6,6 +6,8 @@ exist only to index the listing, and `version` for compare-and-set saves. Answer
 row per student and question: the best score, the answer and time that reached it, how many
 attempts were made and when the reference answer was revealed, updated by a single upsert so
 concurrent submissions cannot lose a better score; `answer_log` keeps every answer given.
+Drafts keep `Draft.to_document()` as JSON too, one row per user name, with the version for
+compare-and-set and the image key as columns.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from eduportal.adapters.local.sqlite_db import UNICODE_LOWER, SqliteDatabase
 from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment, edited_meanwhile
+from eduportal.domain.drafts import NO_DRAFT, Draft, draft_changed_meanwhile
 from eduportal.domain.errors import NotFoundError
 from eduportal.domain.grading import (
     NOT_RECORDED,
@@ -338,3 +341,58 @@ def _account(row: sqlite3.Row) -> Account:
         password_hash=row["password_hash"],
         created_at=row["created_at"],
     )
+
+
+class SqliteDraftRepository:
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    def get(self, username: str) -> Draft | None:
+        rows = self._db.query(
+            f"get draft of {username}",
+            "SELECT document FROM drafts WHERE username = ?",
+            (username,),
+        )
+        return Draft.from_document(json.loads(rows[0]["document"])) if rows else None
+
+    def save(self, username: str, draft: Draft, *, expected_version: int) -> None:
+        document = json.dumps(draft.to_document(), separators=(",", ":"))
+        image_key = draft.image.key if draft.image else None
+        with self._db.transaction(f"save draft of {username}") as connection:
+            if expected_version == NO_DRAFT:
+                cursor = connection.execute(
+                    "INSERT INTO drafts (username, version, image_key, document)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING",
+                    (username, draft.version, image_key, document),
+                )
+            else:
+                cursor = connection.execute(
+                    "UPDATE drafts SET version = ?, image_key = ?, document = ?"
+                    " WHERE username = ? AND version = ?",
+                    (draft.version, image_key, document, username, expected_version),
+                )
+            if cursor.rowcount == 0:
+                row = connection.execute(
+                    "SELECT version FROM drafts WHERE username = ?", (username,)
+                ).fetchone()
+                stored = NO_DRAFT if row is None else int(row["version"])
+                raise draft_changed_meanwhile(username, stored, expected_version, where="sqlite")
+
+    def delete(self, username: str) -> Draft | None:
+        with self._db.transaction(f"delete draft of {username}") as connection:
+            row = connection.execute(
+                "DELETE FROM drafts WHERE username = ? RETURNING document", (username,)
+            ).fetchone()
+        return None if row is None else Draft.from_document(json.loads(row["document"]))
+
+    def image_keys(self) -> set[str]:
+        rows = self._db.query(
+            "list draft image keys", "SELECT image_key FROM drafts WHERE image_key IS NOT NULL"
+        )
+        return {str(row["image_key"]) for row in rows}
+
+    def names_image(self, key: str) -> bool:
+        rows = self._db.query(
+            "find draft by image", "SELECT 1 FROM drafts WHERE image_key = ? LIMIT 1", (key,)
+        )
+        return bool(rows)
