@@ -15,9 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from eduportal.domain.drafts import NO_DRAFT
 from eduportal.imaging.placeholder import placeholder_image
+from eduportal.services.drafts import ChosenImage
 from tests.support.api_server import Api
 from tests.support.fixture_types import JsonLog
+from tests.support.images import photograph, png
 from tests.support.portal_api import assert_error, create_assignment
 
 TIMEOUT = 1.0
@@ -347,3 +350,23 @@ def test_an_absurdly_long_key_is_simply_not_found(
         metrics.value("image_download_failures_total", backend="local", kind="unavailable")
         == failures
     )
+
+
+def test_a_teachers_draft_image_is_not_served_to_anyone(
+    api: Api, anonymous: httpx.Client, teacher: httpx.Client
+) -> None:
+    """Unsaved work is private: the origin answers a draft's image as missing."""
+    account = api.container.accounts.authenticate(teacher.headers["Authorization"][7:])
+    draft = api.container.drafts.save(
+        account,
+        title="Mine",
+        text="Not shared yet.",
+        questions=[],
+        image=ChosenImage(png(photograph("chelsea")), "Your image: cat.png"),
+        expected_version=NO_DRAFT,
+    )
+    assert draft.image is not None
+    for client in (anonymous, teacher):
+        response = client.get(f"/images/{draft.image.key}")
+        assert response.status_code == 404
+        assert response.content == placeholder_image()

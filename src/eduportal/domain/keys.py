@@ -75,6 +75,11 @@ def generated_image_owner(key: str) -> str | None:
     return stem
 
 
+def is_private_key(key: str) -> bool:
+    """Objects only their owner may see, never served by the image origin: draft images."""
+    return key.startswith(DRAFTS_PREFIX)
+
+
 def _draft_owner(username: str) -> str:
     """The key segment of one account's draft objects: the first 16 hex digits of the user
     name's SHA-256. Operators list keys and logs keep them, so they name no one, and a user

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from eduportal.domain.errors import EduportalError, NotFoundError, ValidationError
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, ImageFigures, Lifecycle, UploadStatus
-from eduportal.domain.keys import NO_IMAGE, generated_image_key, validate_key
+from eduportal.domain.keys import NO_IMAGE, generated_image_key, is_private_key, validate_key
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.observability.storage_log import storage_operation
@@ -192,6 +192,13 @@ class ImageStore:
             log.exception("unexpected failure reading an image", extra={"key": key})
             return _placeholder(key, Availability.UNAVAILABLE)
         return _found(stored)
+
+    def read_public(self, key: str) -> ImageContent:
+        """What the image origin serves anyone: a teacher's unsaved draft is theirs alone, so
+        its images read as missing (`peek` never holds them: only `read` fills the cache)."""
+        if is_private_key(key):
+            return _placeholder(key, Availability.MISSING)
+        return self.read(key)
 
     def delete(self, key: str) -> None:
         if key == NO_IMAGE:

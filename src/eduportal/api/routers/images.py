@@ -58,7 +58,7 @@ async def get_image(request: Request) -> Response:
     key: str = request.path_params["key"]
     content = image_store.peek(key)
     if content is None:
-        content = await run_in_threadpool(image_store.read, key)
+        content = await run_in_threadpool(image_store.read_public, key)
     return image_response(content, request.headers.get("if-none-match"))
 
 
