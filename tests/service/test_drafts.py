@@ -47,10 +47,12 @@ def save(
     text: str = TEXT,
     image: ChosenImage | None = PHOTO,
     title: str = "Photosynthesis",
+    subject: str = "Biology",
 ) -> Draft:
     return container.drafts.save(
         teacher,
         title=title,
+        subject=subject,
         text=text,
         questions=QUESTIONS,
         image=image,
@@ -95,7 +97,7 @@ def test_a_saved_draft_loads_with_its_image_as_it_was_typed(
     loaded = container.drafts.load(teacher)
     assert loaded is not None
     assert loaded.draft == saved
-    assert (saved.title, saved.text, saved.version) == ("", TEXT, 1)
+    assert (saved.title, saved.subject, saved.text, saved.version) == ("", "Biology", TEXT, 1)
     assert [(q.question, q.answer) for q in saved.questions] == QUESTIONS  # "" kept as typed
     assert loaded.image == PHOTO
     assert saved.image is not None

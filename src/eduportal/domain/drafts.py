@@ -18,6 +18,7 @@ from eduportal.domain.assignments import (
     MAX_FIELD_CHARS,
     MAX_PROMPT_CHARS,
     MAX_QUESTIONS,
+    MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
 )
 from eduportal.domain.errors import ConflictError, ValidationError
@@ -73,7 +74,8 @@ class DraftImage:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """The page's state as last saved: title, text, questions as edited, the chosen image."""
+    """The page's state as last saved: title, subject, text, questions as edited, the chosen
+    image."""
 
     title: str
     text: str
@@ -81,10 +83,13 @@ class Draft:
     image: DraftImage | None
     updated_at: float
     version: int
+    subject: str = ""
 
     def __post_init__(self) -> None:
         if len(self.title) > MAX_TITLE_CHARS:
             raise ValidationError(f"A title has at most {MAX_TITLE_CHARS} characters.")
+        if len(self.subject) > MAX_SUBJECT_CHARS:
+            raise ValidationError(f"A subject has at most {MAX_SUBJECT_CHARS} characters.")
         if len(self.text) > MAX_PROMPT_CHARS:
             raise ValidationError(f"The text is limited to {MAX_PROMPT_CHARS} characters.")
         if len(self.questions) > MAX_QUESTIONS:
@@ -95,6 +100,7 @@ class Draft:
     def to_document(self) -> dict[str, Any]:
         return {
             "title": self.title,
+            "subject": self.subject,
             "text": self.text,
             "questions": [{"question": q.question, "answer": q.answer} for q in self.questions],
             "image": self.image.as_dict() if self.image else None,
@@ -116,6 +122,7 @@ class Draft:
             else None,
             updated_at=float(doc["updated_at"]),
             version=int(doc["version"]),
+            subject=str(doc.get("subject", "")),
         )
 
 

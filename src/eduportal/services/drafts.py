@@ -127,6 +127,7 @@ class DraftService:
         questions: Sequence[tuple[str, str]],
         image: ChosenImage | None,
         expected_version: int,
+        subject: str = "",
     ) -> Draft:
         """Save the page as it is now, from `expected_version` (`NO_DRAFT` for the first save).
 
@@ -144,6 +145,7 @@ class DraftService:
             image=None,
             updated_at=self.clock.now(),
             version=expected_version + 1,
+            subject=subject,
         )
         with log_context(user=username):
             current = self.drafts.get(username)
