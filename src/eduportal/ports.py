@@ -229,7 +229,8 @@ class AnswerRepository(Protocol):
         ...
 
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
-        """How far a student is with one question: attempts, best score, reveal."""
+        """How far a student is with one question: attempts, best score, reveal, and the best
+        answer with the engine that scored it and its flags."""
         ...
 
     def mark_revealed(

@@ -73,6 +73,8 @@ class Backend:
     stored_attempts: Callable[[str, str, str], int]
     logged_answers: Callable[[str], list[tuple[str, float, bool]]]
     """(student, score, counted) of every answer logged for an assignment, oldest first."""
+    logged_scorers: Callable[[str], list[tuple[str, tuple[str, ...]]]]
+    """(engine, flags) of every answer logged for an assignment, oldest first."""
 
 
 def sqlite_backend(db: SqliteDatabase) -> Backend:
@@ -101,6 +103,14 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         )
         return [(row["student_id"], row["score"], bool(row["counted"])) for row in rows]
 
+    def logged_scorers(assignment_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        rows = db.query(
+            "test",
+            "SELECT engine, flags FROM answer_log WHERE assignment_id = ? ORDER BY submitted_at",
+            (assignment_id,),
+        )
+        return [(row["engine"], tuple(json.loads(row["flags"]))) for row in rows]
+
     return Backend(
         SqliteAssignmentRepository(db),
         SqliteAnswerRepository(db),
@@ -108,6 +118,7 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         stored_assignment,
         stored_attempts,
         logged_answers,
+        logged_scorers,
     )
 
 
@@ -126,6 +137,10 @@ def mongo_backend(database: Any) -> Backend:
         cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
         return [(doc["student_id"], doc["score"], doc["counted"]) for doc in cursor]
 
+    def logged_scorers(assignment_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
+        return [(doc["engine"], tuple(doc["flags"])) for doc in cursor]
+
     return Backend(
         MongoAssignmentRepository(database),
         MongoAnswerRepository(database),
@@ -133,6 +148,7 @@ def mongo_backend(database: Any) -> Backend:
         stored_assignment,
         stored_attempts,
         logged_answers,
+        logged_scorers,
     )
 
 
@@ -200,7 +216,14 @@ def make_assignment(
 
 
 def answer(
-    student: str, score: float, at: float, *, assignment_id: str = "a1", question_id: str = "q1"
+    student: str,
+    score: float,
+    at: float,
+    *,
+    assignment_id: str = "a1",
+    question_id: str = "q1",
+    engine: str = "lexical",
+    flags: tuple[str, ...] = (),
 ) -> AnswerRecord:
     return AnswerRecord(
         assignment_id=assignment_id,
@@ -209,6 +232,8 @@ def answer(
         answer=f"{student} says {score}",
         score=score,
         submitted_at=at,
+        engine=engine,
+        flags=flags,
     )
 
 
@@ -388,6 +413,30 @@ def test_a_lower_later_score_does_not_replace_the_best(backend: Backend) -> None
     assert backend.stored_attempts("a1", "q1", "sam") == 3
 
 
+def test_the_best_answer_keeps_its_text_engine_and_flags(backend: Backend) -> None:
+    flag = "needs a look: 'release' became 'capture'"
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=(flag,)))
+    first = backend.answers.progress("a1", "q1", "sam")
+    assert (first.answer, first.engine, first.flags) == ("sam says 40.0", "lexical", (flag,))
+    backend.answers.record(answer("sam", 60.0, at=2.0, engine="minilm"))
+    backend.answers.record(answer("sam", 50.0, at=3.0, engine="usem3", flags=(flag, "x")))
+    best = backend.answers.progress("a1", "q1", "sam")
+    assert (best.answer, best.engine, best.flags) == ("sam says 60.0", "minilm", ())
+    assert best.attempts == 3
+
+
+def test_every_logged_answer_keeps_its_engine_and_flags(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=("one", "two")))
+    backend.answers.record(answer("sam", 20.0, at=2.0, engine="minilm"))
+    backend.answers.record(answer("sam", 90.0, at=3.0, engine="usem3", flags=("x",)), counts=False)
+    assert backend.logged_scorers("a1") == [
+        ("lexical", ("one", "two")),
+        ("minilm", ()),
+        ("usem3", ("x",)),
+    ]
+    assert backend.answers.progress("a1", "q1", "sam").engine == "lexical"
+
+
 def test_ties_go_to_whoever_reached_the_score_first(backend: Backend) -> None:
     backend.answers.record(answer("ann", 70.0, at=1.0))
     backend.answers.record(answer("bob", 70.0, at=2.0))
@@ -441,7 +490,9 @@ def test_progress_counts_attempts_and_keeps_the_first_reveal(backend: Backend) -
     backend.answers.mark_revealed("a1", "q1", "sam", at=3.0)
     backend.answers.mark_revealed("a1", "q1", "sam", at=4.0)
     progress = backend.answers.progress("a1", "q1", "sam")
-    assert progress == QuestionProgress(attempts=2, best_score=40.0, revealed_at=3.0)
+    assert progress == QuestionProgress(
+        attempts=2, best_score=40.0, revealed_at=3.0, answer="sam says 40.0", engine="lexical"
+    )
     assert progress.revealed and not backend.answers.progress("a1", "q2", "sam").revealed
 
 
@@ -651,6 +702,37 @@ def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
         assert again.query("test", "PRAGMA user_version")[0][0] == SCHEMA_VERSION
     finally:
         again.close()
+
+
+def test_answers_saved_before_scorers_were_recorded_read_back_without_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "eduportal.db"
+    with sqlite3.connect(path) as raw:  # the two answer tables as schema version 2 left them
+        raw.execute(
+            "CREATE TABLE answers (assignment_id TEXT NOT NULL, question_id TEXT NOT NULL,"
+            " student_id TEXT NOT NULL, best_score REAL NOT NULL, answer TEXT NOT NULL,"
+            " reached_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, revealed_at REAL,"
+            " PRIMARY KEY (assignment_id, question_id, student_id)) WITHOUT ROWID"
+        )
+        raw.execute(
+            "CREATE TABLE answer_log (assignment_id TEXT NOT NULL, question_id TEXT NOT NULL,"
+            " student_id TEXT NOT NULL, submitted_at REAL NOT NULL, score REAL NOT NULL,"
+            " counted INTEGER NOT NULL, answer TEXT NOT NULL)"
+        )
+        raw.execute("INSERT INTO answers VALUES ('a1', 'q1', 'sam', 70.0, 'old', 1.0, 2, NULL)")
+        raw.execute("PRAGMA user_version = 2")
+    raw.close()
+    database = SqliteDatabase(path)
+    try:
+        answers = SqliteAnswerRepository(database)
+        assert answers.progress("a1", "q1", "sam") == QuestionProgress(
+            attempts=2, best_score=70.0, answer="old"
+        )
+        assert answers.record(answer("sam", 80.0, at=3.0, engine="minilm")) == 80.0
+        assert answers.progress("a1", "q1", "sam").engine == "minilm"
+    finally:
+        database.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -233,11 +233,13 @@ class MongoAnswerRepository:
                 {"best_score": answer.score, "reached_at": {"$gt": answer.submitted_at}},
             ]
         }
+        scorer = {"engine": answer.engine, "flags": list(answer.flags)}
         improve = {
             "$set": {
                 "best_score": answer.score,
                 "answer": answer.answer,
                 "reached_at": answer.submitted_at,
+                **scorer,
             },
             "$inc": {"attempts": 1},
         }
@@ -249,6 +251,7 @@ class MongoAnswerRepository:
                     "score": answer.score,
                     "counted": counts,
                     "answer": answer.answer,
+                    **scorer,
                 }
             )
             if not counts:
@@ -288,13 +291,7 @@ class MongoAnswerRepository:
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
         with _mapped_errors(f"progress {assignment_id}"):
             document = self._answers.find_one(key)
-        if document is None:
-            return QuestionProgress()
-        return QuestionProgress(
-            attempts=int(document["attempts"]),
-            best_score=float(document["best_score"]),
-            revealed_at=document.get("revealed_at"),
-        )
+        return QuestionProgress() if document is None else _progress(document)
 
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
@@ -335,6 +332,18 @@ class MongoAnswerRepository:
         with _mapped_errors(f"delete answers {assignment_id}"):
             self._answers.delete_many({"assignment_id": assignment_id})
             self._log.delete_many({"assignment_id": assignment_id})
+
+
+def _progress(document: Document) -> QuestionProgress:
+    """Rows written before scorers were recorded have no engine and no flags."""
+    return QuestionProgress(
+        attempts=int(document["attempts"]),
+        best_score=float(document["best_score"]),
+        revealed_at=document.get("revealed_at"),
+        answer=document["answer"],
+        engine=document.get("engine", ""),
+        flags=tuple(document.get("flags", ())),
+    )
 
 
 def _account(document: Document) -> Account:

@@ -56,11 +56,17 @@ class LeaderboardEntry:
 
 @dataclass(frozen=True, slots=True)
 class QuestionProgress:
-    """One student's state on one question, for the reveal rule."""
+    """One student's state on one question: for the reveal rule, and for results."""
 
     attempts: int = 0
     best_score: float | None = None
     revealed_at: float | None = None
+    answer: str = ""
+    """The answer that holds the best score, so a teacher can judge a flagged one."""
+    engine: str = ""
+    """The scorer that scored that answer (`Score.engine`)."""
+    flags: tuple[str, ...] = ()
+    """The scorer's reasons to look at that answer again (`Score.flags`)."""
 
     @property
     def revealed(self) -> bool:

@@ -81,6 +81,14 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE INDEX IF NOT EXISTS answer_log_by_student
             ON answer_log (assignment_id, question_id, student_id, submitted_at)""",
     ),
+    (
+        # Version 3: which scorer scored an answer and why it may need a look (flags: a JSON
+        # list of sentences), for every answer logged and for the best one.
+        "ALTER TABLE answers ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE answers ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE answer_log ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE answer_log ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""

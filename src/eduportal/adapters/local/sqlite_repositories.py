@@ -3,9 +3,10 @@
 Assignments keep the whole document as JSON, exactly `Assignment.to_document()`, so the stored
 shape is the MongoDB one and moving data between the backends is a copy; the columns beside it
 exist only to index the listing, and `version` for compare-and-set saves. Answers keep one
-row per student and question: the best score, the answer and time that reached it, how many
-attempts were made and when the reference answer was revealed, updated by a single upsert so
-concurrent submissions cannot lose a better score; `answer_log` keeps every answer given.
+row per student and question: the best score, the answer and time that reached it, the scorer
+that scored it and its flags, how many attempts were made and when the reference answer was
+revealed, updated in one write transaction so concurrent submissions cannot lose a better
+score; `answer_log` keeps every answer given.
 """
 
 from __future__ import annotations
@@ -136,14 +137,13 @@ class SqliteAnswerRepository:
         self._db = database
 
     def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
-        # A new answer wins on a higher score, or on the same score reached earlier (records
-        # may arrive out of order); SET expressions all read the row as it was before.
         key = (answer.assignment_id, answer.question_id, answer.student_id)
+        scorer = (answer.engine, json.dumps(list(answer.flags)))
         with self._db.transaction(f"record answer {answer.assignment_id}") as connection:
             connection.execute(
                 "INSERT INTO answer_log (assignment_id, question_id, student_id, submitted_at,"
-                " score, counted, answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*key, answer.submitted_at, answer.score, int(counts), answer.answer),
+                " score, counted, answer, engine, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, answer.submitted_at, answer.score, int(counts), answer.answer, *scorer),
             )
             if not counts:
                 rows = connection.execute(
@@ -158,41 +158,41 @@ class SqliteAnswerRepository:
                         detail=f"sqlite: uncounted answer without a first answer: {key}",
                     )
                 return float(rows[0]["best_score"])
+            # Under the transaction's write lock: first the answer replaces the row it beats
+            # (a higher score, or the same score reached earlier, since records may arrive out
+            # of order), then the attempt is counted, which creates the row for a first answer.
+            connection.execute(
+                "UPDATE answers SET best_score = ?, answer = ?, reached_at = ?, engine = ?,"
+                " flags = ? WHERE assignment_id = ? AND question_id = ? AND student_id = ?"
+                " AND (best_score < ? OR (best_score = ? AND reached_at > ?))",
+                (
+                    answer.score,
+                    answer.answer,
+                    answer.submitted_at,
+                    *scorer,
+                    *key,
+                    answer.score,
+                    answer.score,
+                    answer.submitted_at,
+                ),
+            )
             rows = connection.execute(
-                """INSERT INTO answers
-                    (assignment_id, question_id, student_id, best_score, answer, reached_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (assignment_id, question_id, student_id) DO UPDATE SET
-                    best_score = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.best_score ELSE best_score END,
-                    answer = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.answer ELSE answer END,
-                    reached_at = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.reached_at ELSE reached_at END,
-                    attempts = attempts + 1
-                RETURNING best_score""",
-                (*key, answer.score, answer.answer, answer.submitted_at),
+                "INSERT INTO answers (assignment_id, question_id, student_id, best_score,"
+                " answer, reached_at, engine, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (assignment_id, question_id, student_id)"
+                " DO UPDATE SET attempts = attempts + 1 RETURNING best_score",
+                (*key, answer.score, answer.answer, answer.submitted_at, *scorer),
             ).fetchall()
         return float(rows[0]["best_score"])
 
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
         rows = self._db.query(
             f"progress {assignment_id}",
-            "SELECT attempts, best_score, revealed_at FROM answers"
+            f"SELECT {_PROGRESS} FROM answers"  # noqa: S608 (a constant column list)
             " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
             (assignment_id, question_id, student_id),
         )
-        if not rows:
-            return QuestionProgress()
-        row = rows[0]
-        return QuestionProgress(
-            attempts=int(row["attempts"]),
-            best_score=float(row["best_score"]),
-            revealed_at=row["revealed_at"],
-        )
+        return _progress(rows[0]) if rows else QuestionProgress()
 
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
@@ -225,6 +225,21 @@ class SqliteAnswerRepository:
         with self._db.transaction(f"delete answers {assignment_id}") as connection:
             connection.execute("DELETE FROM answers WHERE assignment_id = ?", (assignment_id,))
             connection.execute("DELETE FROM answer_log WHERE assignment_id = ?", (assignment_id,))
+
+
+_PROGRESS = "attempts, best_score, revealed_at, answer, engine, flags"
+"""The columns `_progress` reads."""
+
+
+def _progress(row: sqlite3.Row) -> QuestionProgress:
+    return QuestionProgress(
+        attempts=int(row["attempts"]),
+        best_score=float(row["best_score"]),
+        revealed_at=row["revealed_at"],
+        answer=row["answer"],
+        engine=row["engine"],
+        flags=tuple(json.loads(row["flags"])),
+    )
 
 
 class SqliteAccountRepository:
