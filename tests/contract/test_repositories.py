@@ -39,7 +39,12 @@ from eduportal.domain.errors import (
     NotFoundError,
     StorageUnavailableError,
 )
-from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord, QuestionProgress
+from eduportal.domain.grading import (
+    LEADERBOARD_SIZE,
+    AnswerRecord,
+    QuestionProgress,
+    ScoreOverride,
+)
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import generated_image_key
 from eduportal.ports import AccountRepository, AnswerRepository, AssignmentRepository
@@ -75,6 +80,9 @@ class Backend:
     """(student, score, counted) of every answer logged for an assignment, oldest first."""
     logged_scorers: Callable[[str], list[tuple[str, tuple[str, ...]]]]
     """(engine, flags) of every answer logged for an assignment, oldest first."""
+    logged_overrides: Callable[[str], list[tuple[str, str, float, float, float, bool]]]
+    """(student, teacher, at, old score, new score, cleared) of every override logged for an
+    assignment, oldest first."""
 
 
 def sqlite_backend(db: SqliteDatabase) -> Backend:
@@ -111,6 +119,15 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         )
         return [(row["engine"], tuple(json.loads(row["flags"]))) for row in rows]
 
+    def logged_overrides(assignment_id: str) -> list[tuple[str, str, float, float, float, bool]]:
+        rows = db.query(
+            "test",
+            "SELECT student_id, teacher_id, at, old_score, new_score, cleared"
+            " FROM score_overrides WHERE assignment_id = ? ORDER BY at",
+            (assignment_id,),
+        )
+        return [(*tuple(row)[:5], bool(row["cleared"])) for row in rows]
+
     return Backend(
         SqliteAssignmentRepository(db),
         SqliteAnswerRepository(db),
@@ -119,6 +136,7 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         stored_attempts,
         logged_answers,
         logged_scorers,
+        logged_overrides,
     )
 
 
@@ -141,6 +159,20 @@ def mongo_backend(database: Any) -> Backend:
         cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
         return [(doc["engine"], tuple(doc["flags"])) for doc in cursor]
 
+    def logged_overrides(assignment_id: str) -> list[tuple[str, str, float, float, float, bool]]:
+        cursor = database["score_overrides"].find({"assignment_id": assignment_id}).sort("at")
+        return [
+            (
+                d["student_id"],
+                d["teacher_id"],
+                d["at"],
+                d["old_score"],
+                d["new_score"],
+                d["cleared"],
+            )
+            for d in cursor
+        ]
+
     return Backend(
         MongoAssignmentRepository(database),
         MongoAnswerRepository(database),
@@ -149,6 +181,7 @@ def mongo_backend(database: Any) -> Backend:
         stored_attempts,
         logged_answers,
         logged_scorers,
+        logged_overrides,
     )
 
 
@@ -491,7 +524,12 @@ def test_progress_counts_attempts_and_keeps_the_first_reveal(backend: Backend) -
     backend.answers.mark_revealed("a1", "q1", "sam", at=4.0)
     progress = backend.answers.progress("a1", "q1", "sam")
     assert progress == QuestionProgress(
-        attempts=2, best_score=40.0, revealed_at=3.0, answer="sam says 40.0", engine="lexical"
+        attempts=2,
+        best_score=40.0,
+        revealed_at=3.0,
+        answer="sam says 40.0",
+        reached_at=1.0,
+        engine="lexical",
     )
     assert progress.revealed and not backend.answers.progress("a1", "q2", "sam").revealed
 
@@ -506,6 +544,180 @@ def test_an_answer_that_does_not_count_is_logged_but_never_raises_the_best(
     assert backend.answers.leaderboard("a1", "q1", 5)[0].best_score == 40.0
     assert backend.stored_attempts("a1", "q1", "sam") == 2
     assert backend.logged_answers("a1") == [("sam", 40.0, True), ("sam", 100.0, False)]
+
+
+def test_progress_is_listed_per_assignment_and_per_student(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.record(answer("sam", 55.0, at=2.0, question_id="q2"))
+    backend.answers.record(answer("ann", 70.0, at=3.0, flags=("look",)))
+    backend.answers.record(answer("sam", 90.0, at=4.0, assignment_id="a2"))
+    backend.answers.mark_revealed("a1", "q2", "sam", at=5.0)
+    sam_q1 = backend.answers.progress("a1", "q1", "sam")
+    sam_q2 = backend.answers.progress("a1", "q2", "sam")
+    ann_q1 = backend.answers.progress("a1", "q1", "ann")
+    sam_a2 = backend.answers.progress("a2", "q1", "sam")
+    assert sam_q2.revealed and ann_q1.flags == ("look",) and sam_q1.reached_at == 1.0
+
+    assert backend.answers.assignment_progress("a1") == {
+        "ann": {"q1": ann_q1},
+        "sam": {"q1": sam_q1, "q2": sam_q2},
+    }
+    assert backend.answers.student_progress("sam") == {
+        "a1": {"q1": sam_q1, "q2": sam_q2},
+        "a2": {"q1": sam_a2},
+    }
+    assert backend.answers.student_progress("sam", "a2") == {"a2": {"q1": sam_a2}}
+    assert backend.answers.assignment_progress("a9") == {}
+    assert backend.answers.student_progress("nobody") == {}
+
+
+# --- overrides ---
+
+
+def test_an_override_is_the_best_score_until_it_is_cleared(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=("look",)))
+    before, after = backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    assert before.best_score == 40.0 and before.override is None
+    assert after.best_score == 75.0 and after.override == ScoreOverride(40.0, "tess", 10.0)
+    stored = backend.answers.progress("a1", "q1", "sam")
+    assert stored == after
+    assert (stored.answer, stored.flags, stored.attempts) == ("sam says 40.0", ("look",), 1)
+
+    restored, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=11.0)
+    assert restored == after
+    assert cleared.best_score == 40.0 and cleared.override is None
+    assert backend.answers.progress("a1", "q1", "sam") == before
+
+
+def test_a_second_override_keeps_the_scorers_score_of_the_answer(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    _, second = backend.answers.override("a1", "q1", "sam", 20.0, by="tess", at=11.0)
+    assert second.best_score == 20.0 and second.override == ScoreOverride(40.0, "tess", 11.0)
+    _, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=12.0)
+    assert cleared.best_score == 40.0
+
+
+def test_only_a_higher_later_answer_replaces_an_override(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 60.0, by="tess", at=10.0)
+    assert backend.answers.record(answer("sam", 50.0, at=11.0)) == 60.0
+    assert backend.answers.record(answer("sam", 60.0, at=0.5)) == 60.0  # equal, even earlier
+    assert backend.answers.record(answer("sam", 99.0, at=12.0), counts=False) == 60.0
+    kept = backend.answers.progress("a1", "q1", "sam")
+    assert kept.override == ScoreOverride(40.0, "tess", 10.0)
+    assert (kept.answer, kept.attempts) == ("sam says 40.0", 4)
+
+    assert backend.answers.record(answer("sam", 70.0, at=13.0, engine="minilm")) == 70.0
+    replaced = backend.answers.progress("a1", "q1", "sam")
+    assert replaced.best_score == 70.0 and replaced.override is None
+    assert (replaced.answer, replaced.engine, replaced.reached_at) == (
+        "sam says 70.0",
+        "minilm",
+        13.0,
+    )
+    # Nothing to clear any more: nothing changes and nothing is logged.
+    unchanged = backend.answers.override("a1", "q1", "sam", None, by="tess", at=14.0)
+    assert unchanged == (replaced, replaced)
+    assert len(backend.logged_overrides("a1")) == 1
+
+
+def test_a_lowered_score_is_beaten_by_any_higher_answer(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 80.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert backend.answers.record(answer("sam", 35.0, at=11.0)) == 35.0
+    assert backend.answers.progress("a1", "q1", "sam").override is None
+
+
+def test_clearing_returns_to_the_best_counted_answer_given_meanwhile(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 95.0, by="tess", at=10.0)
+    backend.answers.record(answer("sam", 55.0, at=11.0, engine="minilm", flags=("look",)))
+    backend.answers.record(answer("sam", 50.0, at=12.0))
+    backend.answers.record(answer("sam", 90.0, at=13.0), counts=False)  # after a reveal
+    _, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=14.0)
+    assert cleared == backend.answers.progress("a1", "q1", "sam")
+    assert (cleared.best_score, cleared.answer, cleared.reached_at) == (55.0, "sam says 55.0", 11.0)
+    assert (cleared.engine, cleared.flags, cleared.override) == ("minilm", ("look",), None)
+    assert cleared.attempts == 4
+
+
+def test_the_leaderboard_ranks_by_the_overridden_score(backend: Backend) -> None:
+    backend.answers.record(answer("ann", 90.0, at=1.0))
+    backend.answers.record(answer("bob", 50.0, at=2.0))
+    backend.answers.record(answer("cat", 70.0, at=3.0))
+    backend.answers.override("a1", "q1", "bob", 95.0, by="tess", at=10.0)
+    backend.answers.override("a1", "q1", "ann", 60.0, by="tess", at=11.0)
+    board = backend.answers.leaderboard("a1", "q1", LEADERBOARD_SIZE)
+    assert [(e.student_id, e.best_score) for e in board] == [
+        ("bob", 95.0),
+        ("cat", 70.0),
+        ("ann", 60.0),
+    ]
+    backend.answers.override("a1", "q1", "bob", None, by="tess", at=12.0)
+    board = backend.answers.leaderboard("a1", "q1", LEADERBOARD_SIZE)
+    assert [e.student_id for e in board] == ["cat", "ann", "bob"]
+
+
+def test_overriding_an_unanswered_question_is_not_found(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    for student, question in (("ann", "q1"), ("sam", "q2")):
+        for score in (50.0, None):
+            with pytest.raises(NotFoundError) as caught:
+                backend.answers.override("a1", question, student, score, by="tess", at=2.0)
+            assert "not answered" in caught.value.user_message
+    assert backend.answers.progress("a1", "q1", "ann") == QuestionProgress()
+    assert backend.logged_overrides("a1") == []
+
+
+def test_overrides_are_logged_with_who_when_old_and_new(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    backend.answers.override("a1", "q1", "sam", 20.0, by="tom", at=11.0)
+    backend.answers.override("a1", "q1", "sam", None, by="tess", at=12.0)
+    backend.answers.override("a1", "q1", "sam", None, by="tess", at=13.0)  # nothing to clear
+    assert backend.logged_overrides("a1") == [
+        ("sam", "tess", 10.0, 40.0, 75.0, False),
+        ("sam", "tom", 11.0, 75.0, 20.0, False),
+        ("sam", "tess", 12.0, 20.0, 40.0, True),
+    ]
+    backend.answers.delete_for_assignment("a1")
+    assert backend.logged_overrides("a1") == []
+
+
+def test_concurrent_overrides_lose_no_update(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    writers = 8
+    barrier = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            for round_ in range(3):
+                score = n * 10 + round_ + 0.5  # every one unique, none 40.0
+                backend.answers.override("a1", "q1", "sam", score, by=f"t{n}", at=n + round_ / 10)
+        except BaseException as exc:  # collected, so the assertion shows what went wrong
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    stored = backend.answers.progress("a1", "q1", "sam")
+    assert stored.override is not None and stored.override.scored == 40.0
+    # Each override's old score is the one before it wrote: a chain with no gap. The log is
+    # sorted by `at`, which is not the order they landed in, so the chain is followed by value.
+    logged = backend.logged_overrides("a1")
+    assert len(logged) == writers * 3
+    new_by_old = {old: new for _, _, _, old, new, _ in logged}
+    assert len(new_by_old) == writers * 3  # no two overrides read the same old score
+    score, chain = 40.0, 0
+    while score in new_by_old:
+        score, chain = new_by_old[score], chain + 1
+    assert chain == writers * 3 and score == stored.best_score
 
 
 _SCORES = st.integers(min_value=0, max_value=1000).map(lambda tenths: tenths / 10)
@@ -727,7 +939,7 @@ def test_answers_saved_before_scorers_were_recorded_read_back_without_one(
     try:
         answers = SqliteAnswerRepository(database)
         assert answers.progress("a1", "q1", "sam") == QuestionProgress(
-            attempts=2, best_score=70.0, answer="old"
+            attempts=2, best_score=70.0, answer="old", reached_at=1.0
         )
         assert answers.record(answer("sam", 80.0, at=3.0, engine="minilm")) == 80.0
         assert answers.progress("a1", "q1", "sam").engine == "minilm"
@@ -797,6 +1009,12 @@ def test_indexes_are_created_once_whoever_constructs_first() -> None:
     answer_indexes = database["answers"].index_information()
     assert answer_indexes["one_per_student"]["unique"] is True
     assert "leaderboard" in answer_indexes
+    assert answer_indexes["by_student"]["key"] == [
+        ("student_id", 1),
+        ("assignment_id", 1),
+        ("question_id", 1),
+    ]
+    assert "by_answer" in database["score_overrides"].index_information()
     session_indexes = database["sessions"].index_information()
     assert session_indexes["expiry"]["expireAfterSeconds"] == 0
     assert session_indexes["by_user"]["key"] == [("username", 1)]

@@ -20,10 +20,12 @@ from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment, edited_meanwhile
 from eduportal.domain.errors import NotFoundError
 from eduportal.domain.grading import (
+    NOT_ANSWERED,
     NOT_RECORDED,
     AnswerRecord,
     LeaderboardEntry,
     QuestionProgress,
+    ScoreOverride,
 )
 
 _NOT_FOUND = "This assignment was not found."
@@ -160,11 +162,14 @@ class SqliteAnswerRepository:
                 return float(rows[0]["best_score"])
             # Under the transaction's write lock: first the answer replaces the row it beats
             # (a higher score, or the same score reached earlier, since records may arrive out
-            # of order), then the attempt is counted, which creates the row for a first answer.
+            # of order; an override only a higher one), then the attempt is counted, which
+            # creates the row for a first answer.
             connection.execute(
                 "UPDATE answers SET best_score = ?, answer = ?, reached_at = ?, engine = ?,"
-                " flags = ? WHERE assignment_id = ? AND question_id = ? AND student_id = ?"
-                " AND (best_score < ? OR (best_score = ? AND reached_at > ?))",
+                " flags = ?, scored_score = NULL, overridden_by = NULL, overridden_at = NULL"
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?"
+                " AND (best_score < ? OR (best_score = ? AND reached_at > ?"
+                " AND scored_score IS NULL))",
                 (
                     answer.score,
                     answer.answer,
@@ -194,6 +199,35 @@ class SqliteAnswerRepository:
         )
         return _progress(rows[0]) if rows else QuestionProgress()
 
+    def assignment_progress(self, assignment_id: str) -> dict[str, dict[str, QuestionProgress]]:
+        rows = self._db.query(
+            f"results {assignment_id}",
+            f"SELECT student_id, question_id, {_PROGRESS} FROM answers"  # noqa: S608 (constant)
+            " WHERE assignment_id = ? ORDER BY student_id, question_id",
+            (assignment_id,),
+        )
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        for row in rows:
+            found.setdefault(row["student_id"], {})[row["question_id"]] = _progress(row)
+        return found
+
+    def student_progress(
+        self, student_id: str, assignment_id: str | None = None
+    ) -> dict[str, dict[str, QuestionProgress]]:
+        where, parameters = "student_id = ?", [student_id]
+        if assignment_id is not None:
+            where, parameters = f"{where} AND assignment_id = ?", [student_id, assignment_id]
+        rows = self._db.query(
+            f"results of {student_id}",
+            f"SELECT assignment_id, question_id, {_PROGRESS} FROM answers"  # noqa: S608 (constant)
+            f" WHERE {where} ORDER BY assignment_id, question_id",
+            parameters,
+        )
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        for row in rows:
+            found.setdefault(row["assignment_id"], {})[row["question_id"]] = _progress(row)
+        return found
+
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
     ) -> None:
@@ -203,6 +237,46 @@ class SqliteAnswerRepository:
                 " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
                 (at, assignment_id, question_id, student_id),
             )
+
+    def override(
+        self,
+        assignment_id: str,
+        question_id: str,
+        student_id: str,
+        score: float | None,
+        *,
+        by: str,
+        at: float,
+    ) -> tuple[QuestionProgress, QuestionProgress]:
+        """Read, change and log under one write lock: nothing can land in between."""
+        key = (assignment_id, question_id, student_id)
+        with self._db.transaction(f"override score {assignment_id}") as connection:
+            row = connection.execute(
+                f"SELECT {_PROGRESS} FROM answers"  # noqa: S608 (a constant column list)
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(NOT_ANSWERED, detail=f"sqlite: no answer to override: {key}")
+            before = _progress(row)
+            if score is not None:
+                after = before.overridden_by(score, by=by, at=at)
+            elif before.overridden:
+                after = before.without_override(_logged_best(connection, key))
+            else:
+                return before, before
+            connection.execute(
+                "UPDATE answers SET best_score = ?, answer = ?, reached_at = ?, engine = ?,"
+                " flags = ?, scored_score = ?, overridden_by = ?, overridden_at = ?"
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+                (*_best_columns(after), *key),
+            )
+            connection.execute(
+                "INSERT INTO score_overrides (assignment_id, question_id, student_id, teacher_id,"
+                " at, old_score, new_score, cleared) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, by, at, before.best_score, after.best_score, int(score is None)),
+            )
+        return before, after
 
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int
@@ -225,18 +299,65 @@ class SqliteAnswerRepository:
         with self._db.transaction(f"delete answers {assignment_id}") as connection:
             connection.execute("DELETE FROM answers WHERE assignment_id = ?", (assignment_id,))
             connection.execute("DELETE FROM answer_log WHERE assignment_id = ?", (assignment_id,))
+            connection.execute(
+                "DELETE FROM score_overrides WHERE assignment_id = ?", (assignment_id,)
+            )
 
 
-_PROGRESS = "attempts, best_score, revealed_at, answer, engine, flags"
+_PROGRESS = (
+    "attempts, best_score, revealed_at, answer, reached_at, engine, flags,"
+    " scored_score, overridden_by, overridden_at"
+)
 """The columns `_progress` reads."""
 
 
 def _progress(row: sqlite3.Row) -> QuestionProgress:
+    override = None
+    if row["scored_score"] is not None:
+        override = ScoreOverride(
+            scored=row["scored_score"], by=row["overridden_by"], at=row["overridden_at"]
+        )
     return QuestionProgress(
         attempts=int(row["attempts"]),
         best_score=float(row["best_score"]),
         revealed_at=row["revealed_at"],
         answer=row["answer"],
+        reached_at=row["reached_at"],
+        engine=row["engine"],
+        flags=tuple(json.loads(row["flags"])),
+        override=override,
+    )
+
+
+def _best_columns(progress: QuestionProgress) -> tuple[object, ...]:
+    """best_score, answer, reached_at, engine, flags, scored_score, overridden_by, overridden_at:
+    the last three NULL without an override."""
+    kept = progress.override
+    return (
+        progress.best_score,
+        progress.answer,
+        progress.reached_at,
+        progress.engine,
+        json.dumps(list(progress.flags)),
+        *((None, None, None) if kept is None else (kept.scored, kept.by, kept.at)),
+    )
+
+
+def _logged_best(connection: sqlite3.Connection, key: tuple[str, str, str]) -> AnswerRecord | None:
+    """The best counted answer in the log: the highest score, the first of equals."""
+    row = connection.execute(
+        "SELECT answer, score, submitted_at, engine, flags FROM answer_log"
+        " WHERE assignment_id = ? AND question_id = ? AND student_id = ? AND counted = 1"
+        " ORDER BY score DESC, submitted_at LIMIT 1",
+        key,
+    ).fetchone()
+    if row is None:
+        return None
+    return AnswerRecord(
+        *key,
+        answer=row["answer"],
+        score=row["score"],
+        submitted_at=row["submitted_at"],
         engine=row["engine"],
         flags=tuple(json.loads(row["flags"])),
     )
