@@ -36,6 +36,7 @@ from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
+from eduportal.services.results import ResultsService
 from eduportal.services.scoring import EmbeddingScorer
 
 T = TypeVar("T")
@@ -281,6 +282,15 @@ class Container:
                 self.generators.scorer,
                 self.generators.suggester,
                 self.clock,
+            ),
+        )
+
+    @property
+    def results(self) -> ResultsService:
+        return self._part(
+            "results",
+            lambda: ResultsService(
+                self.repositories.assignments, self.repositories.answers, self.clock
             ),
         )
 
