@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.portal_api import assert_error, create_assignment
+from tests.support.portal_api import answer, assert_error, create_assignment
 from tests.support.texts import TEXT
 
 HEADER = [
@@ -18,15 +18,6 @@ HEADER = [
     *(f"Q{n} {what}" for n in range(1, 6) for what in ("score", "attempts")),
     "average",
 ]
-
-
-def answer(client: httpx.Client, assignment_id: str, text: str, question: str) -> dict[str, Any]:
-    response = client.post(
-        f"/api/assignments/{assignment_id}/answers", json={"question_id": question, "answer": text}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def score_path(assignment_id: str, question: str = "q1", student: str = "student1") -> str:

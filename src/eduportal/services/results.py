@@ -85,7 +85,7 @@ class ResultsService:
         score: float | None,
     ) -> QuestionProgress:
         assignment = authored(self.assignments, teacher, assignment_id, to="change its scores")
-        assignment.question(question_id)
+        assignment.question(question_id)  # an unknown question is refused as in answering
         if score is not None:
             score = validate_score(score)
         before, after = self.answers.override(
