@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -48,6 +47,7 @@ from eduportal.domain.grading import (
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import generated_image_key
 from eduportal.ports import AccountRepository, AnswerRepository, AssignmentRepository
+from tests.support.threads import run_together
 
 ARCHITECTURE_FIELDS = {
     "assignment_id",
@@ -357,11 +357,9 @@ def test_concurrent_compare_and_set_lets_exactly_one_writer_win(backend: Backend
     original = make_assignment()
     backend.assignments.add(original)
     writers = 8
-    barrier = threading.Barrier(writers)
     outcomes: list[str] = []
 
     def write(n: int) -> None:
-        barrier.wait()
         try:
             backend.assignments.replace(
                 original.next_version(prompt=f"Writer {n}."), expected_version=1
@@ -370,11 +368,7 @@ def test_concurrent_compare_and_set_lets_exactly_one_writer_win(backend: Backend
         except ConflictError:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_together(write, writers) == []
     winners = [outcome for outcome in outcomes if outcome.startswith("won")]
     assert len(winners) == 1 and outcomes.count("conflict") == writers - 1
     stored = backend.assignments.get(original.assignment_id)
@@ -688,24 +682,13 @@ def test_overrides_are_logged_with_who_when_old_and_new(backend: Backend) -> Non
 def test_concurrent_overrides_lose_no_update(backend: Backend) -> None:
     backend.answers.record(answer("sam", 40.0, at=1.0))
     writers = 8
-    barrier = threading.Barrier(writers)
-    failures: list[BaseException] = []
 
     def write(n: int) -> None:
-        barrier.wait()
-        try:
-            for round_ in range(3):
-                score = n * 10 + round_ + 0.5  # every one unique, none 40.0
-                backend.answers.override("a1", "q1", "sam", score, by=f"t{n}", at=n + round_ / 10)
-        except BaseException as exc:  # collected, so the assertion shows what went wrong
-            failures.append(exc)
+        for round_ in range(3):
+            score = n * 10 + round_ + 0.5  # every one unique, none 40.0
+            backend.answers.override("a1", "q1", "sam", score, by=f"t{n}", at=n + round_ / 10)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_together(write, writers) == []
     stored = backend.answers.progress("a1", "q1", "sam")
     assert stored.override is not None and stored.override.scored == 40.0
     # Each override's old score is the one before it wrote: a chain with no gap. The log is
@@ -849,25 +832,13 @@ def test_concurrent_writers_lose_nothing(db: SqliteDatabase) -> None:
     threads, per_thread = 8, 25
     students = [f"s{n}" for n in range(10)]
     answers = SqliteAnswerRepository(db)
-    start = threading.Barrier(threads)
-    failures: list[BaseException] = []
 
     def write(worker: int) -> None:
-        start.wait()
-        try:
-            for n in range(per_thread):
-                score = float((worker * 37 + n * 11) % 101)
-                answers.record(answer(students[n % len(students)], score, at=worker * 100 + n))
-        except BaseException as exc:  # collected, so the assertion shows what went wrong
-            failures.append(exc)
+        for n in range(per_thread):
+            score = float((worker * 37 + n * 11) % 101)
+            answers.record(answer(students[n % len(students)], score, at=worker * 100 + n))
 
-    workers = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
-    assert failures == []
+    assert run_together(write, threads) == []
     expected: dict[str, float] = {}
     for w in range(threads):
         for n in range(per_thread):
@@ -1018,6 +989,52 @@ def test_indexes_are_created_once_whoever_constructs_first() -> None:
     session_indexes = database["sessions"].index_information()
     assert session_indexes["expiry"]["expireAfterSeconds"] == 0
     assert session_indexes["by_user"]["key"] == [("username", 1)]
+
+
+def answers_that_improve_after_each_read(
+    monkeypatch: pytest.MonkeyPatch, times: int
+) -> MongoAnswerRepository:
+    """sam's answer to a1/q1 scored 40, and a repository whose first `times` reads of an answer
+    row are each followed by a better answer from sam, landing before the reader writes."""
+    database: Any = mongomock.MongoClient().db
+    answers = MongoAnswerRepository(database)
+    answers.record(answer("sam", 40.0, at=1.0))
+    read = mongomock.Collection.find_one
+    better = iter(range(1, times + 1))
+
+    def read_then_improve(collection: Any, *args: Any, **kwargs: Any) -> Any:
+        found = read(collection, *args, **kwargs)
+        step = next(better, None) if collection.name == "answers" else None
+        if step is not None:
+            answers.record(answer("sam", 40.0 + step, at=1.0 + step))
+        return found
+
+    monkeypatch.setattr(mongomock.Collection, "find_one", read_then_improve)
+    return answers
+
+
+def test_an_override_computed_from_a_stale_read_is_computed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = answers_that_improve_after_each_read(monkeypatch, times=2)
+    before, after = answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert before.best_score == 42.0 and before.answer == "sam says 42.0"
+    assert after.override == ScoreOverride(42.0, "tess", 10.0)
+    assert answers.progress("a1", "q1", "sam") == after
+
+
+def test_an_override_that_never_settles_is_a_conflict_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = answers_that_improve_after_each_read(monkeypatch, times=5)
+    with pytest.raises(ConflictError) as caught:
+        answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert caught.value.user_message == (
+        "This score changed while you were setting it. Please try again."
+    )
+    assert caught.value.transient
+    kept = answers.progress("a1", "q1", "sam")
+    assert kept.best_score == 45.0 and kept.override is None
 
 
 def test_an_unreachable_server_is_storage_unavailable_with_detail() -> None:
