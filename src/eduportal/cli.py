@@ -188,9 +188,9 @@ def streamlit_command(settings: Settings, host: str, port: int) -> list[str]:
     (rounded up, so the uploader never refuses what the optimizer would take); the uploader
     then states it, and larger files are stopped in the browser."""
     upload_mb = max(1, math.ceil(settings.max_upload_bytes / (1024 * 1024)))
-    home = Path(__file__).parent / "ui" / "Home.py"
+    app = Path(__file__).parent / "ui" / "app.py"
     return [
-        sys.executable, "-m", "streamlit", "run", str(home),
+        sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--client.toolbarMode", "minimal", "--server.maxUploadSize", str(upload_mb),

@@ -205,12 +205,21 @@ class AssignmentRepository(Protocol):
         ...
 
     def list(
-        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        teacher_id: str | None = None,
+        search: str | None = None,
     ) -> list[Assignment]:
-        """Newest first."""
+        """Newest first; only `teacher_id`'s when given; with `search`, only those whose
+        title, subject or prompt contains it as it is written (no character is a wildcard),
+        ignoring case, Unicode letters included."""
         ...
 
-    def count(self, *, teacher_id: str | None = None) -> int: ...
+    def count(self, *, teacher_id: str | None = None, search: str | None = None) -> int:
+        """How many `list` would return with no limit."""
+        ...
 
     def check(self) -> None: ...
 

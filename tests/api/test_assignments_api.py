@@ -120,11 +120,13 @@ MATRIX = [
     ("anonymous", "GET", "/api/assignments/{id}", 401),
     ("anonymous", "POST", "/api/assignments", 401),
     ("anonymous", "DELETE", "/api/assignments/{id}", 401),
+    ("anonymous", "PATCH", "/api/assignments/{id}", 401),
     ("anonymous", "POST", "/api/assignments/{id}/image", 401),
     ("anonymous", "POST", "/api/assignments/{id}/answers", 401),
     ("anonymous", "GET", "/api/assignments/{id}/leaderboard", 401),
     ("student", "POST", "/api/assignments", 403),
     ("student", "DELETE", "/api/assignments/{id}", 403),
+    ("student", "PATCH", "/api/assignments/{id}", 403),
     ("student", "PUT", "/api/assignments/{id}/questions", 403),
     ("student", "POST", "/api/assignments/{id}/image", 403),
     ("student", "DELETE", "/api/assignments/{id}/image", 403),
@@ -132,6 +134,7 @@ MATRIX = [
     ("student", "GET", "/api/assignments/{id}", 200),
     ("student", "POST", "/api/assignments/{id}/answers", 200),
     ("other_teacher", "DELETE", "/api/assignments/{id}", 403),
+    ("other_teacher", "PATCH", "/api/assignments/{id}", 403),
     ("other_teacher", "PUT", "/api/assignments/{id}/questions", 403),
     ("other_teacher", "POST", "/api/assignments/{id}/image", 403),
     ("other_teacher", "POST", "/api/assignments/{id}/answers", 403),
@@ -140,6 +143,7 @@ MATRIX = [
 ]
 BODIES: dict[str, Any] = {
     "/api/assignments": {"json": {"text": TEXT, "with_image": False}},
+    "/api/assignments/{id}": {"json": {"version": 1, "title": "Taken over"}},
     "/api/assignments/{id}/answers": {"json": {"question_id": "q1", "answer": "an answer"}},
     "/api/assignments/{id}/questions": {
         "json": {"question_answers": [{"question": "What?", "answer": "That."}]}
@@ -167,7 +171,7 @@ def test_authorization_matrix(
 ) -> None:
     client: httpx.Client = request.getfixturevalue(who)
     before = teacher.get(f"/api/assignments/{matrix_assignment}").json()
-    body = BODIES.get(path, {}) if method in ("POST", "PUT") else {}
+    body = BODIES.get(path, {}) if method in ("POST", "PUT", "PATCH") else {}
     response = client.request(method, path.format(id=matrix_assignment), **body)
     if expected >= 400:
         assert_error(response, expected)

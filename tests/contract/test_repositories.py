@@ -31,7 +31,13 @@ from eduportal.adapters.mongo import (
     mongo_database,
 )
 from eduportal.domain.accounts import Account, Role, Session
-from eduportal.domain.assignments import Assignment, ImageLock, QuestionAnswer
+from eduportal.domain.assignments import (
+    LEGACY_QUESTION_NUMBERS,
+    Assignment,
+    EditedQuestion,
+    ImageLock,
+    QuestionAnswer,
+)
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -63,6 +69,8 @@ ARCHITECTURE_FIELDS = {
     "title",
     "version",
     "image_lock",
+    "subject",
+    "last_question_number",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
 _no_server = not os.environ.get("MONGODB_URI")
@@ -83,6 +91,8 @@ class Backend:
     logged_overrides: Callable[[str], list[tuple[str, str, float, float, float, bool]]]
     """(student, teacher, at, old score, new score, cleared) of every override logged for an
     assignment, oldest first."""
+    insert_document: Callable[[Document], None]
+    """Store an assignment document as it is, as an older version of eduportal wrote it."""
 
 
 def sqlite_backend(db: SqliteDatabase) -> Backend:
@@ -128,6 +138,19 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         )
         return [(*tuple(row)[:5], bool(row["cleared"])) for row in rows]
 
+    def insert_document(document: Document) -> None:
+        with db.transaction("test") as connection:
+            connection.execute(
+                "INSERT INTO assignments (assignment_id, teacher_id, created_at, document)"
+                " VALUES (?, ?, ?, ?)",
+                (
+                    document["assignment_id"],
+                    document["teacher_id"],
+                    document["created_at"],
+                    json.dumps(document),
+                ),
+            )
+
     return Backend(
         SqliteAssignmentRepository(db),
         SqliteAnswerRepository(db),
@@ -137,6 +160,7 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         logged_answers,
         logged_scorers,
         logged_overrides,
+        insert_document,
     )
 
 
@@ -173,6 +197,9 @@ def mongo_backend(database: Any) -> Backend:
             for d in cursor
         ]
 
+    def insert_document(document: Document) -> None:
+        database["assignments"].insert_one({"_id": document["assignment_id"], **document})
+
     return Backend(
         MongoAssignmentRepository(database),
         MongoAnswerRepository(database),
@@ -182,6 +209,7 @@ def mongo_backend(database: Any) -> Backend:
         logged_answers,
         logged_scorers,
         logged_overrides,
+        insert_document,
     )
 
 
@@ -218,6 +246,9 @@ def make_assignment(
     teacher_id: str = "teacher-1",
     created_at: float = 1_700_000_000.0,
     with_image: bool = True,
+    prompt: str = "Photosynthesis turns light into chemical energy.",
+    title: str = "",
+    subject: str | None = None,
 ) -> Assignment:
     questions = tuple(
         QuestionAnswer(id=f"q{n}", question=f"Question {n}?", answer=f"Answer {n}.")
@@ -226,9 +257,11 @@ def make_assignment(
     assignment = Assignment(
         assignment_id=assignment_id,
         teacher_id=teacher_id,
-        prompt="Photosynthesis turns light into chemical energy.",
+        prompt=prompt,
         question_answers=questions,
         created_at=created_at,
+        title=title,
+        subject=subject,
     )
     if not with_image:
         return assignment
@@ -415,6 +448,87 @@ def test_list_and_count_filter_by_teacher(backend: Backend) -> None:
     assert backend.assignments.count(teacher_id="bob") == 2
     assert backend.assignments.count(teacher_id="carol") == 0
     assert backend.assignments.list(limit=10, teacher_id="carol") == []
+
+
+def test_a_subject_and_the_highest_question_number_are_stored(backend: Backend) -> None:
+    edited = make_assignment(subject="Biology").with_questions(
+        [EditedQuestion("q2", "Two lines?\nYes.", "Line one.\r\nLine two.")]
+    )
+    backend.assignments.add(edited)
+    stored = backend.stored_assignment(edited.assignment_id)
+    assert stored["subject"] == "Biology" and stored["last_question_number"] == 5
+    assert backend.assignments.get(edited.assignment_id) == edited
+
+
+def test_a_document_from_before_subjects_and_stable_ids_still_loads(backend: Backend) -> None:
+    """The two fields are absent from documents saved before they existed."""
+    document = make_assignment().to_document()
+    del document["subject"], document["last_question_number"], document["version"]
+    backend.insert_document(document)
+    loaded = backend.assignments.get(document["assignment_id"])
+    assert loaded.subject is None
+    assert loaded.last_question_number == LEGACY_QUESTION_NUMBERS
+    assert [qa.id for qa in loaded.question_answers] == ["q1", "q2", "q3", "q4", "q5"]
+
+
+def searchable(backend: Backend) -> dict[str, Assignment]:
+    """Assignments whose title, subject and text hold wildcards of LIKE and of regexes."""
+    made = {
+        "percent": make_assignment("s1", created_at=1.0, title="Growth: 50% per year"),
+        "underscore": make_assignment("s2", created_at=2.0, subject="snake_case names"),
+        "regex": make_assignment("s3", created_at=3.0, prompt="Is (a+b)*[c] ^ok$ ok? Yes."),
+        "backslash": make_assignment("s4", created_at=4.0, title="C:\\temp\\.* and more"),
+        "unicode": make_assignment("s5", created_at=5.0, subject="Ökologie"),
+        "plain": make_assignment("s6", created_at=6.0, teacher_id="bob", title="Cell biology"),
+    }
+    for assignment in made.values():
+        backend.assignments.add(assignment)
+    return made
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("50%", ["percent"]),
+        ("%", ["percent"]),
+        ("_", ["underscore"]),
+        ("e_c", ["underscore"]),
+        ("(a+b)*[c]", ["regex"]),
+        ("^ok$", ["regex"]),
+        (".*", ["backslash"]),
+        ("\\temp", ["backslash"]),
+        ("ÖKOLOGIE", ["unicode"]),
+        ("ökolo", ["unicode"]),
+        ("CELL BIO", ["plain"]),
+        ("photosynthesis", ["percent", "underscore", "backslash", "unicode", "plain"]),
+        ("a.b", []),
+        ("5_%", []),
+    ],
+)
+def test_search_matches_title_subject_and_text_literally_ignoring_case(
+    backend: Backend, search: str, expected: list[str]
+) -> None:
+    made = searchable(backend)
+    newest_first = [made[name].assignment_id for name in made if name in expected][::-1]
+    found = backend.assignments.list(limit=10, search=search)
+    assert [a.assignment_id for a in found] == newest_first
+    assert backend.assignments.count(search=search) == len(expected)
+
+
+def test_search_pages_and_combines_with_the_teacher(backend: Backend) -> None:
+    for n in range(5):
+        teacher = "alice" if n % 2 == 0 else "bob"
+        backend.assignments.add(
+            make_assignment(f"a{n}", teacher_id=teacher, created_at=n, title=f"Topic {n} cells")
+        )
+    backend.assignments.add(make_assignment("other", created_at=9.0, title="Nothing here"))
+    page = backend.assignments.list(limit=2, offset=1, search="CELLS")
+    assert [a.assignment_id for a in page] == ["a3", "a2"]
+    assert backend.assignments.count(search="cells") == 5
+    alices = backend.assignments.list(limit=10, teacher_id="alice", search="cells")
+    assert [a.assignment_id for a in alices] == ["a4", "a2", "a0"]
+    assert backend.assignments.count(teacher_id="alice", search="cells") == 3
+    assert backend.assignments.count(teacher_id="bob", search="topic 4") == 0
 
 
 def test_check_passes_on_a_working_database(backend: Backend) -> None:

@@ -13,7 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Portal, running_portal
+from tests.support.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Portal,
+    go_to,
+    running_portal,
+    sign_in,
+)
 from tests.support.texts import TEXT
 
 TITLE = "The mitochondrion is the powerhouse of the cell"  # proposed from TEXT
@@ -41,16 +49,9 @@ def test_teacher_creates_and_student_answers(portal: Portal) -> None:
         def shot(name: str) -> None:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
-        def sign_in(user: str) -> None:
-            page.goto(portal.ui)
-            page.get_by_label("User name").fill(user)
-            page.get_by_role("textbox", name="Password").fill(portal.passwords[user])
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_text(f"Welcome, {user}.")).to_be_visible()
-
-        sign_in("teacher")
+        sign_in(page, portal, "teacher")
         shot("01-teacher-home")
-        page.get_by_role("link", name="Create an assignment").click()
+        go_to(page, "Create an assignment")
         page.get_by_label("Text for the assignment").fill(TEXT)
         page.get_by_role("button", name="Generate", exact=True).click()
         expect(page.get_by_text("Question 5", exact=True)).to_be_visible()
@@ -59,18 +60,21 @@ def test_teacher_creates_and_student_answers(portal: Portal) -> None:
         page.get_by_role("button", name="Save assignment").click()
         expect(page.get_by_text(f"Saved “{TITLE}” with 5 questions.")).to_be_visible()
         shot("03-saved")
-        page.get_by_role("link", name="Show Assignments").click()
-        expect(page.get_by_text("1 assignments, newest first")).to_be_visible()
+        go_to(page, "Assignments")
+        expect(page.get_by_text("1 assignment, newest first")).to_be_visible()
         expect(page.get_by_text(TITLE, exact=True)).to_be_visible()
         shot("04-listed")
         page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("User name")).to_be_visible()
 
-        sign_in("student")
-        page.get_by_role("link", name="Answer an assignment").click()
-        page.get_by_label("Your answer").fill("The mitochondrion is the powerhouse of the cell")
-        page.get_by_role("button", name="Submit answer").click()
-        expect(page.get_by_text("Your score")).to_be_visible()
-        expect(page.get_by_text("Top five")).to_be_visible()
+        sign_in(page, portal, "student")
+        page.get_by_role("button", name="Open").click()
+        page.get_by_label("Your answer").first.fill(
+            "The mitochondrion is the powerhouse of the cell"
+        )
+        page.get_by_role("button", name="Submit answer").first.click()
+        expect(page.get_by_text("This answer")).to_be_visible()
+        page.get_by_text("Top five on this question").click()
         expect(page.get_by_role("cell", name="student", exact=True)).to_be_visible()
         shot("05-answered")
         browser.close()

@@ -60,7 +60,7 @@ def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
     assert set(created.to_document()) == {
         "assignment_id", "teacher_id", "prompt", "question_answers", "s3_image_key",
         "cloudfront_url", "image_metadata", "s3_upload_status", "s3_upload_attempts",
-        "created_at", "title", "version", "image_lock",
+        "created_at", "title", "version", "image_lock", "subject", "last_question_number",
     }  # fmt: skip
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",

@@ -145,9 +145,14 @@ class DeletedWhileScanning(SqliteAssignmentRepository):
         self._delete: Callable[[], None] | None = delete
 
     def list(
-        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        teacher_id: str | None = None,
+        search: str | None = None,
     ) -> list[Assignment]:
-        page = super().list(limit=limit, offset=offset, teacher_id=teacher_id)
+        page = super().list(limit=limit, offset=offset, teacher_id=teacher_id, search=search)
         delete, self._delete = self._delete, None
         if delete is not None:
             delete()

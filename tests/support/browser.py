@@ -13,6 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+from playwright.sync_api import Page, expect
+
 from tests.support.network import free_port, wait_until_up
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -68,3 +71,43 @@ def running_portal(work: Path) -> Iterator[Portal]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+CRASH_WORDS = ("Traceback", "StreamlitAPIException", "UnidentifiedImageError", "Error:")
+
+
+def sign_in(page: Page, portal: Portal, user: str) -> None:
+    """As a person does: the form, then the start page of the user's role."""
+    page.goto(portal.ui)
+    page.get_by_label("User name").fill(user)
+    password = page.get_by_label("Password")
+    expect(password).to_have_attribute("autocomplete", "current-password")  # password managers
+    password.fill(portal.passwords[user])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Assignments")).to_be_visible()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def assert_no_crash(page: Page) -> None:
+    body = page.locator("body").inner_text()
+    assert not any(word in body for word in CRASH_WORDS), body[:2000]
+
+
+def api_token(portal: Portal, user: str) -> str:
+    """A bearer token for checking, through the API, what the browser did."""
+    response = httpx.post(
+        f"{portal.api}/api/login",
+        json={"username": user, "password": portal.passwords[user]},
+    )
+    token: str = response.json()["token"]
+    return token
+
+
+def go_to(page: Page, title: str) -> None:
+    """Follow the navigation's link to the page called `title`."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()

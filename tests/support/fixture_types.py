@@ -18,8 +18,9 @@ S3StoreFactory: TypeAlias = Callable[..., S3ObjectStore]
 """`make_s3_store(endpoint=..., timeout=..., name=...)`: an S3 store on moto (or a proxy)."""
 
 PageFactory: TypeAlias = "Callable[..., AppTest]"
-"""`open_page(script, user=None)`: a Streamlit page run once, signed in as `user`. A string,
-so that modules which only need the S3 types do not import Streamlit's test harness."""
+"""`open_page(script, user=None, query=None)`: a Streamlit page run once, signed in as `user`,
+with `query` in its address. A string, so that modules which only need the S3 types do not
+import Streamlit's test harness."""
 
 JsonLog: TypeAlias = Callable[[], list[dict[str, Any]]]
 """`json_log()`: the JSON lines eduportal logged so far in the test, parsed."""

@@ -31,16 +31,20 @@ def container(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Conta
 
 
 @pytest.fixture
-def open_page(container: Container) -> PageFactory:
-    def open_(script: str, user: str | None = None) -> AppTest:
-        """Start at Home, the app's entrypoint, then go to `script` as the sidebar would:
-        links between pages resolve only from the entrypoint."""
+def open_page(container: Container, monkeypatch: pytest.MonkeyPatch) -> PageFactory:
+    def open_(script: str, user: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+        """Start at Home, the app's entrypoint, then go to `script` as the navigation would.
+
+        `AppTest` has no browser to hold the session cookie, so the cookie reader is given
+        `user`'s token; the browser tests (tests/e2e) cover the cookie itself."""
+        token = container.accounts.login(user, PASSWORD).token if user is not None else None
+        monkeypatch.setattr(session, "session_token", lambda: token)
         app = AppTest.from_file(str(UI / "Home.py"), default_timeout=60)
-        if user is not None:
-            app.session_state[session.SESSION_KEY] = container.accounts.login(user, PASSWORD).token
+        app.query_params.update(query or {})
         app.run()
-        if script != "Home.py":
-            app.switch_page(script)
+        if script == "Home.py":
+            return app
+        app.switch_page(script)
         return app.run()
 
     return open_

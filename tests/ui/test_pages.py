@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 import streamlit
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
 
+from eduportal.domain.accounts import Role
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.wiring import Container
 from tests.support.fixture_types import PageFactory
@@ -45,47 +47,42 @@ def shown_images(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return shown
 
 
-def test_home_signs_a_user_in(open_page: PageFactory) -> None:
+def test_signed_out_the_start_page_is_a_form_the_server_answers_with_a_cookie(
+    open_page: PageFactory,
+) -> None:
     home = open_page("Home.py")
-    home.text_input[0].input("teacher1")
-    home.text_input[1].input(PASSWORD)
-    home.button[0].click().run()
     assert not home.exception
-    assert "Welcome, teacher1." in texts(home)
+    form = home.get("html")[0].proto.body
+    assert 'action="/account/sign-in"' in form
+    assert 'autocomplete="current-password"' in form  # password managers fill it
+    assert 'name="next" value="/"' in form
 
 
-def test_home_refuses_a_wrong_password_with_a_reference(open_page: PageFactory) -> None:
-    home = open_page("Home.py")
-    home.text_input[0].input("teacher1")
-    home.text_input[1].input("wrong password")
-    home.button[0].click().run()
+def test_a_refused_sign_in_is_worded_once(open_page: PageFactory) -> None:
+    home = open_page("Home.py", query={"sign_in": "unauthenticated", "ref": "abc"})
     assert not home.exception
-    assert "The user name or password is not right." in home.error[0].value
-    assert "Reference:" in home.error[0].value
+    assert home.warning[0].value == "Wrong user name or password. Please try again."
+    assert "sign_in" not in home.query_params  # a refresh does not say it again
+    assert "Reference" not in texts(home)
+
+
+def test_a_failed_sign_in_on_our_side_gives_a_reference(open_page: PageFactory) -> None:
+    home = open_page("Home.py", query={"sign_in": "unavailable", "ref": "abc123"})
+    assert "Reference: `abc123`" in home.error[0].value
 
 
 def test_pages_ask_to_sign_in_first(open_page: PageFactory) -> None:
-    for script in (
-        "pages/1_Create_Assignments.py",
-        "pages/2_Show_Assignments.py",
-        "pages/3_Complete_Assignments.py",
-    ):
+    for script in ("views/create.py", "views/assignments.py"):
         app = open_page(script)
         assert not app.exception
         assert "Please sign in" in texts(app)
-
-
-def test_students_cannot_open_the_create_page(open_page: PageFactory) -> None:
-    app = open_page("pages/1_Create_Assignments.py", user="student1")
-    assert not app.exception
-    assert "This page is for teachers." in texts(app)
 
 
 def test_teacher_generates_edits_and_saves_an_assignment(
     open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
     first_question = container.assignments.generate_questions(TEXT)[0].question
-    app = open_page("pages/1_Create_Assignments.py", user="teacher1")
+    app = open_page("views/create.py", user="teacher1")
     app.text_area[0].input(TEXT)
     app.button(key="generate").click().run()
     assert not app.exception
@@ -107,7 +104,7 @@ def test_teacher_generates_edits_and_saves_an_assignment(
 
 
 def test_teacher_saves_without_an_image(open_page: PageFactory, container: Container) -> None:
-    app = open_page("pages/1_Create_Assignments.py", user="teacher1")
+    app = open_page("views/create.py", user="teacher1")
     app.text_area[0].input(TEXT)
     app.checkbox(key="with_image").uncheck()
     app.button(key="generate").click().run()
@@ -125,14 +122,14 @@ def make_assignment(container: Container, with_image: bool = True) -> str:
 
 def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Container) -> None:
     assignment_id = make_assignment(container)
-    app = open_page("pages/2_Show_Assignments.py", user="teacher1")
-    assert "1 assignments" in texts(app)
+    app = open_page("views/assignments.py", user="teacher1")
+    assert "1 assignment, newest first" in texts(app)
     app.button(key=f"open_{assignment_id}").click().run()
     assert not app.exception
     assert app.query_params["assignment"] == assignment_id  # the detail has its own address
     assert "Answer:" in texts(app)
     app.button(key="permanent").click().run()
-    assert "excluded from archiving" in texts(app)
+    assert "never archived" in texts(app)
     app.checkbox(key="confirm_delete").check().run()
     app.button(key="delete").click().run()
     assert not app.exception
@@ -142,31 +139,53 @@ def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Contain
     assert container.assignments.list().total == 0
 
 
-def test_show_hides_answers_and_actions_from_students(
+def test_a_teacher_sees_their_own_first_and_others_without_the_authors_actions(
     open_page: PageFactory, container: Container
 ) -> None:
     assignment_id = make_assignment(container)
-    app = open_page("pages/2_Show_Assignments.py", user="student1")
+    container.accounts.register("teacher2", PASSWORD, Role.TEACHER)
+    app = open_page("views/assignments.py", user="teacher2")
+    assert "You have no assignments yet." in texts(app)
+    app.toggle(key="only_mine").set_value(False).run()
     app.button(key=f"open_{assignment_id}").click().run()
     assert not app.exception
-    assert "Answer:" not in texts(app)
+    assert "Answer:" in texts(app)  # every teacher sees the reference answers
     assert not [button for button in app.button if button.key == "delete"]
 
 
-def test_student_answers_and_sees_score_leaderboard_and_suggestions(
+def submit(app: AppTest, question_id: str) -> None:
+    """The submit button of the question's own form."""
+    form = next(
+        block for block in app.get("form") if block.proto.form.form_id == f"form_{question_id}"
+    )
+    form.button[0].click().run()
+
+
+def test_student_sees_every_question_answers_one_and_reveals_it(
     open_page: PageFactory, container: Container
 ) -> None:
-    reference = container.assignments.get(make_assignment(container)).question_answers[0].answer
-    app = open_page("pages/3_Complete_Assignments.py", user="student1")
-    app.text_area[0].input("teh mitochondrion is the powerhouse")
-    app.button(key="submit").click().run()
+    assignment = container.assignments.get(make_assignment(container))
+    app = open_page("views/answer.py", user="student1")
+    assert "not started" in texts(app)
+    app.button(key=f"open_{assignment.assignment_id}").click().run()
+    shown = texts(app)
+    for qa in assignment.question_answers:  # every question in full, none in a dropdown
+        assert qa.question in shown
+    assert len(app.text_area) == len(assignment.question_answers)
+    assert "Answer once to unlock the reference answer." in shown
+    first = assignment.question_answers[0]
+    app.text_area(key=f"answer_{assignment.assignment_id}_{first.id}").input(
+        "teh mitochondrion is the powerhouse"
+    )
+    submit(app, first.id)
     assert not app.exception
-    labels = [metric.label for metric in app.metric]
-    assert labels == ["Your score", "Your best"]
-    assert app.table[0].value.shape[0] == 1
-    assert "**Corrected:** The mitochondrion is the powerhouse." in texts(app)
-    app.button(key="reveal").click().run()
-    assert f"Correct answer: {reference}" in texts(app)
+    assert [metric.label for metric in app.metric] == ["This answer", "Your best"]
+    assert app.metric[0].value.endswith(" / 100")
+    assert "does not say whether the answer is right" in texts(app)
+    assert "The mitochondrion is the powerhouse." in texts(app)  # the spelling, fixed
+    app.button(key=f"reveal_{first.id}").click().run()
+    assert f"Reference answer: {first.answer}" in texts(app)
+    assert "no longer count" in texts(app)
 
 
 def test_a_missing_image_shows_the_placeholder_not_an_error(
@@ -176,8 +195,8 @@ def test_a_missing_image_shows_the_placeholder_not_an_error(
     key = container.assignments.get(assignment_id).s3_image_key
     container.object_store.delete(key)
     container.image_store.delete(key)
-    app = open_page("pages/3_Complete_Assignments.py", user="student1")
+    app = open_page("views/answer.py", user="student1")
     assert not app.exception
     assert not app.error
     assert len(app.get("image")) == 1
-    assert shown_images == [placeholder_image()]
+    assert shown_images and set(shown_images) == {placeholder_image()}  # on every run

@@ -12,6 +12,7 @@ concern error) as `StorageUnavailableError` whose `detail` names the operation.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,22 +142,27 @@ class MongoAssignmentRepository:
         return None if document is None else int(document.get("version", 1))
 
     def list(
-        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        teacher_id: str | None = None,
+        search: str | None = None,
     ) -> list[Assignment]:
         if limit <= 0:
             return []  # MongoDB reads a limit of 0 as "no limit"
         with _mapped_errors("list assignments"):
             cursor = (
-                self._assignments.find(_teacher_filter(teacher_id), {"_id": False})
+                self._assignments.find(_filter(teacher_id, search), {"_id": False})
                 .sort(_NEWEST_FIRST)
                 .skip(offset)
                 .limit(limit)
             )
             return [Assignment.from_document(document) for document in cursor]
 
-    def count(self, *, teacher_id: str | None = None) -> int:
+    def count(self, *, teacher_id: str | None = None, search: str | None = None) -> int:
         with _mapped_errors("count assignments"):
-            return self._assignments.count_documents(_teacher_filter(teacher_id))
+            return self._assignments.count_documents(_filter(teacher_id, search))
 
     def check(self) -> None:
         with _mapped_errors("ping"):
@@ -174,8 +180,14 @@ def _stored(assignment: Assignment) -> Document:
     return {"_id": assignment.assignment_id, **assignment.to_document()}
 
 
-def _teacher_filter(teacher_id: str | None) -> Document:
-    return {} if teacher_id is None else {"teacher_id": teacher_id}
+def _filter(teacher_id: str | None, search: str | None) -> Document:
+    """A search is an escaped, case-insensitive regex, so every character in it is literal;
+    unanchored, it scans the documents the teacher filter leaves, as no index serves it."""
+    found: Document = {} if teacher_id is None else {"teacher_id": teacher_id}
+    if search is not None:
+        contains = {"$regex": re.escape(search), "$options": "i"}
+        found["$or"] = [{field: contains} for field in ("title", "subject", "prompt")]
+    return found
 
 
 class MongoAnswerRepository:

@@ -53,7 +53,7 @@ _MEANING = {
     403: "Signed in, but this account may not do that",
     404: "No such assignment, question or address",
     408: "The request body stalled",
-    409: "Someone changed the assignment at the same time, or its image is being changed",
+    409: "The assignment was changed meanwhile (reload it), or its image is being changed",
     413: "The body is larger than this endpoint accepts",
     422: "The input is not valid (the sentence says what)",
     429: "Too many failed sign-ins (`Retry-After` says how long to wait)",

@@ -8,8 +8,11 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.assignments import (
     MAX_FIELD_CHARS,
     MAX_PROMPT_CHARS,
+    MAX_QUESTIONS,
+    MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
     Assignment,
+    EditedQuestion,
 )
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry, QuestionProgress
 from eduportal.domain.results import AssignmentResults, StudentResult
@@ -38,15 +41,62 @@ class CreateAssignmentRequest(BaseModel):
         max_length=MAX_TITLE_CHARS,
         description="Proposed from the text's first sentence when omitted",
     )
+    subject: str | None = Field(
+        None, max_length=MAX_SUBJECT_CHARS, description='Free text such as "Biology"; optional'
+    )
 
 
 class QuestionIn(BaseModel):
+    id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="The id of the question this item changes, which keeps its answers; "
+        "omitted for a new question, which gets an id this assignment never used",
+    )
     question: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
     answer: str = Field(min_length=1, max_length=MAX_FIELD_CHARS)
 
+    def edited(self) -> EditedQuestion:
+        return EditedQuestion(self.id, self.question, self.answer)
+
 
 class UpdateQuestionsRequest(BaseModel):
-    question_answers: list[QuestionIn] = Field(min_length=1, max_length=10)
+    question_answers: list[QuestionIn] = Field(
+        min_length=1,
+        max_length=MAX_QUESTIONS,
+        description="The whole list, in order: questions left out are removed",
+    )
+
+
+class EditAssignmentRequest(BaseModel):
+    """What a teacher changed; a field left out stays as it is."""
+
+    version: int = Field(
+        ge=1,
+        description="The version the edit was made from; 409 when another was saved since",
+    )
+    title: str | None = Field(None, min_length=1, max_length=MAX_TITLE_CHARS)
+    subject: str | None = Field(
+        None, max_length=MAX_SUBJECT_CHARS, description='"" or null removes the subject'
+    )
+    question_answers: list[QuestionIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_QUESTIONS,
+        description="The whole list, in order: questions left out are removed",
+    )
+
+    def subject_change(self) -> str | None:
+        """None leaves the subject; "" (sent as "" or null) removes it."""
+        if "subject" not in self.model_fields_set:
+            return None
+        return self.subject or ""
+
+    def question_edits(self) -> list[EditedQuestion] | None:
+        if self.question_answers is None:
+            return None
+        return [item.edited() for item in self.question_answers]
 
 
 class QuestionView(BaseModel):
@@ -66,6 +116,7 @@ class ImageMetadataView(BaseModel):
 class AssignmentView(BaseModel):
     assignment_id: str
     title: str
+    subject: str | None
     teacher_id: str
     prompt: str
     question_answers: list[QuestionView]

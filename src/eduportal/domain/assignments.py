@@ -1,10 +1,18 @@
-"""Assignments: a teacher's text, five questions with answers, and an image (or none)."""
+"""Assignments: a teacher's text, five questions with answers, and an image (or none).
+
+Question ids are given once and never again within an assignment: answers are recorded by
+assignment id and question id, so an id that moved to another question would hand that
+question the old one's answers and scores. Creation numbers `q1`..`qN`; an edit keeps the id of
+every question it keeps and numbers an added question after the highest number the assignment
+has ever used (`last_question_number`), so a removed question's id is never given again.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -13,10 +21,20 @@ from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import NO_IMAGE, validate_id
 
 QUESTIONS_PER_ASSIGNMENT = 5
+MAX_QUESTIONS = 10
 MAX_PROMPT_CHARS = 20_000
 MAX_FIELD_CHARS = 2_000
 MAX_TITLE_CHARS = 120
 PROPOSED_TITLE_CHARS = 70
+MAX_SUBJECT_CHARS = 60
+MAX_SEARCH_CHARS = 100
+
+LEGACY_QUESTION_NUMBERS = 10
+"""What a document saved before `last_question_number` existed may have used. Edits then
+renumbered the questions by position, `q1` up to at most `q10`, so answers may be logged under
+any of those ids; such a document's next added question is `q11`, whatever it shows now."""
+
+_QUESTION_ID = re.compile(r"q([0-9]{1,9})")
 
 
 def new_assignment_id(now: float | None = None) -> str:
@@ -43,8 +61,22 @@ class QuestionAnswer:
         return {"id": self.id, "question": self.question, "answer": self.answer}
 
 
+@dataclass(frozen=True, slots=True)
+class EditedQuestion:
+    """A question as an edit sends it: `id` names the question it changes, None adds one."""
+
+    id: str | None
+    question: str
+    answer: str
+
+
+QuestionEdit = QuestionAnswer | EditedQuestion
+"""An item of an edit's question list: a `QuestionAnswer` the page read (edited or not)
+names its question by id just as an `EditedQuestion` does."""
+
+
 def numbered(pairs: list[tuple[str, str]]) -> list[QuestionAnswer]:
-    """Question ids are positions (`q1`..`q5`): stable across edits, short in URLs."""
+    """A new assignment's questions, `q1`..`qN`: short in URLs; edits keep them (module doc)."""
     return [
         QuestionAnswer(id=f"q{index}", question=question.strip(), answer=answer.strip())
         for index, (question, answer) in enumerate(pairs, start=1)
@@ -60,12 +92,20 @@ def validate_prompt(text: str) -> str:
     return text
 
 
+def checked_questions(question_answers: Sequence[QuestionAnswer]) -> tuple[QuestionAnswer, ...]:
+    if not 1 <= len(question_answers) <= MAX_QUESTIONS:
+        raise ValidationError(f"An assignment has 1 to {MAX_QUESTIONS} questions.")
+    return tuple(question_answers)
+
+
 def edited_meanwhile(
     assignment_id: str, stored_version: int, expected_version: int, *, where: str
 ) -> ConflictError:
-    """A compare-and-set that lost: what every repository raises, with `where` it happened."""
+    """A compare-and-set that lost, or an edit made from a stale page: what every repository
+    and the service raise, with `where` it happened."""
     return ConflictError(
-        "Someone else changed this assignment at the same time. Please reload it and try again.",
+        f"This assignment was changed meanwhile (it is at version {stored_version} now; the "
+        f"change was made from version {expected_version}); reload to see the latest.",
         detail=f"{where}: assignment {assignment_id} is at version {stored_version}, "
         f"the change was made from version {expected_version}",
     )
@@ -88,6 +128,25 @@ def validate_title(title: str) -> str:
     if len(title) > MAX_TITLE_CHARS:
         raise ValidationError(f"A title has at most {MAX_TITLE_CHARS} characters.")
     return title
+
+
+def validate_subject(subject: str) -> str | None:
+    """One line, trimmed; empty means the assignment has no subject."""
+    subject = " ".join(subject.split())
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise ValidationError(f"A subject has at most {MAX_SUBJECT_CHARS} characters.")
+    return subject or None
+
+
+def validate_search(search: str | None) -> str | None:
+    """Trimmed; empty means no search. Bounded because every listing scans with it, and free of
+    control characters, which no one types into a search box and MongoDB refuses in a regex."""
+    search = (search or "").strip()
+    if len(search) > MAX_SEARCH_CHARS:
+        raise ValidationError(f"A search has at most {MAX_SEARCH_CHARS} characters.")
+    if any(ord(char) < 32 or ord(char) == 127 for char in search):
+        raise ValidationError("A search is one line of text, without control characters.")
+    return search or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +189,11 @@ class Assignment:
     """Shown wherever the assignment is named; proposed from the text when none is given."""
     version: int = 1
     image_lock: ImageLock | None = None
+    subject: str | None = None
+    """Free text such as "Biology" (`validate_subject`); None when the teacher gave none."""
+    last_question_number: int = 0
+    """The highest `qN` this assignment has ever used, removed questions included; never
+    less than its questions' own numbers (raised to them on construction)."""
 
     def __post_init__(self) -> None:
         validate_id(self.assignment_id, "assignment id")
@@ -140,6 +204,9 @@ class Assignment:
         ids = [qa.id for qa in self.question_answers]
         if len(set(ids)) != len(ids):
             raise ValidationError("Question ids must be unique within an assignment.")
+        highest = max((_question_number(qid) for qid in ids), default=0)
+        if self.last_question_number < highest:
+            object.__setattr__(self, "last_question_number", highest)
 
     @property
     def has_image(self) -> bool:
@@ -158,6 +225,30 @@ class Assignment:
             if qa.id == question_id:
                 return qa
         raise ValidationError(f"This assignment has no question {question_id[:20]!r}.")
+
+    def with_questions(self, edits: Sequence[QuestionEdit]) -> Assignment:
+        """The questions as `edits` list them, in that order (the version is the caller's).
+
+        An edit with an id changes that question and keeps its id, and so its answers; a
+        question left out is removed, its answers staying in the log under an id no other
+        question will get; an edit without an id is a new question, numbered after the
+        highest number ever used. Leading and trailing blanks are trimmed; line breaks inside
+        a question or answer are kept.
+        """
+        number = self.last_question_number
+        questions: list[QuestionAnswer] = []
+        for edit in edits:
+            if edit.id is None:
+                number += 1
+                question_id = f"q{number}"
+            else:
+                question_id = self.question(edit.id).id
+            questions.append(
+                QuestionAnswer(question_id, edit.question.strip(), edit.answer.strip())
+            )
+        return replace(
+            self, question_answers=checked_questions(questions), last_question_number=number
+        )
 
     def with_image(
         self, key: str, url: str | None, figures: ImageFigures, attempts: int
@@ -196,6 +287,8 @@ class Assignment:
             "title": self.title,
             "version": self.version,
             "image_lock": self.image_lock.as_dict() if self.image_lock else None,
+            "subject": self.subject,
+            "last_question_number": self.last_question_number,
         }
 
     @classmethod
@@ -221,4 +314,12 @@ class Assignment:
             title=str(doc.get("title") or ""),
             version=int(doc.get("version", 1)),
             image_lock=ImageLock(str(lock["owner"]), float(lock["expires_at"])) if lock else None,
+            subject=str(doc["subject"]) if doc.get("subject") else None,
+            last_question_number=int(doc.get("last_question_number", LEGACY_QUESTION_NUMBERS)),
         )
+
+
+def _question_number(question_id: str) -> int:
+    """`q7` → 7; ids of another shape (none are made, but a document may hold one) → 0."""
+    match = _QUESTION_ID.fullmatch(question_id)
+    return int(match.group(1)) if match else 0

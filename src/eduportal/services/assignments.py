@@ -1,4 +1,4 @@
-"""Assignments: generate, review, save all-or-nothing, list, edit, delete.
+"""Assignments: generate, review, save all-or-nothing, list and search, edit, delete.
 
 Saving is all-or-nothing across two stores that share no transaction: the image is uploaded
 first and the record saved second; if saving the record fails, the uploaded image is deleted
@@ -6,12 +6,13 @@ again.
 
 Changing an existing assignment is guarded twice. Every save is a compare-and-set on the
 record's version, so two edits made from the same version cannot both land: the second gets
-a 409 and reloads. Replacing or removing the image also claims the record first (an
-`ImageLock` saved by compare-and-set): while the claim holds, nobody else writes the record or
-its objects, so an object is deleted only when no record can point to it any more and no other
-request can be writing it. A request that dies mid-way leaves the claim to expire after
-`IMAGE_LOCK_SECONDS`, and at worst an object no record names, which `eduportal storage
-reconcile` finds.
+a 409 and reloads; `edit` also refuses a change made from a page older than the stored
+version, so a teacher never overwrites what they have not seen. Replacing or removing the
+image also claims the record first (an `ImageLock` saved by compare-and-set): while the
+claim holds, nobody else writes the record or its objects, so an object is deleted only when
+no record can point to it any more and no other request can be writing it. A request that
+dies mid-way leaves the claim to expire after `IMAGE_LOCK_SECONDS`, and at worst an object no
+record names, which `eduportal storage reconcile` finds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from eduportal.domain.accounts import Account, Role
@@ -28,9 +29,14 @@ from eduportal.domain.assignments import (
     Assignment,
     ImageLock,
     QuestionAnswer,
+    QuestionEdit,
+    checked_questions,
+    edited_meanwhile,
     new_assignment_id,
     numbered,
     validate_prompt,
+    validate_search,
+    validate_subject,
     validate_title,
 )
 from eduportal.domain.errors import (
@@ -54,7 +60,6 @@ from eduportal.services.read_cache import RecentCache
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTIONS = 10
 MAX_PAGE = 100
 
 
@@ -128,10 +133,12 @@ class AssignmentService:
         progress: Progress = _quiet,
         *,
         title: str | None = None,
+        subject: str | None = None,
     ) -> Assignment:
         """Save a reviewed assignment; with `image`, optimize and upload it first.
 
-        Without a `title`, the one proposed from the text (its first sentence) is used.
+        Without a `title`, the one proposed from the text (its first sentence) is used;
+        `subject` is optional free text (`validate_subject`: empty means none).
 
         Raises the image's `ValidationError` or the storage error after its retries; in both
         cases nothing is saved, and the teacher can retry or save without an image.
@@ -141,9 +148,10 @@ class AssignmentService:
             assignment_id=new_assignment_id(self.clock.now()),
             teacher_id=teacher.username,
             prompt=validate_prompt(prompt),
-            question_answers=_checked_questions(question_answers),
+            question_answers=checked_questions(question_answers),
             created_at=self.clock.now(),
             title=validate_title(title) if title is not None else "",
+            subject=validate_subject(subject or ""),
         )
         with log_context(user=teacher.username, assignment_id=assignment.assignment_id):
             stored = None
@@ -170,6 +178,7 @@ class AssignmentService:
         *,
         with_image: bool,
         title: str | None = None,
+        subject: str | None = None,
         progress: Progress = _quiet,
     ) -> Assignment:
         """Generate and save in one go (the REST API's `POST /api/assignments`)."""
@@ -180,15 +189,44 @@ class AssignmentService:
         if with_image:
             progress(Step.GENERATING_IMAGE)
             image = self.generate_image(text)
-        return self.create(teacher, text, questions, image, progress, title=title)
+        return self.create(teacher, text, questions, image, progress, title=title, subject=subject)
+
+    def edit(
+        self,
+        teacher: Account,
+        assignment_id: str,
+        *,
+        expected_version: int,
+        title: str | None = None,
+        subject: str | None = None,
+        question_answers: Sequence[QuestionEdit] | None = None,
+    ) -> Assignment:
+        """Save a teacher's edit of their assignment, made from the page at `expected_version`.
+
+        None leaves a field as it is; `subject=""` removes the subject. `question_answers` is
+        the whole new list, in order: an item with an id changes that question (its answers
+        stay its own), a question left out is removed, an item without an id is added under an
+        id never used in this assignment (`Assignment.with_questions`).
+
+        Raises `ForbiddenError` unless `teacher` created it; `ConflictError` when the stored
+        version is not `expected_version` (reload and edit again) or while its image is being
+        changed (try again in a moment); `ValidationError` with the sentence to show. An edit
+        that changes nothing saves nothing and returns the assignment as it is.
+        """
+        current = self._owned(teacher, assignment_id)
+        if current.version != expected_version:
+            raise edited_meanwhile(
+                assignment_id, current.version, expected_version, where="service edit"
+            )
+        return self._edit(current, title=title, subject=subject, question_answers=question_answers)
 
     def update_questions(
-        self, teacher: Account, assignment_id: str, question_answers: Sequence[QuestionAnswer]
+        self, teacher: Account, assignment_id: str, question_answers: Sequence[QuestionEdit]
     ) -> Assignment:
-        current = self._owned_unlocked(teacher, assignment_id)
-        updated = current.next_version(question_answers=_checked_questions(question_answers))
-        self._save(updated, current.version)
-        return updated
+        """Replace the questions of whatever version is stored (the REST API's PUT, which
+        names no version); the id rules of `edit` apply."""
+        current = self._owned(teacher, assignment_id)
+        return self._edit(current, question_answers=question_answers)
 
     def replace_image(
         self, teacher: Account, assignment_id: str, image: bytes, progress: Progress = _quiet
@@ -254,14 +292,27 @@ class AssignmentService:
         """The assignment if recently read, without touching the database (for async callers)."""
         return self._recent.get(assignment_id)
 
-    def list(self, *, limit: int = 20, offset: int = 0, teacher_id: str | None = None) -> Page:
+    def list(
+        self,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        teacher_id: str | None = None,
+        search: str | None = None,
+    ) -> Page:
+        """Newest first; only `teacher_id`'s when given; with `search`, only those whose title,
+        subject or text contains it, ignoring case (`%`, `_` and the like are plain
+        characters). `total` counts every match, for the pages after this one."""
         if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
             raise ValidationError(
                 f"Pages hold 1 to {MAX_PAGE} assignments; offsets go from 0 to {MAX_OFFSET}."
             )
+        search = validate_search(search)
         return Page(
-            items=self.assignments.list(limit=limit, offset=offset, teacher_id=teacher_id),
-            total=self.assignments.count(teacher_id=teacher_id),
+            items=self.assignments.list(
+                limit=limit, offset=offset, teacher_id=teacher_id, search=search
+            ),
+            total=self.assignments.count(teacher_id=teacher_id, search=search),
             limit=limit,
             offset=offset,
         )
@@ -280,6 +331,32 @@ class AssignmentService:
 
     def _owned(self, teacher: Account, assignment_id: str) -> Assignment:
         return authored(self.assignments, teacher, assignment_id, to="change it")
+
+    def _edit(
+        self,
+        current: Assignment,
+        *,
+        title: str | None = None,
+        subject: str | None = None,
+        question_answers: Sequence[QuestionEdit] | None = None,
+    ) -> Assignment:
+        """`edit` once ownership and the version are settled: the image lock, the rules, the
+        compare-and-set save."""
+        self._refuse_if_locked(current)
+        edited = current
+        if question_answers is not None:
+            edited = edited.with_questions(question_answers)
+        if title is not None:
+            edited = replace(edited, title=validate_title(title))
+        if subject is not None:
+            edited = replace(edited, subject=validate_subject(subject))
+        if edited == current:
+            return current
+        updated = edited.next_version()
+        with log_context(user=current.teacher_id, assignment_id=current.assignment_id):
+            self._save(updated, current.version)
+            log.info("assignment edited", extra={"version": updated.version})
+        return updated
 
     def _owned_unlocked(self, teacher: Account, assignment_id: str) -> Assignment:
         assignment = self._owned(teacher, assignment_id)
@@ -389,12 +466,6 @@ def authored(
             detail=f"{teacher.username} tried to {to}: {assignment_id} of {assignment.teacher_id}",
         )
     return assignment
-
-
-def _checked_questions(question_answers: Sequence[QuestionAnswer]) -> tuple[QuestionAnswer, ...]:
-    if not 1 <= len(question_answers) <= MAX_QUESTIONS:
-        raise ValidationError(f"An assignment has 1 to {MAX_QUESTIONS} questions.")
-    return tuple(question_answers)
 
 
 def _with_stored(assignment: Assignment, stored: StoredImage) -> Assignment:

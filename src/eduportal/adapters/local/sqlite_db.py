@@ -117,6 +117,9 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
+UNICODE_LOWER: Final = "unicode_lower"
+"""An SQL function on every connection: Python's `str.lower`, which knows every alphabet."""
+
 _CONFLICT_CODES: Final = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
 
 
@@ -199,6 +202,8 @@ class SqliteDatabase:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.execute("PRAGMA foreign_keys=ON")
+        # SQLite's lower() and LIKE fold ASCII letters only; searches fold as MongoDB's do.
+        connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
         return connection
 
     def _roll_back(self, connection: sqlite3.Connection) -> None:
@@ -229,6 +234,11 @@ class SqliteDatabase:
                     connection.execute(statement)
             # PRAGMA takes no parameters; SCHEMA_VERSION is our own integer.
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+
+def _unicode_lower(value: object) -> str | None:
+    """Text lowered; anything else (NULL for a missing field) is NULL, which matches nothing."""
+    return value.lower() if isinstance(value, str) else None
 
 
 @contextmanager

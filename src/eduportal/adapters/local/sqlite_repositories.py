@@ -15,7 +15,7 @@ import json
 import sqlite3
 import time
 
-from eduportal.adapters.local.sqlite_db import SqliteDatabase
+from eduportal.adapters.local.sqlite_db import UNICODE_LOWER, SqliteDatabase
 from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment, edited_meanwhile
 from eduportal.domain.errors import NotFoundError
@@ -82,11 +82,16 @@ class SqliteAssignmentRepository:
             raise edited_meanwhile(assignment_id, stored, expected_version, where="sqlite")
 
     def list(
-        self, *, limit: int, offset: int = 0, teacher_id: str | None = None
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        teacher_id: str | None = None,
+        search: str | None = None,
     ) -> list[Assignment]:
         if limit <= 0:
             return []
-        where, parameters = _teacher_filter(teacher_id)
+        where, parameters = _filter(teacher_id, search)
         rows = self._db.query(
             "list assignments",
             f"SELECT document FROM assignments {where}"  # noqa: S608 (constant fragments)
@@ -95,8 +100,8 @@ class SqliteAssignmentRepository:
         )
         return [Assignment.from_document(json.loads(row["document"])) for row in rows]
 
-    def count(self, *, teacher_id: str | None = None) -> int:
-        where, parameters = _teacher_filter(teacher_id)
+    def count(self, *, teacher_id: str | None = None, search: str | None = None) -> int:
+        where, parameters = _filter(teacher_id, search)
         rows = self._db.query(
             "count assignments",
             f"SELECT COUNT(*) FROM assignments {where}",  # noqa: S608 (constant fragments)
@@ -108,11 +113,27 @@ class SqliteAssignmentRepository:
         self._db.check()
 
 
-def _teacher_filter(teacher_id: str | None) -> tuple[str, tuple[str, ...]]:
-    """Two statement shapes, not `? IS NULL OR teacher_id = ?`, which SQLite plans as a scan."""
-    if teacher_id is None:
-        return "", ()
-    return "WHERE teacher_id = ?", (teacher_id,)
+_SEARCHED = ("$.title", "$.subject", "$.prompt")
+_CONTAINS = " OR ".join(
+    f"instr({UNICODE_LOWER}(json_extract(document, '{path}')), ?) > 0" for path in _SEARCHED
+)
+"""A literal substring test: `instr`, not LIKE, so `%` and `_` need no escaping, over text
+lowered by Python's `str.lower` on both sides (LIKE and lower() fold ASCII letters only)."""
+
+
+def _filter(teacher_id: str | None, search: str | None) -> tuple[str, tuple[str, ...]]:
+    """Statement shapes per filter, not `? IS NULL OR teacher_id = ?`, which SQLite plans as a
+    scan of every row. A search scans the rows that pass the teacher filter anyway: no index
+    serves a substring."""
+    conditions: list[str] = []
+    parameters: tuple[str, ...] = ()
+    if teacher_id is not None:
+        conditions.append("teacher_id = ?")
+        parameters += (teacher_id,)
+    if search is not None:
+        conditions.append(f"({_CONTAINS})")
+        parameters += (search.lower(),) * len(_SEARCHED)
+    return ("WHERE " + " AND ".join(conditions) if conditions else ""), parameters
 
 
 def _row(assignment: Assignment) -> tuple[str, str, float, str, int]:

@@ -1,4 +1,4 @@
-"""Assignments: create, list, read, edit, delete, and their image.
+"""Assignments: create, list and search, read, edit, delete, and their image.
 
 Uploads are read by hand rather than declared as a `File` parameter, because FastAPI parses a
 declared form before it runs any dependency: this way the bearer token and the teacher's right
@@ -19,10 +19,11 @@ from eduportal.api.schemas import (
     AssignmentPage,
     AssignmentView,
     CreateAssignmentRequest,
+    EditAssignmentRequest,
     UpdateQuestionsRequest,
 )
 from eduportal.domain.accounts import Account
-from eduportal.domain.assignments import Assignment, numbered
+from eduportal.domain.assignments import MAX_SEARCH_CHARS, Assignment
 from eduportal.domain.errors import ValidationError
 from eduportal.services.assignments import MAX_OFFSET, MAX_PAGE, AssignmentService
 
@@ -68,7 +69,7 @@ def create_assignment(
     body: CreateAssignmentRequest, user: SignedIn, service: Assignments
 ) -> AssignmentView:
     created = service.create_from_text(
-        user, body.text, with_image=body.with_image, title=body.title
+        user, body.text, with_image=body.with_image, title=body.title, subject=body.subject
     )
     return view(service, created, user)
 
@@ -76,15 +77,28 @@ def create_assignment(
 @router.get(
     "",
     responses=error_responses(401, 422, 503),
-    summary="Assignments, newest first; students see no reference answers",
+    summary="Assignments, newest first, searched and only one's own on request; students see "
+    "no reference answers",
 )
 def list_assignments(
     user: SignedIn,
     service: Assignments,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    search: Annotated[
+        str | None,
+        Query(
+            description="Only assignments whose title, subject or text contains this, ignoring "
+            f"case; every character is literal; at most {MAX_SEARCH_CHARS} characters"
+        ),
+    ] = None,
+    mine: Annotated[
+        bool, Query(description="Only the signed-in teacher's own assignments")
+    ] = False,
 ) -> AssignmentPage:
-    page = service.list(limit=limit, offset=offset)
+    """`total` counts every assignment that matches, for paging through them."""
+    teacher_id = user.username if mine else None
+    page = service.list(limit=limit, offset=offset, teacher_id=teacher_id, search=search)
     return AssignmentPage(
         items=[view(service, item, user) for item in page.items],
         total=page.total,
@@ -108,16 +122,38 @@ async def get_assignment(
     return view(service, found, user)
 
 
+@router.patch(
+    "/{assignment_id}",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+    summary="Edit the title, subject or questions (the teacher who created it), from the "
+    "version read; 409 when another version was saved since",
+)
+def edit_assignment(
+    assignment_id: AssignmentId, body: EditAssignmentRequest, user: SignedIn, service: Assignments
+) -> AssignmentView:
+    edited = service.edit(
+        user,
+        assignment_id,
+        expected_version=body.version,
+        title=body.title,
+        subject=body.subject_change(),
+        question_answers=body.question_edits(),
+    )
+    return view(service, edited, user)
+
+
 @router.put(
     "/{assignment_id}/questions",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
-    summary="Replace the questions (the teacher who created it)",
+    summary="Replace the questions (the teacher who created it); items with an id keep it",
 )
 def update_questions(
     assignment_id: AssignmentId, body: UpdateQuestionsRequest, user: SignedIn, service: Assignments
 ) -> AssignmentView:
-    pairs = [(item.question, item.answer) for item in body.question_answers]
-    return view(service, service.update_questions(user, assignment_id, numbered(pairs)), user)
+    """Items without an id are new questions: an id is never given to another question, so
+    answers stay with the question they were given to."""
+    edits = [item.edited() for item in body.question_answers]
+    return view(service, service.update_questions(user, assignment_id, edits), user)
 
 
 @router.delete(

@@ -161,14 +161,13 @@ def confirm(saved: Assignment) -> None:
     count = len(saved.question_answers)
     st.success(f"Saved “{saved.title}” with {count} question{'s' if count != 1 else ''}.")
     st.page_link(
-        "pages/2_Show_Assignments.py",
+        "views/assignments.py",
         label="Open the assignment",  # short: a link does not wrap on a phone
         query_params={"assignment": saved.assignment_id},
     )
 
 
-with page("Create Assignments", Role.TEACHER) as teacher:
-    assert teacher is not None
+with page("Create an assignment", Role.TEACHER) as teacher:
     if saved := st.session_state.pop(SAVED, None):
         start_a_fresh_form()
         confirm(saved)

@@ -1,0 +1,50 @@
+"""Which pages the navigation offers: each role its own, and every address when signed out.
+
+Teachers and students each see only their own pages. The list of assignments has the same
+address for both (`/assignments?assignment=ID`), so a link a teacher shares opens for a
+student too. Signed out, every address still resolves (with no menu) and its page shows the
+sign-in form, which brings the user back to that address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import streamlit as st
+
+from eduportal.domain.accounts import Account, Role
+
+VIEWS = Path(__file__).with_name("views")
+
+
+@dataclass(frozen=True)
+class View:
+    script: str
+    title: str
+    icon: str
+    url_path: str
+    default: bool = False
+
+    def page(self) -> st.Page:
+        return st.Page(
+            VIEWS / self.script,
+            title=self.title,
+            icon=self.icon,
+            url_path=self.url_path,
+            default=self.default,
+        )
+
+
+SIGN_IN = View("welcome.py", "Sign in", "🔑", "sign-in", default=True)
+TEACHER_LIST = View("assignments.py", "Assignments", "📚", "assignments")
+CREATE = View("create.py", "Create an assignment", "✏️", "create")
+STUDENT_LIST = View("answer.py", "Assignments", "📝", "assignments")
+
+
+def views_for(account: Account | None) -> list[View]:
+    if account is None:
+        return [SIGN_IN, TEACHER_LIST, CREATE]
+    if account.role is Role.TEACHER:
+        return [replace(TEACHER_LIST, default=True), CREATE]
+    return [replace(STUDENT_LIST, default=True)]

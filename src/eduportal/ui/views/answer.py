@@ -1,0 +1,167 @@
+# A student's assignments: the list with their progress, and one assignment with every
+# question in full, each with its own answer box, result and reference answer.
+# (Comments, not docstrings, in page scripts: Streamlit's magic would show a string.)
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import Assignment, QuestionAnswer
+from eduportal.domain.errors import EduportalError
+from eduportal.observability.logging import log_error
+from eduportal.services.grading import AnswerResult
+from eduportal.ui.listing import SELECTED, alt_text, assignment_list, back_to_list
+from eduportal.ui.session import container, image_bytes, page, show_error
+from eduportal.ui.wording import local_day, plural, score_words
+
+HOW_SCORED = (
+    "Each answer is compared with your teacher's reference answer and scored from 0 "
+    "(says something else) to 100 (says the same). Your own words count as much as the "
+    "text's: what matters is the meaning. Changing a key word, or adding a *not*, lowers the "
+    "score. Your best answer to each question is kept, and your teacher may review it."
+)
+
+
+def describer(student: Account) -> Callable[[Assignment], str]:
+    def describe(item: Assignment) -> str:
+        grading = container().grading
+        answered = sum(
+            grading.progress(student, item.assignment_id, qa.id).attempts > 0
+            for qa in item.question_answers
+        )
+        total = len(item.question_answers)
+        done = "not started" if answered == 0 else f"{answered} of {total} answered"
+        when = local_day(item.created_at)
+        return f"{plural(total, 'question')} · {done} · by {item.teacher_id} · {when}"
+
+    return describe
+
+
+def kept(assignment: Assignment, qa: QuestionAnswer) -> dict[str, Any]:
+    """What the student just got for this question (result, reference), kept across the
+    reruns that other questions' buttons cause."""
+    value: dict[str, Any] = st.session_state.setdefault(
+        f"shown_{assignment.assignment_id}_{qa.id}", {}
+    )
+    return value
+
+
+def show_result(result: AnswerResult, answer: str) -> None:
+    score, best = st.columns(2)
+    score.metric("This answer", score_words(result.score))
+    best.metric("Your best", score_words(result.best_score))
+    if not result.counted:
+        st.caption("Not counted: you had already seen the reference answer.")
+    help_lines = [
+        line
+        for line in (result.suggestions.corrected, result.suggestions.rephrased)
+        if line and line.rstrip(".") != answer.strip().rstrip(".")
+    ]
+    if help_lines:
+        with st.expander("Writing help on your own words"):
+            st.caption(
+                "Spelling and grammar only: this help does not say whether the answer is right."
+            )
+            for line in help_lines:
+                st.markdown(f"- {line}")
+    if result.leaderboard:
+        with st.expander("Top five on this question"):
+            st.table(
+                [
+                    {
+                        "rank": row.rank,
+                        "student": row.student_id,
+                        "best": score_words(row.best_score),
+                    }
+                    for row in result.leaderboard
+                ]
+            )
+
+
+def question_card(
+    student: Account, assignment: Assignment, number: int, qa: QuestionAnswer
+) -> None:
+    grading = container().grading
+    state = kept(assignment, qa)
+    with st.container(border=True):
+        st.markdown(f"**Question {number} of {len(assignment.question_answers)}**")
+        st.markdown(qa.question)
+        progress = grading.progress(student, assignment.assignment_id, qa.id)
+        if progress.attempts:
+            best = (
+                score_words(progress.best_score) if progress.best_score is not None else "none yet"
+            )
+            st.caption(f"Your best: {best} · {plural(progress.attempts, 'attempt')}")
+        with st.form(f"form_{qa.id}", border=False):
+            answer = st.text_area("Your answer", key=f"answer_{assignment.assignment_id}_{qa.id}")
+            if st.form_submit_button("Submit answer", type="primary"):
+                try:
+                    with st.spinner("Scoring…"):
+                        state["result"] = grading.answer(
+                            student, assignment.assignment_id, qa.id, answer
+                        )
+                    state["answer"] = answer
+                except EduportalError as error:
+                    log_error(error)
+                    show_error(error)
+                progress = grading.progress(student, assignment.assignment_id, qa.id)
+        if "result" in state:
+            show_result(state["result"], state["answer"])
+        reveal(student, assignment, qa, state, answered=progress.attempts > 0)
+
+
+def reveal(
+    student: Account,
+    assignment: Assignment,
+    qa: QuestionAnswer,
+    state: dict[str, Any],
+    *,
+    answered: bool,
+) -> None:
+    if "reference" in state:
+        st.info(f"Reference answer: {state['reference']}")
+        st.caption(
+            "You have seen the reference answer: new answers are scored but no longer count."
+        )
+        return
+    if st.button(
+        "Show the reference answer",
+        key=f"reveal_{qa.id}",
+        disabled=not answered,
+        help="After you see it, new answers to this question are scored but no longer count.",
+    ):
+        state["reference"] = container().grading.reveal(student, assignment.assignment_id, qa.id)
+        st.rerun()
+    st.caption(
+        "Seeing the reference answer stops further answers to this question from counting."
+        if answered
+        else "Answer once to unlock the reference answer."
+    )
+
+
+def detail(student: Account, assignment: Assignment) -> None:
+    back_to_list()
+    st.header(assignment.title)
+    left, right = st.columns([2, 3]) if assignment.has_image else (None, st.container())
+    if left is not None:
+        left.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
+    with right:
+        st.write(assignment.prompt)
+        with st.expander("How answers are scored"):
+            st.write(HOW_SCORED)
+    for number, qa in enumerate(assignment.question_answers, start=1):
+        question_card(student, assignment, number, qa)
+
+
+with page("Assignments", Role.STUDENT) as student:
+    selected = st.query_params.get(SELECTED)
+    if selected:
+        detail(student, container().assignments.get(selected))
+    else:
+        assignment_list(
+            teacher_id=None, describe=describer(student), empty="There are no assignments yet."
+        )

@@ -1,0 +1,38 @@
+"""Each role is offered its own pages; signed out, every address leads to the sign-in form."""
+
+from __future__ import annotations
+
+from eduportal.domain.accounts import Account, Role
+from eduportal.ui.navigation import views_for
+
+
+def offered(account: Account | None) -> dict[str, str]:
+    return {view.url_path: view.title for view in views_for(account)}
+
+
+def account(role: Role) -> Account:
+    return Account(username="someone", role=role, password_hash="x", created_at=0.0)
+
+
+def test_teachers_are_offered_their_list_and_the_create_page() -> None:
+    assert offered(account(Role.TEACHER)) == {
+        "assignments": "Assignments",
+        "create": "Create an assignment",
+    }
+
+
+def test_students_are_not_offered_the_create_page() -> None:
+    assert "create" not in offered(account(Role.STUDENT))
+    assert offered(account(Role.STUDENT))["assignments"] == "Assignments"
+
+
+def test_both_roles_open_an_assignment_at_the_same_address() -> None:
+    """A link a teacher shares (`/assignments?assignment=ID`) opens for a student."""
+    teacher = next(p for p in views_for(account(Role.TEACHER)) if p.url_path == "assignments")
+    student = next(p for p in views_for(account(Role.STUDENT)) if p.url_path == "assignments")
+    assert teacher.default and student.default
+
+
+def test_signed_out_the_sign_in_page_comes_first() -> None:
+    pages = views_for(None)
+    assert pages[0].default and pages[0].url_path == "sign-in"
