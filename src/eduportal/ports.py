@@ -232,20 +232,55 @@ class AnswerRepository(Protocol):
         """Log `answer`; when it `counts`, keep it if it beats the student's best; return the best.
 
         It beats it with a higher score, or the same score submitted earlier, so "who got
-        there first" holds even when submissions arrive out of order. An answer that does not
+        there first" holds even when submissions arrive out of order; a teacher's override
+        only with a higher score, and the answer that beats it holds the best without one
+        (the override judged the answer it was set on). An answer that does not
         count (the grading service decides which) is logged and counted as an attempt only;
         it needs an earlier counted answer to the same question.
         """
         ...
 
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
-        """How far a student is with one question: attempts, best score, reveal."""
+        """How far a student is with one question: attempts, best score, reveal, and the best
+        answer with the engine that scored it and its flags."""
+        ...
+
+    def assignment_progress(self, assignment_id: str) -> dict[str, dict[str, QuestionProgress]]:
+        """Every student's progress on the questions of an assignment they answered:
+        student -> question id -> progress."""
+        ...
+
+    def student_progress(
+        self, student_id: str, assignment_id: str | None = None
+    ) -> dict[str, dict[str, QuestionProgress]]:
+        """A student's progress on every question they answered, or on those of one
+        assignment: assignment id -> question id -> progress."""
         ...
 
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
     ) -> None:
         """Remember the first time the student saw the reference answer (needs an attempt)."""
+        ...
+
+    def override(
+        self,
+        assignment_id: str,
+        question_id: str,
+        student_id: str,
+        score: float | None,
+        *,
+        by: str,
+        at: float,
+    ) -> tuple[QuestionProgress, QuestionProgress]:
+        """Set a teacher's `score` on the student's best answer, or clear it with None
+        (`QuestionProgress.overridden_by`, `.without_override`); return the progress before
+        and after.
+
+        Atomic against answers and overrides arriving meanwhile (no lost update), and logged
+        with `by`, `at`, the old and the new score; clearing where there is no override changes
+        and logs nothing. Raises `NotFoundError` when the student has not answered.
+        """
         ...
 
     def leaderboard(

@@ -38,6 +38,7 @@ from eduportal.services.drafts import DraftService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
+from eduportal.services.results import ResultsService
 from eduportal.services.scoring import EmbeddingScorer
 
 T = TypeVar("T")
@@ -302,6 +303,15 @@ class Container:
                 self.generators.scorer,
                 self.generators.suggester,
                 self.clock,
+            ),
+        )
+
+    @property
+    def results(self) -> ResultsService:
+        return self._part(
+            "results",
+            lambda: ResultsService(
+                self.repositories.assignments, self.repositories.answers, self.clock
             ),
         )
 

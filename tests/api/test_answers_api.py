@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.portal_api import assert_error, create_assignment
-
-
-def answer(client: httpx.Client, assignment_id: str, text: str, question: str = "q1") -> dict:  # type: ignore[type-arg]
-    response = client.post(
-        f"/api/assignments/{assignment_id}/answers", json={"question_id": question, "answer": text}
-    )
-    assert response.status_code == 200, response.text
-    body: dict = response.json()  # type: ignore[type-arg]
-    return body
+from tests.support.portal_api import answer, assert_error, create_assignment
 
 
 def test_students_answer_and_see_score_best_and_leaderboard(

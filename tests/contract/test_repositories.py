@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -49,7 +48,12 @@ from eduportal.domain.errors import (
     NotFoundError,
     StorageUnavailableError,
 )
-from eduportal.domain.grading import LEADERBOARD_SIZE, AnswerRecord, QuestionProgress
+from eduportal.domain.grading import (
+    LEADERBOARD_SIZE,
+    AnswerRecord,
+    QuestionProgress,
+    ScoreOverride,
+)
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import generated_image_key, new_draft_image_key
 from eduportal.ports import (
@@ -58,6 +62,7 @@ from eduportal.ports import (
     AssignmentRepository,
     DraftRepository,
 )
+from tests.support.threads import run_together
 
 ARCHITECTURE_FIELDS = {
     "assignment_id",
@@ -91,6 +96,11 @@ class Backend:
     stored_attempts: Callable[[str, str, str], int]
     logged_answers: Callable[[str], list[tuple[str, float, bool]]]
     """(student, score, counted) of every answer logged for an assignment, oldest first."""
+    logged_scorers: Callable[[str], list[tuple[str, tuple[str, ...]]]]
+    """(engine, flags) of every answer logged for an assignment, oldest first."""
+    logged_overrides: Callable[[str], list[tuple[str, str, float, float, float, bool]]]
+    """(student, teacher, at, old score, new score, cleared) of every override logged for an
+    assignment, oldest first."""
     insert_document: Callable[[Document], None]
     """Store an assignment document as it is, as an older version of eduportal wrote it."""
 
@@ -121,6 +131,23 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         )
         return [(row["student_id"], row["score"], bool(row["counted"])) for row in rows]
 
+    def logged_scorers(assignment_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        rows = db.query(
+            "test",
+            "SELECT engine, flags FROM answer_log WHERE assignment_id = ? ORDER BY submitted_at",
+            (assignment_id,),
+        )
+        return [(row["engine"], tuple(json.loads(row["flags"]))) for row in rows]
+
+    def logged_overrides(assignment_id: str) -> list[tuple[str, str, float, float, float, bool]]:
+        rows = db.query(
+            "test",
+            "SELECT student_id, teacher_id, at, old_score, new_score, cleared"
+            " FROM score_overrides WHERE assignment_id = ? ORDER BY at",
+            (assignment_id,),
+        )
+        return [(*tuple(row)[:5], bool(row["cleared"])) for row in rows]
+
     def insert_document(document: Document) -> None:
         with db.transaction("test") as connection:
             connection.execute(
@@ -142,6 +169,8 @@ def sqlite_backend(db: SqliteDatabase) -> Backend:
         stored_assignment,
         stored_attempts,
         logged_answers,
+        logged_scorers,
+        logged_overrides,
         insert_document,
     )
 
@@ -161,6 +190,24 @@ def mongo_backend(database: Any) -> Backend:
         cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
         return [(doc["student_id"], doc["score"], doc["counted"]) for doc in cursor]
 
+    def logged_scorers(assignment_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        cursor = database["answer_log"].find({"assignment_id": assignment_id}).sort("submitted_at")
+        return [(doc["engine"], tuple(doc["flags"])) for doc in cursor]
+
+    def logged_overrides(assignment_id: str) -> list[tuple[str, str, float, float, float, bool]]:
+        cursor = database["score_overrides"].find({"assignment_id": assignment_id}).sort("at")
+        return [
+            (
+                d["student_id"],
+                d["teacher_id"],
+                d["at"],
+                d["old_score"],
+                d["new_score"],
+                d["cleared"],
+            )
+            for d in cursor
+        ]
+
     def insert_document(document: Document) -> None:
         database["assignments"].insert_one({"_id": document["assignment_id"], **document})
 
@@ -172,6 +219,8 @@ def mongo_backend(database: Any) -> Backend:
         stored_assignment,
         stored_attempts,
         logged_answers,
+        logged_scorers,
+        logged_overrides,
         insert_document,
     )
 
@@ -245,7 +294,14 @@ def make_assignment(
 
 
 def answer(
-    student: str, score: float, at: float, *, assignment_id: str = "a1", question_id: str = "q1"
+    student: str,
+    score: float,
+    at: float,
+    *,
+    assignment_id: str = "a1",
+    question_id: str = "q1",
+    engine: str = "lexical",
+    flags: tuple[str, ...] = (),
 ) -> AnswerRecord:
     return AnswerRecord(
         assignment_id=assignment_id,
@@ -254,6 +310,8 @@ def answer(
         answer=f"{student} says {score}",
         score=score,
         submitted_at=at,
+        engine=engine,
+        flags=flags,
     )
 
 
@@ -344,11 +402,9 @@ def test_concurrent_compare_and_set_lets_exactly_one_writer_win(backend: Backend
     original = make_assignment()
     backend.assignments.add(original)
     writers = 8
-    barrier = threading.Barrier(writers)
     outcomes: list[str] = []
 
     def write(n: int) -> None:
-        barrier.wait()
         try:
             backend.assignments.replace(
                 original.next_version(prompt=f"Writer {n}."), expected_version=1
@@ -357,11 +413,7 @@ def test_concurrent_compare_and_set_lets_exactly_one_writer_win(backend: Backend
         except ConflictError:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_together(write, writers) == []
     winners = [outcome for outcome in outcomes if outcome.startswith("won")]
     assert len(winners) == 1 and outcomes.count("conflict") == writers - 1
     stored = backend.assignments.get(original.assignment_id)
@@ -514,6 +566,30 @@ def test_a_lower_later_score_does_not_replace_the_best(backend: Backend) -> None
     assert backend.stored_attempts("a1", "q1", "sam") == 3
 
 
+def test_the_best_answer_keeps_its_text_engine_and_flags(backend: Backend) -> None:
+    flag = "needs a look: 'release' became 'capture'"
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=(flag,)))
+    first = backend.answers.progress("a1", "q1", "sam")
+    assert (first.answer, first.engine, first.flags) == ("sam says 40.0", "lexical", (flag,))
+    backend.answers.record(answer("sam", 60.0, at=2.0, engine="minilm"))
+    backend.answers.record(answer("sam", 50.0, at=3.0, engine="usem3", flags=(flag, "x")))
+    best = backend.answers.progress("a1", "q1", "sam")
+    assert (best.answer, best.engine, best.flags) == ("sam says 60.0", "minilm", ())
+    assert best.attempts == 3
+
+
+def test_every_logged_answer_keeps_its_engine_and_flags(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=("one", "two")))
+    backend.answers.record(answer("sam", 20.0, at=2.0, engine="minilm"))
+    backend.answers.record(answer("sam", 90.0, at=3.0, engine="usem3", flags=("x",)), counts=False)
+    assert backend.logged_scorers("a1") == [
+        ("lexical", ("one", "two")),
+        ("minilm", ()),
+        ("usem3", ("x",)),
+    ]
+    assert backend.answers.progress("a1", "q1", "sam").engine == "lexical"
+
+
 def test_ties_go_to_whoever_reached_the_score_first(backend: Backend) -> None:
     backend.answers.record(answer("ann", 70.0, at=1.0))
     backend.answers.record(answer("bob", 70.0, at=2.0))
@@ -567,7 +643,14 @@ def test_progress_counts_attempts_and_keeps_the_first_reveal(backend: Backend) -
     backend.answers.mark_revealed("a1", "q1", "sam", at=3.0)
     backend.answers.mark_revealed("a1", "q1", "sam", at=4.0)
     progress = backend.answers.progress("a1", "q1", "sam")
-    assert progress == QuestionProgress(attempts=2, best_score=40.0, revealed_at=3.0)
+    assert progress == QuestionProgress(
+        attempts=2,
+        best_score=40.0,
+        revealed_at=3.0,
+        answer="sam says 40.0",
+        reached_at=1.0,
+        engine="lexical",
+    )
     assert progress.revealed and not backend.answers.progress("a1", "q2", "sam").revealed
 
 
@@ -581,6 +664,169 @@ def test_an_answer_that_does_not_count_is_logged_but_never_raises_the_best(
     assert backend.answers.leaderboard("a1", "q1", 5)[0].best_score == 40.0
     assert backend.stored_attempts("a1", "q1", "sam") == 2
     assert backend.logged_answers("a1") == [("sam", 40.0, True), ("sam", 100.0, False)]
+
+
+def test_progress_is_listed_per_assignment_and_per_student(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.record(answer("sam", 55.0, at=2.0, question_id="q2"))
+    backend.answers.record(answer("ann", 70.0, at=3.0, flags=("look",)))
+    backend.answers.record(answer("sam", 90.0, at=4.0, assignment_id="a2"))
+    backend.answers.mark_revealed("a1", "q2", "sam", at=5.0)
+    sam_q1 = backend.answers.progress("a1", "q1", "sam")
+    sam_q2 = backend.answers.progress("a1", "q2", "sam")
+    ann_q1 = backend.answers.progress("a1", "q1", "ann")
+    sam_a2 = backend.answers.progress("a2", "q1", "sam")
+    assert sam_q2.revealed and ann_q1.flags == ("look",) and sam_q1.reached_at == 1.0
+
+    assert backend.answers.assignment_progress("a1") == {
+        "ann": {"q1": ann_q1},
+        "sam": {"q1": sam_q1, "q2": sam_q2},
+    }
+    assert backend.answers.student_progress("sam") == {
+        "a1": {"q1": sam_q1, "q2": sam_q2},
+        "a2": {"q1": sam_a2},
+    }
+    assert backend.answers.student_progress("sam", "a2") == {"a2": {"q1": sam_a2}}
+    assert backend.answers.assignment_progress("a9") == {}
+    assert backend.answers.student_progress("nobody") == {}
+
+
+# --- overrides ---
+
+
+def test_an_override_is_the_best_score_until_it_is_cleared(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0, flags=("look",)))
+    before, after = backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    assert before.best_score == 40.0 and before.override is None
+    assert after.best_score == 75.0 and after.override == ScoreOverride(40.0, "tess", 10.0)
+    stored = backend.answers.progress("a1", "q1", "sam")
+    assert stored == after
+    assert (stored.answer, stored.flags, stored.attempts) == ("sam says 40.0", ("look",), 1)
+
+    restored, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=11.0)
+    assert restored == after
+    assert cleared.best_score == 40.0 and cleared.override is None
+    assert backend.answers.progress("a1", "q1", "sam") == before
+
+
+def test_a_second_override_keeps_the_scorers_score_of_the_answer(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    _, second = backend.answers.override("a1", "q1", "sam", 20.0, by="tess", at=11.0)
+    assert second.best_score == 20.0 and second.override == ScoreOverride(40.0, "tess", 11.0)
+    _, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=12.0)
+    assert cleared.best_score == 40.0
+
+
+def test_only_a_higher_later_answer_replaces_an_override(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 60.0, by="tess", at=10.0)
+    assert backend.answers.record(answer("sam", 50.0, at=11.0)) == 60.0
+    assert backend.answers.record(answer("sam", 60.0, at=0.5)) == 60.0  # equal, even earlier
+    assert backend.answers.record(answer("sam", 99.0, at=12.0), counts=False) == 60.0
+    kept = backend.answers.progress("a1", "q1", "sam")
+    assert kept.override == ScoreOverride(40.0, "tess", 10.0)
+    assert (kept.answer, kept.attempts) == ("sam says 40.0", 4)
+
+    assert backend.answers.record(answer("sam", 70.0, at=13.0, engine="minilm")) == 70.0
+    replaced = backend.answers.progress("a1", "q1", "sam")
+    assert replaced.best_score == 70.0 and replaced.override is None
+    assert (replaced.answer, replaced.engine, replaced.reached_at) == (
+        "sam says 70.0",
+        "minilm",
+        13.0,
+    )
+    # Nothing to clear any more: nothing changes and nothing is logged.
+    unchanged = backend.answers.override("a1", "q1", "sam", None, by="tess", at=14.0)
+    assert unchanged == (replaced, replaced)
+    assert len(backend.logged_overrides("a1")) == 1
+
+
+def test_a_lowered_score_is_beaten_by_any_higher_answer(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 80.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert backend.answers.record(answer("sam", 35.0, at=11.0)) == 35.0
+    assert backend.answers.progress("a1", "q1", "sam").override is None
+
+
+def test_clearing_returns_to_the_best_counted_answer_given_meanwhile(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 95.0, by="tess", at=10.0)
+    backend.answers.record(answer("sam", 55.0, at=11.0, engine="minilm", flags=("look",)))
+    backend.answers.record(answer("sam", 50.0, at=12.0))
+    backend.answers.record(answer("sam", 90.0, at=13.0), counts=False)  # after a reveal
+    _, cleared = backend.answers.override("a1", "q1", "sam", None, by="tess", at=14.0)
+    assert cleared == backend.answers.progress("a1", "q1", "sam")
+    assert (cleared.best_score, cleared.answer, cleared.reached_at) == (55.0, "sam says 55.0", 11.0)
+    assert (cleared.engine, cleared.flags, cleared.override) == ("minilm", ("look",), None)
+    assert cleared.attempts == 4
+
+
+def test_the_leaderboard_ranks_by_the_overridden_score(backend: Backend) -> None:
+    backend.answers.record(answer("ann", 90.0, at=1.0))
+    backend.answers.record(answer("bob", 50.0, at=2.0))
+    backend.answers.record(answer("cat", 70.0, at=3.0))
+    backend.answers.override("a1", "q1", "bob", 95.0, by="tess", at=10.0)
+    backend.answers.override("a1", "q1", "ann", 60.0, by="tess", at=11.0)
+    board = backend.answers.leaderboard("a1", "q1", LEADERBOARD_SIZE)
+    assert [(e.student_id, e.best_score) for e in board] == [
+        ("bob", 95.0),
+        ("cat", 70.0),
+        ("ann", 60.0),
+    ]
+    backend.answers.override("a1", "q1", "bob", None, by="tess", at=12.0)
+    board = backend.answers.leaderboard("a1", "q1", LEADERBOARD_SIZE)
+    assert [e.student_id for e in board] == ["cat", "ann", "bob"]
+
+
+def test_overriding_an_unanswered_question_is_not_found(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    for student, question in (("ann", "q1"), ("sam", "q2")):
+        for score in (50.0, None):
+            with pytest.raises(NotFoundError) as caught:
+                backend.answers.override("a1", question, student, score, by="tess", at=2.0)
+            assert "not answered" in caught.value.user_message
+    assert backend.answers.progress("a1", "q1", "ann") == QuestionProgress()
+    assert backend.logged_overrides("a1") == []
+
+
+def test_overrides_are_logged_with_who_when_old_and_new(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    backend.answers.override("a1", "q1", "sam", 75.0, by="tess", at=10.0)
+    backend.answers.override("a1", "q1", "sam", 20.0, by="tom", at=11.0)
+    backend.answers.override("a1", "q1", "sam", None, by="tess", at=12.0)
+    backend.answers.override("a1", "q1", "sam", None, by="tess", at=13.0)  # nothing to clear
+    assert backend.logged_overrides("a1") == [
+        ("sam", "tess", 10.0, 40.0, 75.0, False),
+        ("sam", "tom", 11.0, 75.0, 20.0, False),
+        ("sam", "tess", 12.0, 20.0, 40.0, True),
+    ]
+    backend.answers.delete_for_assignment("a1")
+    assert backend.logged_overrides("a1") == []
+
+
+def test_concurrent_overrides_lose_no_update(backend: Backend) -> None:
+    backend.answers.record(answer("sam", 40.0, at=1.0))
+    writers = 8
+
+    def write(n: int) -> None:
+        for round_ in range(3):
+            score = n * 10 + round_ + 0.5  # every one unique, none 40.0
+            backend.answers.override("a1", "q1", "sam", score, by=f"t{n}", at=n + round_ / 10)
+
+    assert run_together(write, writers) == []
+    stored = backend.answers.progress("a1", "q1", "sam")
+    assert stored.override is not None and stored.override.scored == 40.0
+    # Each override's old score is the one before it wrote: a chain with no gap. The log is
+    # sorted by `at`, which is not the order they landed in, so the chain is followed by value.
+    logged = backend.logged_overrides("a1")
+    assert len(logged) == writers * 3
+    new_by_old = {old: new for _, _, _, old, new, _ in logged}
+    assert len(new_by_old) == writers * 3  # no two overrides read the same old score
+    score, chain = 40.0, 0
+    while score in new_by_old:
+        score, chain = new_by_old[score], chain + 1
+    assert chain == writers * 3 and score == stored.best_score
 
 
 _SCORES = st.integers(min_value=0, max_value=1000).map(lambda tenths: tenths / 10)
@@ -804,22 +1050,16 @@ def test_image_keys_are_those_drafts_point_at_now(backend: Backend) -> None:
 def test_concurrent_draft_saves_let_exactly_one_writer_win(backend: Backend) -> None:
     backend.drafts.save("alice", make_draft(1), expected_version=NO_DRAFT)
     writers = 8
-    barrier = threading.Barrier(writers)
     outcomes: list[str] = []
 
     def write(n: int) -> None:
-        barrier.wait()
         try:
             backend.drafts.save("alice", make_draft(2, title=f"Tab {n}"), expected_version=1)
             outcomes.append(f"Tab {n}")
         except ConflictError:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_together(write, writers) == []
     winners = [outcome for outcome in outcomes if outcome != "conflict"]
     assert len(winners) == 1 and outcomes.count("conflict") == writers - 1
     stored = backend.drafts.get("alice")
@@ -840,25 +1080,13 @@ def test_concurrent_writers_lose_nothing(db: SqliteDatabase) -> None:
     threads, per_thread = 8, 25
     students = [f"s{n}" for n in range(10)]
     answers = SqliteAnswerRepository(db)
-    start = threading.Barrier(threads)
-    failures: list[BaseException] = []
 
     def write(worker: int) -> None:
-        start.wait()
-        try:
-            for n in range(per_thread):
-                score = float((worker * 37 + n * 11) % 101)
-                answers.record(answer(students[n % len(students)], score, at=worker * 100 + n))
-        except BaseException as exc:  # collected, so the assertion shows what went wrong
-            failures.append(exc)
+        for n in range(per_thread):
+            score = float((worker * 37 + n * 11) % 101)
+            answers.record(answer(students[n % len(students)], score, at=worker * 100 + n))
 
-    workers = [threading.Thread(target=write, args=(w,)) for w in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-
-    assert failures == []
+    assert run_together(write, threads) == []
     expected: dict[str, float] = {}
     for w in range(threads):
         for n in range(per_thread):
@@ -905,6 +1133,37 @@ def test_reopening_keeps_data_and_schema(tmp_path: Path) -> None:
         assert again.query("test", "PRAGMA user_version")[0][0] == SCHEMA_VERSION
     finally:
         again.close()
+
+
+def test_answers_saved_before_scorers_were_recorded_read_back_without_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "eduportal.db"
+    with sqlite3.connect(path) as raw:  # the two answer tables as schema version 2 left them
+        raw.execute(
+            "CREATE TABLE answers (assignment_id TEXT NOT NULL, question_id TEXT NOT NULL,"
+            " student_id TEXT NOT NULL, best_score REAL NOT NULL, answer TEXT NOT NULL,"
+            " reached_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, revealed_at REAL,"
+            " PRIMARY KEY (assignment_id, question_id, student_id)) WITHOUT ROWID"
+        )
+        raw.execute(
+            "CREATE TABLE answer_log (assignment_id TEXT NOT NULL, question_id TEXT NOT NULL,"
+            " student_id TEXT NOT NULL, submitted_at REAL NOT NULL, score REAL NOT NULL,"
+            " counted INTEGER NOT NULL, answer TEXT NOT NULL)"
+        )
+        raw.execute("INSERT INTO answers VALUES ('a1', 'q1', 'sam', 70.0, 'old', 1.0, 2, NULL)")
+        raw.execute("PRAGMA user_version = 2")
+    raw.close()
+    database = SqliteDatabase(path)
+    try:
+        answers = SqliteAnswerRepository(database)
+        assert answers.progress("a1", "q1", "sam") == QuestionProgress(
+            attempts=2, best_score=70.0, answer="old", reached_at=1.0
+        )
+        assert answers.record(answer("sam", 80.0, at=3.0, engine="minilm")) == 80.0
+        assert answers.progress("a1", "q1", "sam").engine == "minilm"
+    finally:
+        database.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -969,12 +1228,64 @@ def test_indexes_are_created_once_whoever_constructs_first() -> None:
     answer_indexes = database["answers"].index_information()
     assert answer_indexes["one_per_student"]["unique"] is True
     assert "leaderboard" in answer_indexes
+    assert answer_indexes["by_student"]["key"] == [
+        ("student_id", 1),
+        ("assignment_id", 1),
+        ("question_id", 1),
+    ]
+    assert "by_answer" in database["score_overrides"].index_information()
     session_indexes = database["sessions"].index_information()
     assert session_indexes["expiry"]["expireAfterSeconds"] == 0
     assert session_indexes["by_user"]["key"] == [("username", 1)]
     draft_indexes = database["drafts"].index_information()
     assert draft_indexes["by_image"]["key"] == [("image.key", 1)]
     assert draft_indexes["by_image"]["sparse"] is True
+
+
+def answers_that_improve_after_each_read(
+    monkeypatch: pytest.MonkeyPatch, times: int
+) -> MongoAnswerRepository:
+    """sam's answer to a1/q1 scored 40, and a repository whose first `times` reads of an answer
+    row are each followed by a better answer from sam, landing before the reader writes."""
+    database: Any = mongomock.MongoClient().db
+    answers = MongoAnswerRepository(database)
+    answers.record(answer("sam", 40.0, at=1.0))
+    read = mongomock.Collection.find_one
+    better = iter(range(1, times + 1))
+
+    def read_then_improve(collection: Any, *args: Any, **kwargs: Any) -> Any:
+        found = read(collection, *args, **kwargs)
+        step = next(better, None) if collection.name == "answers" else None
+        if step is not None:
+            answers.record(answer("sam", 40.0 + step, at=1.0 + step))
+        return found
+
+    monkeypatch.setattr(mongomock.Collection, "find_one", read_then_improve)
+    return answers
+
+
+def test_an_override_computed_from_a_stale_read_is_computed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = answers_that_improve_after_each_read(monkeypatch, times=2)
+    before, after = answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert before.best_score == 42.0 and before.answer == "sam says 42.0"
+    assert after.override == ScoreOverride(42.0, "tess", 10.0)
+    assert answers.progress("a1", "q1", "sam") == after
+
+
+def test_an_override_that_never_settles_is_a_conflict_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = answers_that_improve_after_each_read(monkeypatch, times=5)
+    with pytest.raises(ConflictError) as caught:
+        answers.override("a1", "q1", "sam", 30.0, by="tess", at=10.0)
+    assert caught.value.user_message == (
+        "This score changed while you were setting it. Please try again."
+    )
+    assert caught.value.transient
+    kept = answers.progress("a1", "q1", "sam")
+    assert kept.best_score == 45.0 and kept.override is None
 
 
 def test_an_unreachable_server_is_storage_unavailable_with_detail() -> None:

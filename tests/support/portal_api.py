@@ -16,6 +16,18 @@ def create_assignment(client: httpx.Client, *, with_image: bool = False) -> dict
     return body
 
 
+def answer(
+    client: httpx.Client, assignment_id: str, text: str, question: str = "q1"
+) -> dict[str, Any]:
+    """A student's answer, which must be scored; returns the response body."""
+    response = client.post(
+        f"/api/assignments/{assignment_id}/answers", json={"question_id": question, "answer": text}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def assert_error(response: httpx.Response, status: int, kind: str | None = None) -> str:
     """The JSON error shape with its correlation id; returns the sentence."""
     assert response.status_code == status, response.text

@@ -36,10 +36,12 @@ from eduportal.domain.errors import (
     StorageUnavailableError,
 )
 from eduportal.domain.grading import (
+    NOT_ANSWERED,
     NOT_RECORDED,
     AnswerRecord,
     LeaderboardEntry,
     QuestionProgress,
+    ScoreOverride,
 )
 
 Document = dict[str, Any]
@@ -50,6 +52,9 @@ _NEWEST_FIRST: Final = [("created_at", DESCENDING), ("_id", DESCENDING)]
 _RECORD_ROUNDS: Final = 5
 """Each extra round means another writer created the same answer row in between, which can
 happen once per row; five rounds only run out if the row is deleted over and over meanwhile."""
+_OVERRIDE_ROUNDS: Final = 5
+"""Each extra round means a better answer or another override landed between reading the row
+and writing it; five in a row would take a student and a teacher racing the same question."""
 
 
 def mongo_database(uri: str, name: str, timeout_seconds: float) -> Database[Document]:
@@ -191,6 +196,7 @@ class MongoAnswerRepository:
     def __init__(self, database: Database[Document]) -> None:
         self._answers: Collection[Document] = database["answers"]
         self._log: Collection[Document] = database["answer_log"]
+        self._overrides: Collection[Document] = database["score_overrides"]
         self.ensure_indexes()
 
     def ensure_indexes(self) -> None:
@@ -214,6 +220,14 @@ class MongoAnswerRepository:
                 ],
                 name="leaderboard",
             )
+            self._answers.create_index(
+                [
+                    ("student_id", ASCENDING),
+                    ("assignment_id", ASCENDING),
+                    ("question_id", ASCENDING),
+                ],
+                name="by_student",
+            )
             self._log.create_index(
                 [
                     ("assignment_id", ASCENDING),
@@ -222,6 +236,15 @@ class MongoAnswerRepository:
                     ("submitted_at", ASCENDING),
                 ],
                 name="by_student",
+            )
+            self._overrides.create_index(
+                [
+                    ("assignment_id", ASCENDING),
+                    ("question_id", ASCENDING),
+                    ("student_id", ASCENDING),
+                    ("at", ASCENDING),
+                ],
+                name="by_answer",
             )
 
     def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
@@ -244,14 +267,21 @@ class MongoAnswerRepository:
         beaten = {
             "$or": [
                 {"best_score": {"$lt": answer.score}},
-                {"best_score": answer.score, "reached_at": {"$gt": answer.submitted_at}},
+                {
+                    "best_score": answer.score,
+                    "reached_at": {"$gt": answer.submitted_at},
+                    "override": None,  # an override yields to a higher score only
+                },
             ]
         }
+        scorer = {"engine": answer.engine, "flags": list(answer.flags)}
         improve = {
             "$set": {
                 "best_score": answer.score,
                 "answer": answer.answer,
                 "reached_at": answer.submitted_at,
+                **scorer,
+                "override": None,
             },
             "$inc": {"attempts": 1},
         }
@@ -263,6 +293,7 @@ class MongoAnswerRepository:
                     "score": answer.score,
                     "counted": counts,
                     "answer": answer.answer,
+                    **scorer,
                 }
             )
             if not counts:
@@ -302,13 +333,28 @@ class MongoAnswerRepository:
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
         with _mapped_errors(f"progress {assignment_id}"):
             document = self._answers.find_one(key)
-        if document is None:
-            return QuestionProgress()
-        return QuestionProgress(
-            attempts=int(document["attempts"]),
-            best_score=float(document["best_score"]),
-            revealed_at=document.get("revealed_at"),
-        )
+        return QuestionProgress() if document is None else _progress(document)
+
+    def assignment_progress(self, assignment_id: str) -> dict[str, dict[str, QuestionProgress]]:
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        with _mapped_errors(f"results {assignment_id}"):
+            for document in self._answers.find({"assignment_id": assignment_id}):
+                by_question = found.setdefault(document["student_id"], {})
+                by_question[document["question_id"]] = _progress(document)
+        return found
+
+    def student_progress(
+        self, student_id: str, assignment_id: str | None = None
+    ) -> dict[str, dict[str, QuestionProgress]]:
+        query: Document = {"student_id": student_id}
+        if assignment_id is not None:
+            query["assignment_id"] = assignment_id
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        with _mapped_errors(f"results of {student_id}"):
+            for document in self._answers.find(query):
+                by_question = found.setdefault(document["assignment_id"], {})
+                by_question[document["question_id"]] = _progress(document)
+        return found
 
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
@@ -317,6 +363,57 @@ class MongoAnswerRepository:
         with _mapped_errors(f"reveal {assignment_id}"):
             # Matches a missing or null field: the first reveal is kept.
             self._answers.update_one({**key, "revealed_at": None}, {"$set": {"revealed_at": at}})
+
+    def override(
+        self,
+        assignment_id: str,
+        question_id: str,
+        student_id: str,
+        score: float | None,
+        *,
+        by: str,
+        at: float,
+    ) -> tuple[QuestionProgress, QuestionProgress]:
+        """A compare-and-set: the change is written only if the best answer and its override
+        are still those it was computed from; otherwise it is computed again from the new ones.
+        Then it is logged (a second document: no multi-document transaction on a standalone
+        server, so an interruption in between loses the log entry, never the change)."""
+        key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
+        with _mapped_errors(f"override score {assignment_id}"):
+            for _ in range(_OVERRIDE_ROUNDS):
+                document = self._answers.find_one(key)
+                if document is None:
+                    raise NotFoundError(
+                        NOT_ANSWERED, detail=f"mongodb: no answer to override: {key}"
+                    )
+                before = _progress(document)
+                if score is not None:
+                    after = before.overridden_by(score, by=by, at=at)
+                elif before.overridden:
+                    after = before.without_override(self._logged_best(key))
+                else:
+                    return before, before
+                unchanged = {
+                    field: document.get(field) for field in ("best_score", "reached_at", "override")
+                }
+                change = {"$set": _best_fields(after)}
+                if self._answers.update_one({**key, **unchanged}, change).matched_count:
+                    self._overrides.insert_one(
+                        {
+                            **key,
+                            "teacher_id": by,
+                            "at": at,
+                            "old_score": before.best_score,
+                            "new_score": after.best_score,
+                            "cleared": score is None,
+                        }
+                    )
+                    return before, after
+        raise ConflictError(
+            "This score changed while you were setting it. Please try again.",
+            detail=f"mongodb override score {key}: still changing after {_OVERRIDE_ROUNDS} rounds",
+            transient=True,
+        )
 
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int
@@ -345,10 +442,57 @@ class MongoAnswerRepository:
                 for rank, document in enumerate(cursor, start=1)
             ]
 
+    def _logged_best(self, key: Document) -> AnswerRecord | None:
+        """The best counted answer in the log: the highest score, the first of equals."""
+        document = self._log.find_one(
+            {**key, "counted": True}, sort=[("score", DESCENDING), ("submitted_at", ASCENDING)]
+        )
+        if document is None:
+            return None
+        return AnswerRecord(
+            assignment_id=key["assignment_id"],
+            question_id=key["question_id"],
+            student_id=key["student_id"],
+            answer=document["answer"],
+            score=document["score"],
+            submitted_at=document["submitted_at"],
+            engine=document.get("engine", ""),
+            flags=tuple(document.get("flags", ())),
+        )
+
     def delete_for_assignment(self, assignment_id: str) -> None:
         with _mapped_errors(f"delete answers {assignment_id}"):
             self._answers.delete_many({"assignment_id": assignment_id})
             self._log.delete_many({"assignment_id": assignment_id})
+            self._overrides.delete_many({"assignment_id": assignment_id})
+
+
+def _progress(document: Document) -> QuestionProgress:
+    """Rows written before scorers and overrides were recorded have neither."""
+    override = document.get("override")
+    return QuestionProgress(
+        attempts=int(document["attempts"]),
+        best_score=float(document["best_score"]),
+        revealed_at=document.get("revealed_at"),
+        answer=document["answer"],
+        reached_at=document["reached_at"],
+        engine=document.get("engine", ""),
+        flags=tuple(document.get("flags", ())),
+        override=None if override is None else ScoreOverride(**override),
+    )
+
+
+def _best_fields(progress: QuestionProgress) -> Document:
+    """The best answer's fields as stored; `override` is `{scored, by, at}` or null."""
+    kept = progress.override
+    return {
+        "best_score": progress.best_score,
+        "answer": progress.answer,
+        "reached_at": progress.reached_at,
+        "engine": progress.engine,
+        "flags": list(progress.flags),
+        "override": None if kept is None else {"scored": kept.scored, "by": kept.by, "at": kept.at},
+    }
 
 
 def _account(document: Document) -> Account:

@@ -18,7 +18,7 @@ import eduportal
 from eduportal.api.body_limit import BodyLimit, BodyLimitMiddleware
 from eduportal.api.correlation import CorrelationIdMiddleware
 from eduportal.api.errors import install_error_handlers
-from eduportal.api.routers import accounts, answers, assignments, health, images
+from eduportal.api.routers import accounts, answers, assignments, health, images, results
 from eduportal.api.security_headers import SecurityHeadersMiddleware
 from eduportal.wiring import Container
 
@@ -32,10 +32,10 @@ def create_app(container: Container) -> FastAPI:
         title="eduportal",
         version=eduportal.__version__,
         description="The eduportal education portal: accounts, assignments with generated "
-        "questions and images, answers and leaderboards; the image origin; health and metrics. "
-        "Sign in with `POST /api/login`, then press **Authorize** and paste the token (or send "
-        "`Authorization: Bearer <token>`). Every error is JSON: a sentence for the user, its "
-        "kind and the correlation id its log line carries.",
+        "questions and images, answers, leaderboards and results; the image origin; health and "
+        "metrics. Sign in with `POST /api/login`, then press **Authorize** and paste the token "
+        "(or send `Authorization: Bearer <token>`). Every error is JSON: a sentence for the "
+        "user, its kind and the correlation id its log line carries.",
         static_url="/docs-assets",
         redoc_url=None,
     )
@@ -44,7 +44,7 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     # The image origin first, as a plain route: it is the hottest one (see routers/images.py).
     app.router.routes.insert(0, images.route)
-    for module in (accounts, assignments, answers, health):
+    for module in (accounts, assignments, answers, results, health):
         app.include_router(module.router)
     _document_the_image_origin(app)
 

@@ -18,6 +18,7 @@ from eduportal.domain.errors import UnauthenticatedError
 from eduportal.services.accounts import AccountService
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.grading import GradingService
+from eduportal.services.results import ResultsService
 from eduportal.wiring import Container
 
 _bearer = HTTPBearer(
@@ -45,9 +46,14 @@ async def grading(request: Request) -> GradingService:
     return container(request).grading
 
 
+async def results(request: Request) -> ResultsService:
+    return container(request).results
+
+
 Accounts = Annotated[AccountService, Depends(accounts)]
 Assignments = Annotated[AssignmentService, Depends(assignments)]
 Grading = Annotated[GradingService, Depends(grading)]
+Results = Annotated[ResultsService, Depends(results)]
 
 
 async def bearer_token(

@@ -14,7 +14,8 @@ from eduportal.domain.assignments import (
     Assignment,
     EditedQuestion,
 )
-from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry
+from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry, QuestionProgress
+from eduportal.domain.results import AssignmentResults, StudentResult
 from eduportal.services.grading import AnswerResult
 
 
@@ -165,7 +166,8 @@ class SuggestionsView(BaseModel):
 
 
 class AnswerResponse(BaseModel):
-    score: float = Field(description="0-100, cosine similarity to the reference answer")
+    score: float = Field(description="0-100: how well the answer says what the reference says")
+    engine: str = Field(description="The scorer that scored it (a model's name, or `lexical`)")
     best_score: float
     counted: bool = Field(
         description="False once the student has revealed the reference answer: the answer "
@@ -178,6 +180,7 @@ class AnswerResponse(BaseModel):
     def of(cls, result: AnswerResult) -> AnswerResponse:
         return cls(
             score=result.score,
+            engine=result.engine,
             best_score=result.best_score,
             counted=result.counted,
             leaderboard=[LeaderboardRow.of(entry) for entry in result.leaderboard],
@@ -190,3 +193,117 @@ class AnswerResponse(BaseModel):
 class RevealResponse(BaseModel):
     question_id: str
     answer: str
+
+
+class OverrideView(BaseModel):
+    scored: float = Field(description="What the scorer gave the answer the override judged")
+    by: str = Field(description="The teacher who set it")
+    at: float
+
+
+class ResultCell(BaseModel):
+    """One student's best answer to one question, as the assignment's teacher sees it."""
+
+    best_score: float | None = Field(description="The effective best: the teacher's if set")
+    attempts: int
+    revealed: bool = Field(description="Whether the student has seen the reference answer")
+    answer: str = Field(description="The answer that holds the best score")
+    engine: str = Field(description="The scorer that scored that answer")
+    flags: list[str] = Field(description="The scorer's reasons to look at that answer again")
+    override: OverrideView | None = Field(description="The teacher's override, if one stands")
+
+    @classmethod
+    def of(cls, progress: QuestionProgress) -> ResultCell:
+        kept = progress.override
+        return cls(
+            best_score=progress.best_score,
+            attempts=progress.attempts,
+            revealed=progress.revealed,
+            answer=progress.answer,
+            engine=progress.engine,
+            flags=list(progress.flags),
+            override=None
+            if kept is None
+            else OverrideView(scored=kept.scored, by=kept.by, at=kept.at),
+        )
+
+
+class StudentResultsRow(BaseModel):
+    student_id: str
+    scores: dict[str, ResultCell] = Field(description="By question id, answered ones only")
+    answered: int
+    total: float
+    average: float | None = Field(description="Over the questions answered")
+
+
+class AssignmentResultsView(BaseModel):
+    assignment_id: str
+    title: str
+    questions: list[QuestionView]
+    students: list[StudentResultsRow] = Field(
+        description="Every student who answered, by user name"
+    )
+
+    @classmethod
+    def of(cls, results: AssignmentResults) -> AssignmentResultsView:
+        return cls(
+            assignment_id=results.assignment_id,
+            title=results.title,
+            questions=[QuestionView.model_validate(qa.as_dict()) for qa in results.questions],
+            students=[
+                StudentResultsRow(
+                    student_id=row.student_id,
+                    scores={qid: ResultCell.of(p) for qid, p in row.progress.items()},
+                    answered=row.answered,
+                    total=row.total,
+                    average=row.average,
+                )
+                for row in results.students
+            ],
+        )
+
+
+class ScoreRequest(BaseModel):
+    score: float = Field(description="0-100; anything else is refused with a sentence")
+
+
+class OwnQuestionResult(BaseModel):
+    question_id: str
+    best_score: float | None = Field(description="None while unanswered")
+    attempts: int
+    revealed: bool
+    overridden: bool = Field(description="Whether the teacher set this score")
+
+    @classmethod
+    def of(cls, question_id: str, progress: QuestionProgress) -> OwnQuestionResult:
+        return cls(
+            question_id=question_id,
+            best_score=progress.best_score,
+            attempts=progress.attempts,
+            revealed=progress.revealed,
+            overridden=progress.overridden,
+        )
+
+
+class OwnAssignmentResult(BaseModel):
+    assignment_id: str
+    title: str
+    answered: int
+    total_questions: int
+    average: float | None = Field(description="Over the questions answered")
+    questions: list[OwnQuestionResult] = Field(description="Every question, in order")
+
+    @classmethod
+    def of(cls, result: StudentResult) -> OwnAssignmentResult:
+        answered = result.scores.progress
+        return cls(
+            assignment_id=result.assignment_id,
+            title=result.title,
+            answered=result.scores.answered,
+            total_questions=len(result.question_ids),
+            average=result.scores.average,
+            questions=[
+                OwnQuestionResult.of(qid, answered.get(qid, QuestionProgress()))
+                for qid in result.question_ids
+            ],
+        )

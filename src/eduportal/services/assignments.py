@@ -330,15 +330,7 @@ class AssignmentService:
     # -- helpers --------------------------------------------------------------------------------
 
     def _owned(self, teacher: Account, assignment_id: str) -> Assignment:
-        require_role(teacher, Role.TEACHER)
-        assignment = self.assignments.get(assignment_id)  # never a cached copy for a write
-        if assignment.teacher_id != teacher.username:
-            raise ForbiddenError(
-                "Only the teacher who created this assignment can change it.",
-                detail=f"{teacher.username} tried to change {assignment_id} of "
-                f"{assignment.teacher_id}",
-            )
-        return assignment
+        return authored(self.assignments, teacher, assignment_id, to="change it")
 
     def _edit(
         self,
@@ -455,6 +447,25 @@ MAX_OFFSET = 1_000_000
 to a database whose integers they could overflow."""
 
 _IMAGE_BUSY = "This assignment's image is being changed right now. Please try again in a moment."
+
+
+def authored(
+    repository: AssignmentRepository, teacher: Account, assignment_id: str, *, to: str
+) -> Assignment:
+    """The assignment, read afresh, if `teacher` created it; else `ForbiddenError`.
+
+    Only its author changes an assignment, sees its results and sets its scores; `to` names
+    what was refused ("change it", "see its results") in the sentence the teacher reads.
+    A student is refused before anything is read.
+    """
+    require_role(teacher, Role.TEACHER)
+    assignment = repository.get(assignment_id)  # never a cached copy: a write may follow
+    if assignment.teacher_id != teacher.username:
+        raise ForbiddenError(
+            f"Only the teacher who created this assignment can {to}.",
+            detail=f"{teacher.username} tried to {to}: {assignment_id} of {assignment.teacher_id}",
+        )
+    return assignment
 
 
 def _with_stored(assignment: Assignment, stored: StoredImage) -> Assignment:

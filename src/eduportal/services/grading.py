@@ -33,6 +33,8 @@ from eduportal.services.accounts import require_role
 @dataclass(frozen=True, slots=True)
 class AnswerResult:
     score: float
+    engine: str
+    """The scorer that scored this answer (`Score.engine`)."""
     best_score: float
     leaderboard: list[LeaderboardEntry]
     suggestions: Suggestions
@@ -83,6 +85,7 @@ class GradingService:
         )
         return AnswerResult(
             score=score.value,
+            engine=score.engine,
             best_score=best,
             leaderboard=self.answers.leaderboard(assignment_id, question_id, LEADERBOARD_SIZE),
             suggestions=self.suggester.suggest(text),
@@ -101,7 +104,21 @@ class GradingService:
         return {qid: self.answers.leaderboard(assignment_id, qid, LEADERBOARD_SIZE) for qid in ids}
 
     def progress(self, student: Account, assignment_id: str, question_id: str) -> QuestionProgress:
-        return self.answers.progress(assignment_id, question_id, student.username)
+        """The student's own progress on one question (without the teacher's flags)."""
+        return self.answers.progress(assignment_id, question_id, student.username).for_student()
+
+    def progress_by_question(
+        self, student: Account, assignment_id: str
+    ) -> dict[str, QuestionProgress]:
+        """`progress` on every question of the assignment, in question order; an unanswered
+        one has no attempts and no best score."""
+        question_ids = [qa.id for qa in self.assignments.get(assignment_id).question_answers]
+        found = self.answers.student_progress(student.username, assignment_id)
+        answered = found.get(assignment_id, {})
+        return {
+            qid: answered[qid].for_student() if qid in answered else QuestionProgress()
+            for qid in question_ids
+        }
 
     def reveal(self, viewer: Account, assignment_id: str, question_id: str) -> str:
         """The reference answer: teachers always; students after one attempt, from then on

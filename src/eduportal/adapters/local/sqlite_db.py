@@ -92,6 +92,36 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE INDEX IF NOT EXISTS drafts_by_image
             ON drafts (image_key) WHERE image_key IS NOT NULL""",
     ),
+    (
+        # Version 4: which scorer scored an answer and why it may need a look (flags: a JSON
+        # list of sentences), for every answer logged and for the best one.
+        "ALTER TABLE answers ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE answers ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE answer_log ADD COLUMN engine TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE answer_log ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'",
+    ),
+    (
+        # Version 5: teachers' score overrides (best_score holds the effective score; the
+        # scorer's is kept in scored_score while an override stands), their log, and a
+        # student's results across assignments.
+        "ALTER TABLE answers ADD COLUMN scored_score REAL",
+        "ALTER TABLE answers ADD COLUMN overridden_by TEXT",
+        "ALTER TABLE answers ADD COLUMN overridden_at REAL",
+        """CREATE TABLE IF NOT EXISTS score_overrides (
+            assignment_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            student_id TEXT NOT NULL,
+            teacher_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            old_score REAL NOT NULL,
+            new_score REAL NOT NULL,
+            cleared INTEGER NOT NULL
+        )""",
+        """CREATE INDEX IF NOT EXISTS score_overrides_by_answer
+            ON score_overrides (assignment_id, question_id, student_id, at)""",
+        """CREATE INDEX IF NOT EXISTS answers_by_student
+            ON answers (student_id, assignment_id, question_id)""",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""

@@ -3,9 +3,10 @@
 Assignments keep the whole document as JSON, exactly `Assignment.to_document()`, so the stored
 shape is the MongoDB one and moving data between the backends is a copy; the columns beside it
 exist only to index the listing, and `version` for compare-and-set saves. Answers keep one
-row per student and question: the best score, the answer and time that reached it, how many
-attempts were made and when the reference answer was revealed, updated by a single upsert so
-concurrent submissions cannot lose a better score; `answer_log` keeps every answer given.
+row per student and question: the best score, the answer and time that reached it, the scorer
+that scored it and its flags, how many attempts were made and when the reference answer was
+revealed, updated in one write transaction so concurrent submissions cannot lose a better
+score; `answer_log` keeps every answer given.
 Drafts keep `Draft.to_document()` as JSON too, one row per user name, with the version for
 compare-and-set and the image key as columns.
 """
@@ -22,10 +23,12 @@ from eduportal.domain.assignments import Assignment, edited_meanwhile
 from eduportal.domain.drafts import NO_DRAFT, Draft, draft_changed_meanwhile
 from eduportal.domain.errors import NotFoundError
 from eduportal.domain.grading import (
+    NOT_ANSWERED,
     NOT_RECORDED,
     AnswerRecord,
     LeaderboardEntry,
     QuestionProgress,
+    ScoreOverride,
 )
 
 _NOT_FOUND = "This assignment was not found."
@@ -160,14 +163,13 @@ class SqliteAnswerRepository:
         self._db = database
 
     def record(self, answer: AnswerRecord, *, counts: bool = True) -> float:
-        # A new answer wins on a higher score, or on the same score reached earlier (records
-        # may arrive out of order); SET expressions all read the row as it was before.
         key = (answer.assignment_id, answer.question_id, answer.student_id)
+        scorer = (answer.engine, json.dumps(list(answer.flags)))
         with self._db.transaction(f"record answer {answer.assignment_id}") as connection:
             connection.execute(
                 "INSERT INTO answer_log (assignment_id, question_id, student_id, submitted_at,"
-                " score, counted, answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*key, answer.submitted_at, answer.score, int(counts), answer.answer),
+                " score, counted, answer, engine, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, answer.submitted_at, answer.score, int(counts), answer.answer, *scorer),
             )
             if not counts:
                 rows = connection.execute(
@@ -182,41 +184,73 @@ class SqliteAnswerRepository:
                         detail=f"sqlite: uncounted answer without a first answer: {key}",
                     )
                 return float(rows[0]["best_score"])
+            # Under the transaction's write lock: first the answer replaces the row it beats
+            # (a higher score, or the same score reached earlier, since records may arrive out
+            # of order; an override only a higher one), then the attempt is counted, which
+            # creates the row for a first answer.
+            connection.execute(
+                "UPDATE answers SET best_score = ?, answer = ?, reached_at = ?, engine = ?,"
+                " flags = ?, scored_score = NULL, overridden_by = NULL, overridden_at = NULL"
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?"
+                " AND (best_score < ? OR (best_score = ? AND reached_at > ?"
+                " AND scored_score IS NULL))",
+                (
+                    answer.score,
+                    answer.answer,
+                    answer.submitted_at,
+                    *scorer,
+                    *key,
+                    answer.score,
+                    answer.score,
+                    answer.submitted_at,
+                ),
+            )
             rows = connection.execute(
-                """INSERT INTO answers
-                    (assignment_id, question_id, student_id, best_score, answer, reached_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (assignment_id, question_id, student_id) DO UPDATE SET
-                    best_score = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.best_score ELSE best_score END,
-                    answer = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.answer ELSE answer END,
-                    reached_at = CASE WHEN excluded.best_score > best_score
-                        OR (excluded.best_score = best_score AND excluded.reached_at < reached_at)
-                        THEN excluded.reached_at ELSE reached_at END,
-                    attempts = attempts + 1
-                RETURNING best_score""",
-                (*key, answer.score, answer.answer, answer.submitted_at),
+                "INSERT INTO answers (assignment_id, question_id, student_id, best_score,"
+                " answer, reached_at, engine, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (assignment_id, question_id, student_id)"
+                " DO UPDATE SET attempts = attempts + 1 RETURNING best_score",
+                (*key, answer.score, answer.answer, answer.submitted_at, *scorer),
             ).fetchall()
         return float(rows[0]["best_score"])
 
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
         rows = self._db.query(
             f"progress {assignment_id}",
-            "SELECT attempts, best_score, revealed_at FROM answers"
+            f"SELECT {_PROGRESS} FROM answers"  # noqa: S608 (a constant column list)
             " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
             (assignment_id, question_id, student_id),
         )
-        if not rows:
-            return QuestionProgress()
-        row = rows[0]
-        return QuestionProgress(
-            attempts=int(row["attempts"]),
-            best_score=float(row["best_score"]),
-            revealed_at=row["revealed_at"],
+        return _progress(rows[0]) if rows else QuestionProgress()
+
+    def assignment_progress(self, assignment_id: str) -> dict[str, dict[str, QuestionProgress]]:
+        rows = self._db.query(
+            f"results {assignment_id}",
+            f"SELECT student_id, question_id, {_PROGRESS} FROM answers"  # noqa: S608 (constant)
+            " WHERE assignment_id = ? ORDER BY student_id, question_id",
+            (assignment_id,),
         )
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        for row in rows:
+            found.setdefault(row["student_id"], {})[row["question_id"]] = _progress(row)
+        return found
+
+    def student_progress(
+        self, student_id: str, assignment_id: str | None = None
+    ) -> dict[str, dict[str, QuestionProgress]]:
+        where, parameters = "student_id = ?", [student_id]
+        if assignment_id is not None:
+            where, parameters = f"{where} AND assignment_id = ?", [student_id, assignment_id]
+        rows = self._db.query(
+            f"results of {student_id}",
+            f"SELECT assignment_id, question_id, {_PROGRESS} FROM answers"  # noqa: S608 (constant)
+            f" WHERE {where} ORDER BY assignment_id, question_id",
+            parameters,
+        )
+        found: dict[str, dict[str, QuestionProgress]] = {}
+        for row in rows:
+            found.setdefault(row["assignment_id"], {})[row["question_id"]] = _progress(row)
+        return found
 
     def mark_revealed(
         self, assignment_id: str, question_id: str, student_id: str, at: float
@@ -227,6 +261,46 @@ class SqliteAnswerRepository:
                 " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
                 (at, assignment_id, question_id, student_id),
             )
+
+    def override(
+        self,
+        assignment_id: str,
+        question_id: str,
+        student_id: str,
+        score: float | None,
+        *,
+        by: str,
+        at: float,
+    ) -> tuple[QuestionProgress, QuestionProgress]:
+        """Read, change and log under one write lock: nothing can land in between."""
+        key = (assignment_id, question_id, student_id)
+        with self._db.transaction(f"override score {assignment_id}") as connection:
+            row = connection.execute(
+                f"SELECT {_PROGRESS} FROM answers"  # noqa: S608 (a constant column list)
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(NOT_ANSWERED, detail=f"sqlite: no answer to override: {key}")
+            before = _progress(row)
+            if score is not None:
+                after = before.overridden_by(score, by=by, at=at)
+            elif before.overridden:
+                after = before.without_override(_logged_best(connection, key))
+            else:
+                return before, before
+            connection.execute(
+                "UPDATE answers SET best_score = ?, answer = ?, reached_at = ?, engine = ?,"
+                " flags = ?, scored_score = ?, overridden_by = ?, overridden_at = ?"
+                " WHERE assignment_id = ? AND question_id = ? AND student_id = ?",
+                (*_best_columns(after), *key),
+            )
+            connection.execute(
+                "INSERT INTO score_overrides (assignment_id, question_id, student_id, teacher_id,"
+                " at, old_score, new_score, cleared) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, by, at, before.best_score, after.best_score, int(score is None)),
+            )
+        return before, after
 
     def leaderboard(
         self, assignment_id: str, question_id: str, limit: int
@@ -249,6 +323,68 @@ class SqliteAnswerRepository:
         with self._db.transaction(f"delete answers {assignment_id}") as connection:
             connection.execute("DELETE FROM answers WHERE assignment_id = ?", (assignment_id,))
             connection.execute("DELETE FROM answer_log WHERE assignment_id = ?", (assignment_id,))
+            connection.execute(
+                "DELETE FROM score_overrides WHERE assignment_id = ?", (assignment_id,)
+            )
+
+
+_PROGRESS = (
+    "attempts, best_score, revealed_at, answer, reached_at, engine, flags,"
+    " scored_score, overridden_by, overridden_at"
+)
+"""The columns `_progress` reads."""
+
+
+def _progress(row: sqlite3.Row) -> QuestionProgress:
+    override = None
+    if row["scored_score"] is not None:
+        override = ScoreOverride(
+            scored=row["scored_score"], by=row["overridden_by"], at=row["overridden_at"]
+        )
+    return QuestionProgress(
+        attempts=int(row["attempts"]),
+        best_score=float(row["best_score"]),
+        revealed_at=row["revealed_at"],
+        answer=row["answer"],
+        reached_at=row["reached_at"],
+        engine=row["engine"],
+        flags=tuple(json.loads(row["flags"])),
+        override=override,
+    )
+
+
+def _best_columns(progress: QuestionProgress) -> tuple[object, ...]:
+    """best_score, answer, reached_at, engine, flags, scored_score, overridden_by, overridden_at:
+    the last three NULL without an override."""
+    kept = progress.override
+    return (
+        progress.best_score,
+        progress.answer,
+        progress.reached_at,
+        progress.engine,
+        json.dumps(list(progress.flags)),
+        *((None, None, None) if kept is None else (kept.scored, kept.by, kept.at)),
+    )
+
+
+def _logged_best(connection: sqlite3.Connection, key: tuple[str, str, str]) -> AnswerRecord | None:
+    """The best counted answer in the log: the highest score, the first of equals."""
+    row = connection.execute(
+        "SELECT answer, score, submitted_at, engine, flags FROM answer_log"
+        " WHERE assignment_id = ? AND question_id = ? AND student_id = ? AND counted = 1"
+        " ORDER BY score DESC, submitted_at LIMIT 1",
+        key,
+    ).fetchone()
+    if row is None:
+        return None
+    return AnswerRecord(
+        *key,
+        answer=row["answer"],
+        score=row["score"],
+        submitted_at=row["submitted_at"],
+        engine=row["engine"],
+        flags=tuple(json.loads(row["flags"])),
+    )
 
 
 class SqliteAccountRepository:
