@@ -17,6 +17,7 @@ from eduportal.adapters.local.offline_embedder import DIMENSIONS, OfflineEmbedde
 from eduportal.adapters.local.offline_images import OfflineImageGenerator
 from eduportal.adapters.local.offline_suggester import OfflineSuggester
 from eduportal.domain.grading import cosine_similarity
+from eduportal.ports import ImageGenerator
 
 CELL_TEXT = (
     "The mitochondrion is the powerhouse of the cell. It produces energy in the form of ATP. "
@@ -186,3 +187,9 @@ def test_one_prompt_one_picture_and_another_prompt_another() -> None:
     first = generator.generate("The French Revolution in 1789")
     assert OfflineImageGenerator().generate("The French Revolution in 1789") == first
     assert generator.generate("The French Revolution in 1790") != first
+
+
+def test_the_generator_names_itself_as_an_offline_stand_in() -> None:
+    generator: ImageGenerator = OfflineImageGenerator()
+    assert generator.source.startswith("Offline illustration")
+    assert "upload a picture" in generator.source and "Amazon Bedrock" in generator.source

@@ -29,7 +29,15 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _Color = tuple[int, int, int]
 
 
+SOURCE = (
+    "Offline illustration (abstract shapes from the text; upload a picture or use Amazon "
+    "Bedrock for a real one)"
+)
+
+
 class OfflineImageGenerator:
+    source = SOURCE
+
     def generate(self, prompt: str) -> bytes:
         digest = _digest(prompt)
         texture = photo_like(TEXTURE_SIZE, TEXTURE_SIZE, seed=int.from_bytes(digest[:8]))
