@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -11,13 +10,10 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
 
 from eduportal.adapters.local.offline_embedder import DIMENSIONS, OfflineEmbedder
-from eduportal.adapters.local.offline_images import OfflineImageGenerator
 from eduportal.adapters.local.offline_suggester import OfflineSuggester
 from eduportal.domain.grading import cosine_similarity
-from eduportal.ports import ImageGenerator
 
 CELL_TEXT = (
     "The mitochondrion is the powerhouse of the cell. It produces energy in the form of ATP. "
@@ -171,25 +167,3 @@ def test_suggestions_are_stable_and_say_something_new(answer: str) -> None:
     assert OfflineSuggester().suggest(suggestions.corrected).corrected == suggestions.corrected
     if suggestions.corrected:
         assert suggestions.rephrased != suggestions.corrected
-
-
-# --- images -----------------------------------------------------------------------------------
-
-
-def test_the_illustration_is_a_1024_square_png() -> None:
-    data = OfflineImageGenerator().generate("A cell with mitochondria and a nucleus")
-    with Image.open(io.BytesIO(data)) as image:
-        assert (image.format, image.size, image.mode) == ("PNG", (1024, 1024), "RGB")
-
-
-def test_one_prompt_one_picture_and_another_prompt_another() -> None:
-    generator = OfflineImageGenerator()
-    first = generator.generate("The French Revolution in 1789")
-    assert OfflineImageGenerator().generate("The French Revolution in 1789") == first
-    assert generator.generate("The French Revolution in 1790") != first
-
-
-def test_the_generator_names_itself_as_an_offline_stand_in() -> None:
-    generator: ImageGenerator = OfflineImageGenerator()
-    assert generator.source.startswith("Offline illustration")
-    assert "upload a picture" in generator.source and "Amazon Bedrock" in generator.source
