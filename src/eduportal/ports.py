@@ -155,6 +155,10 @@ class QuestionGenerator(Protocol):
 
 
 class ImageGenerator(Protocol):
+    source: str
+    """What made the pictures, in a short phrase a page shows under a generated image, so a
+    teacher knows a model's drawing from a stand-in (and what to do for a real picture)."""
+
     def generate(self, prompt: str) -> bytes:
         """A PNG illustrating `prompt`; raises `GenerationError`."""
         ...

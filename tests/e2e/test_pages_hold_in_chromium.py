@@ -138,7 +138,7 @@ def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
         headers={"Authorization": f"Bearer {token}"},
     ).json()["items"][0]
     image = Image.open(io.BytesIO(httpx.get(newest["cloudfront_url"]).content))
-    assert image.size == (1024, 1024)  # the generated illustration, not the 451 x 300 upload
+    assert image.size == (1024, 768)  # the generated poster, not the 451 x 300 upload
 
 
 def test_generate_with_no_text_is_a_plain_sentence(page: Page, portal: Portal) -> None:

@@ -147,6 +147,8 @@ def test_a_refused_image_saves_nothing(container: Container, teacher: Account) -
 
 
 class FailingIllustrator:
+    source = "an illustrator that always fails"
+
     def generate(self, prompt: str) -> bytes:
         raise GenerationError(detail="model unavailable")
 
