@@ -22,6 +22,12 @@ import numpy as np
 from eduportal.adapters.local.offline_questions import STOPWORDS
 from eduportal.domain.words import NEGATIONS, WORD, canonical
 
+ENGINE = "lexical"
+"""The engine name stored with every answer this embedder scored."""
+UNRELATED_COSINE = 0.019
+"""Median cosine between the references of questions on different subjects in
+tests/data/scoring_eval.json, measured with `python -m bench.scoring --calibrate`: hashed
+features rarely collide, so unrelated sentences are nearly orthogonal."""
 DIMENSIONS = 512
 TRIGRAM_WEIGHT = 0.35
 NEGATION = "not"
