@@ -59,8 +59,9 @@ class Evaluation:
         return {score.engine for by_kind in self.scores.values() for score in by_kind.values()}
 
 
-def load_questions() -> list[Question]:
-    data = json.loads(EVAL_SET.read_text(encoding="utf-8"))
+def load_questions(path: Path = EVAL_SET) -> list[Question]:
+    """The questions of the evaluation set, or of another file in its format."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     return [Question(**question) for question in data["questions"]]
 
 
