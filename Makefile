@@ -41,10 +41,11 @@ format: $(STAMP)  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, then portal; bench/results/
+bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, answer scoring; bench/results/
 	$(BIN)/python -m bench.optimizer
 	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.portal
+	$(BIN)/python -m bench.scoring
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

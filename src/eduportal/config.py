@@ -105,6 +105,17 @@ class Settings(BaseSettings):
     bedrock_timeout_seconds: float = Field(
         120.0, gt=0, le=900, validation_alias=_env("EDUPORTAL_BEDROCK_TIMEOUT_SECONDS")
     )
+    titan_unrelated_cosine: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        validation_alias=_env("EDUPORTAL_TITAN_UNRELATED_COSINE"),
+        description=(
+            "c0 of the Titan scorer's calibration: the median cosine between unrelated "
+            "references. Not measured (no AWS account here); measure it with "
+            "`python -m bench.scoring --calibrate --engines titan` and set it."
+        ),
+    )
     session_hours: float = Field(12.0, gt=0, validation_alias=_env("EDUPORTAL_SESSION_HOURS"))
     login_failures_per_account: int = Field(
         10, ge=1, validation_alias=_env("EDUPORTAL_LOGIN_FAILURES_PER_ACCOUNT")

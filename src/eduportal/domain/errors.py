@@ -134,6 +134,15 @@ class GenerationError(EduportalError):
     default_message = "We couldn't generate that right now. Please try again."
 
 
+class ModelUnavailableError(GenerationError):
+    """A model that runs inside this process cannot be loaded: its package is missing, its
+    files fail their checksum, or loading them failed. Not transient: the next try would read
+    the same files, so whoever holds a fallback switches to it for good."""
+
+    transient_by_default = False
+    default_message = "We couldn't score the answer: the scoring model is not available."
+
+
 class RateLimitedError(EduportalError):
     """Too many attempts (failed sign-ins): refused until `retry_after_seconds` have passed."""
 

