@@ -109,6 +109,22 @@ def test_an_edit_from_a_stale_page_is_a_conflict_with_a_plain_sentence(
     assert (stored.title, stored.version) == ("First", 2)
 
 
+def test_after_a_conflict_reading_again_gives_the_latest(
+    container: Container, teacher: Account
+) -> None:
+    """The recent-reads cache may hold a copy another process (the API) has since changed;
+    the page that was refused reloads from it, so the refusal refreshes it."""
+    created = saved(container, teacher)
+    assert container.assignments.get(created.assignment_id).version == 1  # cached
+    elsewhere = created.next_version(title="Changed through the API")
+    container.repositories.assignments.replace(elsewhere, expected_version=1)
+    assert container.assignments.get(created.assignment_id).version == 1  # still cached
+    with pytest.raises(ConflictError):
+        container.assignments.edit(teacher, created.assignment_id, expected_version=1, title="X")
+    latest = container.assignments.get(created.assignment_id)
+    assert (latest.title, latest.version) == ("Changed through the API", 2)
+
+
 def test_an_edit_waits_while_the_image_is_being_changed(
     container: Container, teacher: Account
 ) -> None:

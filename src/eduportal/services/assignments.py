@@ -215,6 +215,8 @@ class AssignmentService:
         """
         current = self._owned(teacher, assignment_id)
         if current.version != expected_version:
+            # A copy another process changed may still be in the cache; the page reloads next.
+            self._recent.put(assignment_id, current)
             raise edited_meanwhile(
                 assignment_id, current.version, expected_version, where="service edit"
             )
