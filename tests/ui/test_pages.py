@@ -5,46 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import streamlit
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from eduportal.domain.accounts import Role
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.wiring import Container
 from tests.support.fixture_types import PageFactory
+from tests.support.pages import handed_to, make_assignment, texts
 from tests.support.texts import PASSWORD, TEXT
-
-
-def texts(app: object) -> str:
-    """Everything the page wrote, in one string, for assertions on what a user reads."""
-    parts = []
-    for kind in ("markdown", "caption", "success", "info", "warning", "error", "title", "metric"):
-        for element in getattr(app, kind, []):
-            parts.append(str(getattr(element, "value", "")))
-            parts.append(str(getattr(element, "label", "")))
-    return "\n".join(parts)
 
 
 @pytest.fixture
 def shown_images(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """What the pages hand to `st.image` (or a column's `.image`), in order: the element tree
-    of a page run only keeps a media URL, not the bytes behind it."""
-    shown: list[Any] = []
-    real_image = DeltaGenerator.image
-    real_st_image = streamlit.image
-
-    def image(self: DeltaGenerator, image: Any, *args: Any, **kwargs: Any) -> Any:
-        shown.append(image)
-        return real_image(self, image, *args, **kwargs)
-
-    def st_image(image: Any, *args: Any, **kwargs: Any) -> Any:
-        shown.append(image)
-        return real_st_image(image, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "image", image)
-    monkeypatch.setattr(streamlit, "image", st_image)
-    return shown
+    """What the pages hand to `st.image`, in order."""
+    return handed_to(monkeypatch, "image", lambda args, kwargs: args[0])
 
 
 def test_signed_out_the_start_page_is_a_form_the_server_answers_with_a_cookie(
@@ -111,13 +85,6 @@ def test_teacher_saves_without_an_image(open_page: PageFactory, container: Conta
     app.button(key="save").click().run()
     assert not app.exception
     assert container.assignments.list().items[0].s3_image_key == "no_image"
-
-
-def make_assignment(container: Container, with_image: bool = True) -> str:
-    teacher = container.accounts.login("teacher1", PASSWORD).account
-    return container.assignments.create_from_text(
-        teacher, TEXT, with_image=with_image
-    ).assignment_id
 
 
 def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Container) -> None:

@@ -1,7 +1,8 @@
 """The list of assignments both roles browse, a page at a time, each opening at its address.
 
 The assignment shown in detail is in the address (`?assignment=ID`), so a link can open it
-and the browser's back button returns to the list.
+and the browser's back button returns to the list. So is a search (`?search=...`): a refresh,
+or coming back from an assignment, finds the list as it was left.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from collections.abc import Callable
 import streamlit as st
 
 from eduportal.domain.assignments import Assignment
-from eduportal.ui.session import container, image_bytes
+from eduportal.domain.errors import ValidationError
+from eduportal.ui.session import container, image_bytes, show_error
 from eduportal.ui.wording import plural
 
 PAGE_SIZE = 10
 SELECTED = "assignment"
 """The query parameter naming the assignment shown in detail."""
+SEARCH = "search"
+"""The search box's key, and the query parameter it is kept in."""
 
 
 def alt_text(assignment: Assignment) -> str:
@@ -36,23 +40,45 @@ def back_to_list(label: str = "← All assignments") -> None:
         st.rerun()
 
 
+def search_box() -> str | None:
+    """What to look for in titles, subjects and texts, trimmed; None when the box is empty."""
+    typed = st.text_input(
+        "Search",
+        key=SEARCH,
+        type="search",
+        bind="query-params",
+        placeholder="Words from a title, subject or text",
+    )
+    return typed.strip() or None
+
+
 def assignment_list(
     *,
     teacher_id: str | None,
     describe: Callable[[Assignment], str],
     empty: str,
-) -> int:
-    """Newest first, `PAGE_SIZE` at a time; the filters are part of the place kept, so a
-    new filter starts from its first page. Returns how many there are."""
-    place = f"list_offset_{teacher_id}"
+    search: str | None = None,
+) -> int | None:
+    """Newest first, `PAGE_SIZE` at a time, only those matching `search` when given; the
+    filters are part of the place kept, so a new filter starts from its first page.
+
+    Returns how many there are, or None when the service refused the search (too long): its
+    sentence is shown as a warning, in the list's place."""
+    place = f"list_offset_{teacher_id}_{search}"
     offset = int(st.session_state.get(place, 0))
-    result = container().assignments.list(limit=PAGE_SIZE, offset=offset, teacher_id=teacher_id)
+    try:
+        result = container().assignments.list(
+            limit=PAGE_SIZE, offset=offset, teacher_id=teacher_id, search=search
+        )
+    except ValidationError as refused:
+        show_error(refused)
+        return None
     if result.total == 0:
-        st.info(empty)
+        st.info(empty if search is None else f"No assignment matches {quoted(search)}.")
         return 0
     last = min(offset + PAGE_SIZE, result.total)
     shown = f" · {offset + 1} to {last} shown" if result.total > PAGE_SIZE else ""
-    st.caption(f"{plural(result.total, 'assignment')}, newest first{shown}")
+    st.caption(f"{count_words(result.total, search)}, newest first{shown}")
     for item in result.items:
         with st.container(border=True):
             thumb, text, action = st.columns([1, 5, 1], vertical_alignment="center")
@@ -70,6 +96,24 @@ def assignment_list(
         st.session_state[place] = offset + PAGE_SIZE
         st.rerun()
     return result.total
+
+
+def count_words(total: int, search: str | None) -> str:
+    """ "3 assignments", or with a search "1 assignment matches “cell”"."""
+    found = plural(total, "assignment")
+    if search is None:
+        return found
+    return f"{found} {'matches' if total == 1 else 'match'} {quoted(search)}"
+
+
+def quoted(words: str) -> str:
+    """A user's words in quotes, shown as typed."""
+    return f"“{escape_markdown(words)}”"
+
+
+def as_written(text: str) -> str:
+    """A teacher's or student's text shown as typed: no formatting, line breaks kept."""
+    return "  \n".join(escape_markdown(line) for line in text.splitlines())
 
 
 def escape_markdown(text: str) -> str:

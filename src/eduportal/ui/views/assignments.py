@@ -1,5 +1,6 @@
-# A teacher's assignments: the list (their own by default), and one assignment in detail,
-# with its reference answers and, for its author, what can be done with it.
+# A teacher's assignments: the list (their own by default, searchable), and one assignment in
+# detail, with its reference answers and, for its author, a tab of results, and ways to edit,
+# keep or delete it. Editing has its own address (`?assignment=ID&edit=1`), as does the tab.
 # (Comments, not docstrings, in page scripts: Streamlit's magic would show a string.)
 
 from __future__ import annotations
@@ -8,14 +9,32 @@ import streamlit as st
 
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment
-from eduportal.ui.listing import SELECTED, alt_text, assignment_list, back_to_list
+from eduportal.ui.assignment_editor import confirm_saved, edit_button, edit_page, editing
+from eduportal.ui.listing import (
+    SELECTED,
+    alt_text,
+    as_written,
+    assignment_list,
+    back_to_list,
+    escape_markdown,
+    search_box,
+)
+from eduportal.ui.results_table import results_table
+from eduportal.ui.score_review import answers_to_look_at, change_a_score
 from eduportal.ui.session import container, image_bytes, page
 from eduportal.ui.wording import image_words, local_day, local_time, plural
 
 
 def describe(item: Assignment) -> str:
-    count = plural(len(item.question_answers), "question")
-    return f"{count} · by {item.teacher_id} · {local_day(item.created_at)} · {image_words(item)}"
+    words = [
+        plural(len(item.question_answers), "question"),
+        f"by {item.teacher_id}",
+        local_day(item.created_at),
+        image_words(item),
+    ]
+    if item.subject:
+        words.insert(0, escape_markdown(item.subject))
+    return " · ".join(words)
 
 
 def image_details(assignment: Assignment) -> None:
@@ -31,23 +50,55 @@ def image_details(assignment: Assignment) -> None:
         )
 
 
+def byline(assignment: Assignment) -> str:
+    subject = f":blue-badge[{escape_markdown(assignment.subject)}] · " if assignment.subject else ""
+    return f"{subject}By {assignment.teacher_id} · created {local_time(assignment.created_at)}"
+
+
 def detail(viewer: Account, assignment: Assignment) -> None:
     back_to_list()
-    st.header(assignment.title)
-    st.caption(f"By {assignment.teacher_id} · created {local_time(assignment.created_at)}")
-    left, right = st.columns([2, 3])
-    with left:
-        st.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
-        image_details(assignment)
+    st.header(escape_markdown(assignment.title))
+    st.caption(byline(assignment))
+    if viewer.username != assignment.teacher_id:
+        contents(assignment)
+        return
+    about, results = st.tabs(["Assignment", "Results"], key="tab", bind="query-params")
+    if about.open:
+        with about:
+            edit_button(assignment)
+            contents(assignment)
+            author_actions(viewer, assignment)
+    if results.open:
+        with results:
+            results_tab(viewer, assignment)
+
+
+def contents(assignment: Assignment) -> None:
+    """The image, the text, and every question with its reference answer."""
+    left, right = st.columns([2, 3]) if assignment.has_image else (None, st.container())
+    if left is not None:
+        with left:
+            st.image(
+                image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
+            )
+            image_details(assignment)
     with right:
         st.subheader("Text")
-        st.write(assignment.prompt)
+        st.markdown(as_written(assignment.prompt))
         st.subheader("Questions")
         for number, qa in enumerate(assignment.question_answers, start=1):
-            st.markdown(f"**{number}.** {qa.question}")
-            st.caption(f"Answer: {qa.answer}")
-    if viewer.username == assignment.teacher_id:
-        author_actions(viewer, assignment)
+            st.markdown(f"**{number}.** {as_written(qa.question)}")
+            st.caption(f"Answer: {as_written(qa.answer)}")
+
+
+def results_tab(teacher: Account, assignment: Assignment) -> None:
+    results = container().results.results(teacher, assignment.assignment_id)
+    if not results.students:
+        st.info("No student has answered yet.")
+        return
+    results_table(results)
+    answers_to_look_at(results)
+    change_a_score(teacher, results)
 
 
 def author_actions(teacher: Account, assignment: Assignment) -> None:
@@ -64,18 +115,34 @@ def author_actions(teacher: Account, assignment: Assignment) -> None:
         st.rerun()
 
 
+def listing(teacher: Account) -> None:
+    search, mine = st.columns([3, 1], vertical_alignment="bottom")
+    with search:
+        words = search_box()
+    with mine:
+        only_mine = st.toggle("Only mine", value=True, key="only_mine", bind="query-params")
+    total = assignment_list(
+        teacher_id=teacher.username if only_mine else None,
+        describe=describe,
+        empty="You have no assignments yet." if only_mine else "There are no assignments yet.",
+        search=words,
+    )
+    if total == 0 and words is not None and only_mine:
+        st.caption("Only your own were searched: turn off “Only mine” to search everyone's.")
+    elif total == 0 and words is None:
+        st.page_link("views/create.py", label="Create an assignment", icon="✏️")
+
+
 with page("Assignments", Role.TEACHER) as teacher:
     if deleted := st.session_state.pop("show_deleted", None):
         st.success(f"“{deleted}” deleted.")
+    confirm_saved()
     selected = st.query_params.get(SELECTED)
     if selected:
-        detail(teacher, container().assignments.get(selected))
+        shown = container().assignments.get(selected)
+        if editing() and teacher.username == shown.teacher_id:
+            edit_page(teacher, shown)
+        else:
+            detail(teacher, shown)
     else:
-        mine = st.toggle("Only mine", value=True, key="only_mine")
-        total = assignment_list(
-            teacher_id=teacher.username if mine else None,
-            describe=describe,
-            empty="You have no assignments yet." if mine else "There are no assignments yet.",
-        )
-        if total == 0:
-            st.page_link("views/create.py", label="Create an assignment", icon="✏️")
+        listing(teacher)

@@ -1,0 +1,234 @@
+"""Editing a saved assignment, at its own address (`?assignment=ID&edit=1`: a refresh keeps it).
+
+The title, the subject and every question and answer in multi-line fields; questions added or
+removed (`question_editor`, whose slots remember each question's id, so an edited question
+keeps its answers and scores); the image replaced by an upload, checked the moment it is
+chosen, or removed. Nothing is saved before Save: then one `edit`, made from the version the
+page was loaded from, and the image change after it. A page made stale by another change is
+refused with the service's sentence and offered the latest.
+
+Each edit gets fresh widget keys (`prefix`): the browser keeps a removed widget's value, and
+a second edit must start from the assignment, not from what was typed the first time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import streamlit as st
+
+from eduportal.domain.accounts import Account
+from eduportal.domain.assignments import (
+    MAX_SUBJECT_CHARS,
+    MAX_TITLE_CHARS,
+    Assignment,
+    EditedQuestion,
+)
+from eduportal.domain.errors import ConflictError, EduportalError
+from eduportal.imaging.probe import FILE_EXTENSIONS
+from eduportal.observability.logging import log_error
+from eduportal.ui import question_editor
+from eduportal.ui.listing import alt_text, as_written, quoted
+from eduportal.ui.session import container, image_bytes, show_error
+
+EDIT = "edit"
+"""The query parameter that opens the assignment in edit mode."""
+SAVED = "edit_saved"
+"""The title of the assignment just saved, for the confirmation on the page it returns to."""
+_EDITS = "edits_started"
+
+
+@dataclass(frozen=True)
+class NewImage:
+    data: bytes
+    name: str
+
+
+ImageChoice = NewImage | Literal["remove"] | None
+"""Keep the image (None), remove it, or replace it: applied when the teacher saves."""
+
+
+def editing() -> bool:
+    return st.query_params.get(EDIT) == "1"
+
+
+def edit_button(assignment: Assignment) -> None:
+    st.button("Edit", key="edit", icon=":material/edit:", on_click=_start, args=(assignment,))
+
+
+def confirm_saved() -> None:
+    if title := st.session_state.pop(SAVED, None):
+        st.success(f"Saved your changes to {quoted(title)}.")
+
+
+def edit_page(teacher: Account, assignment: Assignment) -> None:
+    prefix = _prefix(assignment.assignment_id)
+    if f"{prefix}_version" not in st.session_state:  # opened at its address, or refreshed
+        _load(assignment)
+        prefix = _prefix(assignment.assignment_id)
+    st.header(f"Editing {quoted(assignment.title)}")
+    title, subject = st.columns([3, 2])
+    title.text_input("Title", key=f"{prefix}_title", max_chars=MAX_TITLE_CHARS)
+    subject.text_input(
+        "Subject (optional)",
+        key=f"{prefix}_subject",
+        max_chars=MAX_SUBJECT_CHARS,
+        placeholder="For example: Biology",
+    )
+    with st.expander("The text the questions are about"):
+        st.markdown(as_written(assignment.prompt))
+    st.subheader("Questions")
+    question_editor.editor(prefix)
+    st.subheader("Illustration")
+    _image_choice(prefix, assignment)
+    st.divider()
+    with st.container(horizontal=True):
+        save = st.button("Save changes", type="primary", key=f"{prefix}_save")
+        st.button("Cancel", key=f"{prefix}_cancel", on_click=_stop, args=(prefix,))
+    if save:
+        _save(teacher, assignment, prefix)
+
+
+def _prefix(assignment_id: str) -> str:
+    return f"edit{st.session_state.get(_EDITS, 0)}_{assignment_id}"
+
+
+def _start(assignment: Assignment) -> None:
+    st.query_params[EDIT] = "1"
+    _load(assignment)
+
+
+def _load(assignment: Assignment) -> None:
+    """Fill a fresh set of fields with the assignment as saved (before they are drawn)."""
+    st.session_state[_EDITS] = st.session_state.get(_EDITS, 0) + 1
+    prefix = _prefix(assignment.assignment_id)
+    st.session_state[f"{prefix}_title"] = assignment.title
+    st.session_state[f"{prefix}_subject"] = assignment.subject or ""
+    st.session_state[f"{prefix}_version"] = assignment.version
+    question_editor.load(
+        prefix, [(qa.id, qa.question, qa.answer) for qa in assignment.question_answers]
+    )
+
+
+def _reload(assignment_id: str) -> None:
+    _forget(_prefix(assignment_id))
+    _load(container().assignments.get(assignment_id))
+
+
+def _stop(prefix: str) -> None:
+    st.query_params.pop(EDIT, None)
+    _forget(prefix)
+
+
+def _forget(prefix: str) -> None:
+    """Every key of this edit: its fields, the question editor's slots, the image chosen."""
+    for key in [key for key in st.session_state if str(key).startswith(f"{prefix}_")]:
+        del st.session_state[key]
+
+
+def _save(teacher: Account, assignment: Assignment, prefix: str) -> None:
+    service = container().assignments
+    try:
+        with st.spinner("Saving…"):
+            saved = service.edit(
+                teacher,
+                assignment.assignment_id,
+                expected_version=st.session_state[f"{prefix}_version"],
+                title=str(st.session_state.get(f"{prefix}_title", "")),
+                subject=str(st.session_state.get(f"{prefix}_subject", "")),
+                question_answers=[
+                    EditedQuestion(question_id, question, answer)
+                    for question_id, question, answer in question_editor.edited(prefix)
+                ],
+            )
+            # Saved: a second Save (after an image refusal below) starts from here.
+            st.session_state[f"{prefix}_version"] = saved.version
+            choice = _image(prefix)
+            if isinstance(choice, NewImage):
+                saved = service.replace_image(teacher, assignment.assignment_id, choice.data)
+            elif choice == "remove":
+                saved = service.remove_image(teacher, assignment.assignment_id)
+    except ConflictError as conflict:
+        log_error(conflict)
+        st.warning(conflict.user_message)
+        if not conflict.transient:  # changed meanwhile, not merely busy for a moment
+            st.button(
+                "Reload the latest",
+                key=f"{prefix}_reload",
+                on_click=_reload,
+                args=(assignment.assignment_id,),
+            )
+            st.caption("Reloading replaces what you typed here with the assignment as saved.")
+        return
+    except EduportalError as error:
+        log_error(error)
+        show_error(error)
+        return
+    _stop(prefix)
+    st.session_state[SAVED] = saved.title
+    st.rerun()
+
+
+def _image(prefix: str) -> ImageChoice:
+    choice: ImageChoice = st.session_state.get(f"{prefix}_image")
+    return choice
+
+
+def _upload_key(prefix: str) -> str:
+    return f"{prefix}_upload{st.session_state.get(f'{prefix}_uploads', 0)}"
+
+
+def _image_choice(prefix: str, assignment: Assignment) -> None:
+    choice = _image(prefix)
+    shown, controls = st.columns([2, 3])
+    with shown:
+        if choice == "remove":
+            st.info("The image will be removed when you save.")
+        elif isinstance(choice, NewImage):
+            st.image(choice.data, width="stretch", caption=f"Your image: {choice.name}")
+            st.caption("It replaces the current image when you save.")
+        elif assignment.has_image:
+            st.image(
+                image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
+            )
+        else:
+            st.caption("No image.")
+    with controls:
+        if problem := st.session_state.pop(f"{prefix}_image_problem", None):
+            show_error(problem)
+        st.file_uploader(
+            "Replace with your own image",
+            type=list(FILE_EXTENSIONS),
+            key=_upload_key(prefix),
+            on_change=_check_upload,
+            args=(prefix,),
+        )
+        if choice is not None:
+            st.button("Undo the image change", key=f"{prefix}_undo", on_click=_undo, args=(prefix,))
+        elif assignment.has_image:
+            st.button("Remove the image", key=f"{prefix}_remove", on_click=_remove, args=(prefix,))
+
+
+def _check_upload(prefix: str) -> None:
+    """Checked the moment it is chosen; a refused file leaves the image as it was."""
+    upload = st.session_state.get(_upload_key(prefix))
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        container().assignments.check_image(data)
+    except EduportalError as refused:
+        log_error(refused)
+        st.session_state[f"{prefix}_image_problem"] = refused
+        return
+    st.session_state[f"{prefix}_image"] = NewImage(data, upload.name)
+
+
+def _remove(prefix: str) -> None:
+    st.session_state[f"{prefix}_image"] = "remove"
+
+
+def _undo(prefix: str) -> None:
+    st.session_state.pop(f"{prefix}_image", None)
+    st.session_state[f"{prefix}_uploads"] = st.session_state.get(f"{prefix}_uploads", 0) + 1
