@@ -248,23 +248,26 @@ def test_the_results_tab_shows_each_students_best_with_what_to_look_at_and_the_c
 def test_a_teachers_score_is_what_the_student_has_until_cleared(
     open_page: PageFactory, container: Container, answered: str
 ) -> None:
+    one, two = account(container, "student1"), account(container, "student2")
+    scored = container.grading.progress(one, answered, "q1").best_score
     app = results_tab(open_page, answered)
-    app.button(key="look_student1_q1").click().run()  # from the answer that needs a look
-    chosen = [app.selectbox(key=key).value for key in ("review_student", "review_question")]
-    assert chosen == ["student1", "q1"]
-    scored = container.grading.progress(account(container, "student1"), answered, "q1").best_score
-    app.number_input(key="review_score_student1_q1").set_value(90)
-    app.button(key="review_save").click().run()
+    app.number_input(key="look_score_student1_q1").set_value(90)  # on the flagged answer
+    app.button(key="look_save_student1_q1").click().run()
     assert [s.value for s in app.success] == ["student1 now has 90 / 100 on question 1."]
     assert app.table[0].value.iloc[0]["Question 1"].startswith("**90** · 2 attempts :blue-badge")
-    student = account(container, "student1")
-    assert container.grading.progress(student, answered, "q1").best_score == 90
-    app.button(key="review_clear").click().run()
+    assert container.grading.progress(one, answered, "q1").best_score == 90
+    assert app.number_input(key="review_score_student1_q1").value == 90  # the same answer below
+    app.button(key="review_clear_student1_q1").click().run()
     assert [s.value for s in app.success] == [
         f"student1 is back to the scorer's {round(scored or 0)} / 100 on question 1."
     ]
-    assert container.grading.progress(student, answered, "q1").best_score == scored
-    assert app.number_input(key="review_score_student1_q1").value == round(scored or 0)
+    assert container.grading.progress(one, answered, "q1").best_score == scored
+    app.selectbox(key="review_student").set_value("student2").run()
+    assert app.selectbox(key="review_question").options == ["Question 2"]  # only those answered
+    app.number_input(key="review_score_student2_q2").set_value(75)
+    app.button(key="review_save_student2_q2").click().run()
+    assert container.grading.progress(two, answered, "q2").best_score == 75
+    assert not app.exception
 
 
 def test_a_refused_score_change_shows_the_services_sentence(
@@ -275,7 +278,7 @@ def test_a_refused_score_change_shows_the_services_sentence(
     container.assignments.edit(  # in another tab: question 1 removed
         teacher, answered, expected_version=1, question_answers=[REFERENCES[1]]
     )
-    app.button(key="review_save").click().run()
+    app.button(key="review_save_student1_q1").click().run()
     assert [w.value for w in app.warning] == ["This assignment has no question 'q1'."]
     assert not app.exception
 

@@ -3,6 +3,10 @@
 Each cell is the student's best score on the question (the teacher's own score when they set
 one), out of 100, with the number of attempts and what the teacher should know about it, in
 words: overridden, the reference answer seen, the scorer unsure ("needs a look").
+
+A table of students by questions does not fit a phone, so the same cells are also drawn as one
+card per student, and the page's width picks which is shown (CSS, as Streamlit's own columns
+stack at 640 px): the server cannot know the screen.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ NOT_ANSWERED = "—"
 OVERRIDDEN = ":blue-badge[overridden]"
 REVEALED = ":gray-badge[saw the answer]"
 NEEDS_A_LOOK = ":orange-badge[needs a look]"
-LEGEND = (
-    "Each cell is the student's best score out of 100 and how many times they answered. "
-    f"{OVERRIDDEN} your score stands in for the scorer's · {REVEALED} they saw the reference "
-    f"answer, so later answers do not count · {NEEDS_A_LOOK} the scorer was unsure: read the "
-    "answer below. The average is over the questions the student answered."
-)
+_MEANINGS = {
+    OVERRIDDEN: "your score stands in for the scorer's",
+    REVEALED: "they saw the reference answer, so later answers do not count",
+    NEEDS_A_LOOK: "the scorer was unsure: read the answer below",
+}
+WIDE, NARROW = "results_wide", "results_narrow"
+_ONE_OF_TWO = f"""<style>
+@media (max-width: 640px) {{ .st-key-{WIDE} {{ display: none !important; }} }}
+@media (min-width: 641px) {{ .st-key-{NARROW} {{ display: none !important; }} }}
+</style>"""
 
 
 def points(score: float | None) -> str:
@@ -32,17 +40,22 @@ def points(score: float | None) -> str:
     return NOT_ANSWERED if score is None else str(round(score))
 
 
-def cell(progress: QuestionProgress | None) -> str:
-    if progress is None:
-        return NOT_ANSWERED
-    words = [f"**{points(progress.best_score)}** · {plural(progress.attempts, 'attempt')}"]
+def markers(progress: QuestionProgress) -> list[str]:
+    found = []
     if progress.overridden:
-        words.append(OVERRIDDEN)
+        found.append(OVERRIDDEN)
     if progress.revealed:
-        words.append(REVEALED)
+        found.append(REVEALED)
     if progress.flags:
-        words.append(NEEDS_A_LOOK)
-    return " ".join(words)
+        found.append(NEEDS_A_LOOK)
+    return found
+
+
+def cell(progress: QuestionProgress | None, missing: str = NOT_ANSWERED) -> str:
+    if progress is None:
+        return missing
+    score = f"**{points(progress.best_score)}** · {plural(progress.attempts, 'attempt')}"
+    return " ".join([score, *markers(progress)])
 
 
 def average(row: StudentScores, questions: int) -> str:
@@ -50,7 +63,7 @@ def average(row: StudentScores, questions: int) -> str:
 
 
 def results_table(results: AssignmentResults) -> None:
-    """How many answered, the CSV download, the table and its legend."""
+    """How many answered, the CSV download, the table (or cards) and what its marks mean."""
     count, download = st.columns([3, 1], vertical_alignment="center")
     count.caption(f"{plural(len(results.students), 'student')} answered so far.")
     download.download_button(
@@ -62,13 +75,54 @@ def results_table(results: AssignmentResults) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
-    questions = len(results.questions)
+    st.html(_ONE_OF_TWO)
+    with st.container(key=WIDE):
+        _table(results)
+    with st.container(key=NARROW):
+        _cards(results)
+    _legend(results)
+
+
+def _table(results: AssignmentResults) -> None:
     rows = []
     for row in results.students:
         line = {"Student": escape_markdown(row.student_id)}
         for number, qa in enumerate(results.questions, start=1):
             line[f"Question {number}"] = cell(row.progress.get(qa.id))
-        line["Average"] = average(row, questions)
+        line["Average"] = average(row, len(results.questions))
         rows.append(line)
     st.table(rows, hide_header=False, alt="Each student's best score on each question")
-    st.caption(LEGEND)
+
+
+def _cards(results: AssignmentResults) -> None:
+    for row in results.students:
+        with st.container(border=True):
+            st.markdown(
+                f"**{escape_markdown(row.student_id)}** · average "
+                f"{average(row, len(results.questions))}"
+            )
+            st.markdown(
+                "\n".join(
+                    f"- Question {number}: {cell(row.progress.get(qa.id), 'not answered')}"
+                    for number, qa in enumerate(results.questions, start=1)
+                )
+            )
+
+
+def _legend(results: AssignmentResults) -> None:
+    shown = {
+        marker
+        for row in results.students
+        for progress in row.progress.values()
+        for marker in markers(progress)
+    }
+    meanings = [f"{marker} {meaning}." for marker, meaning in _MEANINGS.items() if marker in shown]
+    st.caption(
+        " ".join(
+            [
+                "Each cell: the best score out of 100 and how many times the student answered.",
+                *meanings,
+                "The average is over the questions each student answered.",
+            ]
+        )
+    )

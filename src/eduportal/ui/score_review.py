@@ -1,5 +1,5 @@
-"""A teacher reviews answers: those the scorer flagged, each with its text, and any student's
-score on any question they answered, changed or given back to the scorer.
+"""A teacher reviews answers: each one the scorer flagged, with its text and a score to give
+right there, and any student's answer to any question, chosen and scored the same way.
 
 Scores change in button callbacks, which Streamlit runs before the page is drawn again, so the
 results table above shows the new score in the same run. The rules (who may, 0 to 100, what an
@@ -21,10 +21,14 @@ from eduportal.ui.results_table import NEEDS_A_LOOK, OVERRIDDEN, REVEALED, point
 from eduportal.ui.session import container, show_error
 from eduportal.ui.wording import plural, score_words
 
+FLAGGED, CHOSEN = "look", "review"
+"""Where score controls are drawn: on a flagged answer's card, or under the chosen answer. Part
+of their keys, since one answer can be in both places at once."""
 STUDENT = "review_student"
 QUESTION = "review_question"
 OUTCOME = "review_outcome"
-"""What the last score change did: a sentence, or the service's refusal."""
+"""What the last score change did, and where: (place, student, question id) and a sentence
+or the service's refusal."""
 HOW_IT_WORKS = (
     "Your score replaces the scorer's for the answer shown: the student sees it and the top "
     "five ranks by it. If the student later answers better, that answer's score takes over."
@@ -38,16 +42,17 @@ def note(flag: str) -> str:
 
 
 def answer_shown(qa: QuestionAnswer, progress: QuestionProgress) -> None:
-    """The question, the student's best answer beside the reference, and the scorer's doubts."""
+    """The question, the student's best answer beside the reference, the scorer's doubts, and
+    where the score stands."""
     st.markdown(as_written(qa.question))
     st.markdown(f"**Their answer:** {as_written(progress.answer)}")
     st.caption(f"Reference answer: {as_written(qa.answer)}")
     for flag in progress.flags:
         st.markdown(f"{NEEDS_A_LOOK} {escape_markdown(note(flag))}")
+    st.caption(standing(progress))
 
 
 def standing(progress: QuestionProgress) -> str:
-    """Where the score stands now, in words."""
     parts = [f"Now {score_words(progress.best_score or 0)}"]
     if progress.override is not None:
         parts.append(f"{OVERRIDDEN} the scorer gave {points(progress.override.scored)}")
@@ -57,18 +62,13 @@ def standing(progress: QuestionProgress) -> str:
     return " · ".join(parts)
 
 
-def score_key(student: str, question_id: str) -> str:
-    return f"review_score_{student}_{question_id}"
+def score_key(place: str, student: str, question_id: str) -> str:
+    return f"{place}_score_{student}_{question_id}"
 
 
-def choose(student: str, question_id: str) -> None:
-    st.session_state[STUDENT] = student
-    st.session_state[QUESTION] = question_id
-
-
-def answers_to_look_at(results: AssignmentResults) -> None:
-    """Every answer the scorer flagged, to read and judge, with a way to change its score."""
-    numbers = {qa.id: number for number, qa in enumerate(results.questions, start=1)}
+def answers_to_look_at(teacher: Account, results: AssignmentResults) -> None:
+    """Every answer the scorer flagged, to read, judge and score."""
+    numbers = _numbers(results)
     flagged = [
         (row.student_id, qa, progress)
         for row in results.students
@@ -78,26 +78,19 @@ def answers_to_look_at(results: AssignmentResults) -> None:
     if not flagged:
         return
     st.subheader("Answers that need a look")
-    st.caption("The scorer was unsure of these. Read each answer; keep its score or change it.")
+    st.caption("The scorer was unsure of these. Read each answer; keep its score or give yours.")
     for student, qa, progress in flagged:
         with st.container(border=True):
-            st.markdown(
-                f"**{escape_markdown(student)}** · Question {numbers[qa.id]} · "
-                f"{score_words(progress.best_score or 0)}"
-            )
+            st.markdown(f"**{escape_markdown(student)}** · Question {numbers[qa.id]}")
             answer_shown(qa, progress)
-            st.button(
-                "Change this score",
-                key=f"look_{student}_{qa.id}",
-                on_click=choose,
-                args=(student, qa.id),
-            )
+            score_controls(teacher, results, student, qa.id, FLAGGED)
 
 
 def change_a_score(teacher: Account, results: AssignmentResults) -> None:
+    """Any student's best answer to any question they answered."""
     st.subheader("Change a score")
     st.caption(HOW_IT_WORKS)
-    numbers = {qa.id: number for number, qa in enumerate(results.questions, start=1)}
+    numbers = _numbers(results)
     rows = {row.student_id: row for row in results.students}
     left, right = st.columns(2)
     student = left.selectbox("Student", list(rows), key=STUDENT)
@@ -108,41 +101,57 @@ def change_a_score(teacher: Account, results: AssignmentResults) -> None:
         format_func=lambda qid: f"Question {numbers[qid]}",
         key=QUESTION,
     )
-    progress = row.progress[question_id]
     qa = next(qa for qa in results.questions if qa.id == question_id)
     with st.container(border=True):
-        answer_shown(qa, progress)
-        st.caption(standing(progress))
-    st.number_input(
-        "Your score, 0 to 100",
-        min_value=0,
-        max_value=100,
-        step=1,
-        value=round(progress.best_score or 0),
-        key=score_key(student, question_id),
-    )
-    where = (teacher, results.assignment_id, question_id, student, numbers[question_id])
-    with st.container(horizontal=True):
+        answer_shown(qa, row.progress[question_id])
+        score_controls(teacher, results, student, question_id, CHOSEN)
+    show_outcome(None)
+
+
+def score_controls(
+    teacher: Account, results: AssignmentResults, student: str, question_id: str, place: str
+) -> None:
+    progress = next(r for r in results.students if r.student_id == student).progress[question_id]
+    where = (teacher, results.assignment_id, question_id, student, _numbers(results)[question_id])
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input(
+            "Your score, 0 to 100",
+            min_value=0,
+            max_value=100,
+            step=1,
+            value=round(progress.best_score or 0),
+            key=score_key(place, student, question_id),
+            width=180,
+        )
         st.button(
             "Save score",
             type="primary",
-            key="review_save",
+            key=f"{place}_save_{student}_{question_id}",
             on_click=change,
-            args=(*where, False),
+            args=(*where, place, False),
         )
         st.button(
             "Clear override",
-            key="review_clear",
+            key=f"{place}_clear_{student}_{question_id}",
             on_click=change,
-            args=(*where, True),
+            args=(*where, place, True),
             disabled=not progress.overridden,
             help="Give the answer back the scorer's score.",
         )
-    outcome = st.session_state.pop(OUTCOME, None)
-    if isinstance(outcome, EduportalError):
-        show_error(outcome)
-    elif outcome:
-        st.success(outcome)
+    show_outcome((place, student, question_id))
+
+
+def show_outcome(here: tuple[str, str, str] | None) -> None:
+    """The last change's sentence beside the controls it came from (`here`); None shows it
+    wherever it is, for an answer no longer on the page (its question removed meanwhile)."""
+    outcome = st.session_state.get(OUTCOME)
+    if outcome is None or here not in (None, outcome[0]):
+        return
+    del st.session_state[OUTCOME]
+    if isinstance(outcome[1], EduportalError):
+        show_error(outcome[1])
+    else:
+        st.success(outcome[1])
 
 
 def change(
@@ -151,23 +160,32 @@ def change(
     question_id: str,
     student: str,
     number: int,
+    place: str,
     clearing: bool,
 ) -> None:
     """Save the teacher's score (or clear it) and say what the student now has."""
     results = container().results
+    here = (place, student, question_id)
     try:
         if clearing:
             after = results.clear_override(teacher, assignment_id, question_id, student)
         else:
-            score = float(st.session_state.get(score_key(student, question_id)) or 0)
+            score = float(st.session_state.get(score_key(place, student, question_id)) or 0)
             after = results.override(teacher, assignment_id, question_id, student, score)
     except EduportalError as refused:
         log_error(refused)
-        st.session_state[OUTCOME] = refused
+        st.session_state[OUTCOME] = (here, refused)
         return
+    for shown in (FLAGGED, CHOSEN):  # every field of this answer shows the new score
+        st.session_state.pop(score_key(shown, student, question_id), None)
     now = score_words(after.best_score or 0)
-    if clearing:
-        st.session_state.pop(score_key(student, question_id), None)  # shows the scorer's again
-        st.session_state[OUTCOME] = f"{student} is back to the scorer's {now} on question {number}."
-    else:
-        st.session_state[OUTCOME] = f"{student} now has {now} on question {number}."
+    st.session_state[OUTCOME] = (
+        here,
+        f"{student} is back to the scorer's {now} on question {number}."
+        if clearing
+        else f"{student} now has {now} on question {number}.",
+    )
+
+
+def _numbers(results: AssignmentResults) -> dict[str, int]:
+    return {qa.id: number for number, qa in enumerate(results.questions, start=1)}

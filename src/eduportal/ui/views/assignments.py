@@ -97,7 +97,7 @@ def results_tab(teacher: Account, assignment: Assignment) -> None:
         st.info("No student has answered yet.")
         return
     results_table(results)
-    answers_to_look_at(results)
+    answers_to_look_at(teacher, results)
     change_a_score(teacher, results)
 
 
