@@ -110,6 +110,7 @@ def test_editing_adds_and_removes_questions_and_answers_stay_with_theirs(
     app.button(key=key("save")).click().run()
     assert not app.exception
     assert "Saved your changes to “Cells, week 2”." in texts(app)
+    assert [toast.value for toast in app.toast] == ["Saved your changes to “Cells, week 2”."]
     assert "edit" not in app.query_params
     saved = container.assignments.get(assignment_id)
     assert (saved.title, saved.subject) == ("Cells, week 2", "Biology")

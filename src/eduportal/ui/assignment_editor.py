@@ -58,8 +58,11 @@ def edit_button(assignment: Assignment) -> None:
 
 
 def confirm_saved() -> None:
+    """At the top of the page, and as a toast: Save was at the bottom, and the page keeps the
+    scroll position."""
     if title := st.session_state.pop(SAVED, None):
         st.success(f"Saved your changes to {quoted(title)}.")
+        st.toast(f"Saved your changes to {quoted(title)}.", icon=":material/check_circle:")
 
 
 def edit_page(teacher: Account, assignment: Assignment) -> None:
