@@ -36,10 +36,10 @@ class View:
         )
 
 
-SIGN_IN = View("welcome.py", "Sign in", "🔑", "sign-in", default=True)
-TEACHER_LIST = View("assignments.py", "Assignments", "📚", "assignments")
-CREATE = View("create.py", "Create an assignment", "✏️", "create")
-STUDENT_LIST = View("answer.py", "Assignments", "📝", "assignments")
+SIGN_IN = View("welcome.py", "Sign in", ":material/login:", "sign-in", default=True)
+TEACHER_LIST = View("assignments.py", "Assignments", ":material/library_books:", "assignments")
+CREATE = View("create.py", "Create an assignment", ":material/edit_note:", "create")
+STUDENT_LIST = View("answer.py", "Assignments", ":material/assignment:", "assignments")
 
 
 def views_for(account: Account | None) -> list[View]:
