@@ -95,7 +95,7 @@ def test_teacher_generates_edits_and_saves_an_assignment(
     assert shown_images == [container.assignments.generate_image(TEXT)]  # the illustration
     image = app.get("image")[0].proto.imgs[0]
     assert image.caption.startswith("Offline illustration")  # says what made it
-    assert image.alt == "The illustration"
+    assert image.alt == "Illustration for this assignment"
     app.text_area(key=ANSWER.format(form=0, slot=0)).input("An edited answer")
     app.text_input(key="create_subject_0").input("Biology")
     app.button(key="save").click().run()
