@@ -10,31 +10,23 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     Portal,
     api_token,
     assert_no_crash,
     go_to,
-    running_portal,
     shot,
     sign_in,
 )
 from tests.support.images import photograph, png
 from tests.support.texts import TEXT
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
 
 OTHER_TEXT = (
     "Photosynthesis happens in the chloroplast of a plant cell. Chlorophyll absorbs sunlight, "
@@ -42,20 +34,6 @@ OTHER_TEXT = (
     "by-product. Without sunlight, photosynthesis stops and the plant uses its stored starch. "
     "Farmers grow maize and wheat in greenhouses to extend the season."
 )
-
-
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("portal")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
