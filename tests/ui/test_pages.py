@@ -154,7 +154,7 @@ def test_student_sees_every_question_answers_one_and_reveals_it(
     )
     submit(app, first.id)
     assert not app.exception
-    assert [metric.label for metric in app.metric] == ["This answer", "Your best"]
+    assert [metric.label for metric in app.metric] == ["This answer"]
     assert app.metric[0].value.endswith(" / 100")
     assert "does not say whether the answer is right" in texts(app)
     assert "The mitochondrion is the powerhouse." in texts(app)  # the spelling, fixed

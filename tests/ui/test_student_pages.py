@@ -86,10 +86,10 @@ def test_my_results_has_each_assignment_with_its_best_scores_and_the_teachers_ow
     assert "1 of 5 questions answered · average 100 / 100" in shown
     assert "- Question 1: 100 / 100 · 1 attempt" in shown
     assert "- Question 2: 42 / 100 · set by your teacher · 1 attempt" in shown
-    assert "- Question 3: not answered yet" in shown
+    assert "- Not answered yet: questions 3, 4, 5" in shown
     assert list(page_links(app).items()) == [  # newest first, each opening its assignment
-        (container.assignments.get(newer).title, f"assignment={newer}"),
-        (container.assignments.get(older).title, f"assignment={older}"),
+        (f"**{container.assignments.get(newer).title}**", f"assignment={newer}"),
+        (f"**{container.assignments.get(older).title}**", f"assignment={older}"),
     ]
 
 
@@ -143,7 +143,7 @@ def test_progress_shows_on_the_list_and_the_detail_with_one_call_per_assignment(
     assert alt_texts(app) == [illustrated]
 
 
-def test_an_answer_says_what_scored_it_and_counts_at_once(
+def test_an_answer_says_what_scored_it_counts_at_once_and_gets_no_empty_help(
     open_page: PageFactory, container: Container
 ) -> None:
     assignment = container.assignments.get(make_assignment(container, with_image=False))
@@ -158,6 +158,8 @@ def test_an_answer_says_what_scored_it_and_counts_at_once(
     assert summary(app) == "**1 of 5 questions answered**"  # this run's answer counted
     assert "**Your best:** 100 / 100 · 1 attempt" in texts(app)
     assert "Scored offline by a sentence model" in [caption.value for caption in app.caption]
+    assert "Writing help on your own words" not in [box.label for box in app.expander]
+    # no help that only repeats the answer: "Word." and "In other words: Word." say nothing
 
 
 def test_after_a_refresh_a_revealed_question_still_says_answers_no_longer_count(

@@ -14,6 +14,7 @@ from eduportal.domain.assignments import Assignment, QuestionAnswer
 from eduportal.domain.errors import EduportalError
 from eduportal.domain.grading import QuestionProgress
 from eduportal.observability.logging import log_error
+from eduportal.ports import Suggestions
 from eduportal.services.grading import AnswerResult
 from eduportal.ui.listing import (
     SELECTED,
@@ -67,20 +68,28 @@ def kept(assignment: Assignment, qa: QuestionAnswer) -> dict[str, Any]:
     return value
 
 
+def writing_help(answer: str, suggestions: Suggestions) -> list[str]:
+    """Only help that changes a word: not the answer again with a capital or a full stop (a
+    one-word answer needs neither), nor a rephrasing that just repeats the corrected answer
+    ("In other words: ...")."""
+    corrected, rephrased = suggestions.corrected, suggestions.rephrased
+    lines = [corrected] if corrected and _words(corrected) != _words(answer) else []
+    if rephrased and not (corrected and corrected in rephrased):
+        lines.append(rephrased)
+    return lines
+
+
+def _words(text: str) -> str:
+    return text.strip().rstrip(".").casefold()
+
+
 def show_result(result: AnswerResult, answer: str) -> None:
-    score, best = st.columns(2)
-    score.metric("This answer", score_words(result.score))
-    best.metric("Your best", score_words(result.best_score))
+    st.metric("This answer", score_words(result.score))
     if not result.counted:
         st.caption("Not counted: you had already seen the reference answer.")
     if engine := engine_words(result.engine):
         st.caption(engine)
-    help_lines = [
-        line
-        for line in (result.suggestions.corrected, result.suggestions.rephrased)
-        if line and line.rstrip(".") != answer.strip().rstrip(".")
-    ]
-    if help_lines:
+    if help_lines := writing_help(answer, result.suggestions):
         with st.expander("Writing help on your own words"):
             st.caption(
                 "Spelling and grammar only: this help does not say whether the answer is right."
@@ -92,9 +101,9 @@ def show_result(result: AnswerResult, answer: str) -> None:
             st.table(
                 [
                     {
-                        "rank": row.rank,
-                        "student": row.student_id,
-                        "best": score_words(row.best_score),
+                        "Place": row.rank,
+                        "Student": row.student_id,
+                        "Best": score_words(row.best_score),
                     }
                     for row in result.leaderboard
                 ]
@@ -131,7 +140,7 @@ def question_card(
                     show_error(error)
         if progress.attempts:
             best.markdown(f"**Your best:** {best_words(progress)}")
-            if progress.answer:
+            if progress.answer and progress.answer != answer.strip():  # not twice on screen
                 best.caption(f"Your best answer: {escape_markdown(progress.answer)}")
         if "result" in state:
             show_result(state["result"], state["answer"])

@@ -16,12 +16,20 @@ ASSIGNMENTS = "views/answer.py"
 
 
 def question_lines(result: StudentResult) -> str:
-    """One line per question, in the assignment's order, answered or not."""
-    lines = []
+    """A line per question answered, in the assignment's order, then one for the rest."""
+    lines: list[str] = []
+    unanswered: list[str] = []
     for number, question_id in enumerate(result.question_ids, start=1):
         progress = result.scores.progress.get(question_id)
-        best = "not answered yet" if progress is None else best_words(progress)
-        lines.append(f"- Question {number}: {best}")
+        if progress is None:
+            unanswered.append(str(number))
+        else:
+            lines.append(f"- Question {number}: {best_words(progress)}")
+    if unanswered:
+        lines.append(
+            f"- Not answered yet: {'question' if len(unanswered) == 1 else 'questions'} "
+            + ", ".join(unanswered)
+        )
     return "\n".join(lines)
 
 
@@ -30,8 +38,7 @@ def result_card(result: StudentResult) -> None:
     with st.container(border=True):
         st.page_link(
             ASSIGNMENTS,
-            label=escape_markdown(result.title),
-            icon="📝",
+            label=f"**{escape_markdown(result.title)}**",
             query_params={SELECTED: result.assignment_id},
             width="stretch",
         )
