@@ -54,11 +54,13 @@ def page(browser: Browser, size: str) -> Iterator[Page]:
 
 def assignments(portal: Portal, size: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Two assignments of the teacher's, as the teacher sees them (with reference answers),
-    titled for this screen size so each run finds its own."""
+    titled for this screen size so each run finds its own; the second one illustrated."""
     with api_client(portal, "teacher") as teacher:
         return (
             create_assignment(teacher, text=SCIENCE, title=f"Photosynthesis ({size})"),
-            create_assignment(teacher, text=HISTORY, title=f"Magna Carta ({size})"),
+            create_assignment(
+                teacher, text=HISTORY, title=f"Magna Carta ({size})", with_image=True
+            ),
         )
 
 
@@ -162,8 +164,11 @@ def test_a_student_answers_sees_results_and_finds_the_way_back(
     shot(page, f"45-list-after-back-{size}")
     assert_no_crash(page)
     fits(page, size)
+    illustration = page.get_by_role("img", name=f"Illustration for “{history['title']}”")
+    expect(illustration).to_have_count(1)  # the list's thumbnail, described
     open_from_list(page, history["title"])
     expect(page.get_by_text("0 of 5 questions answered")).to_be_visible()
+    expect(illustration).to_be_visible()
     expect(page.get_by_text("Answer once to unlock the reference answer.").first).to_be_visible()
     shot(page, f"46-other-assignment-{size}")
     assert_no_crash(page)

@@ -78,7 +78,17 @@ def engine_words(engine: str) -> str | None:
 
 def best_words(progress: QuestionProgress) -> str:
     """A question's best score on its scale, whether the teacher set it, and the attempts:
-    "85 / 100 · set by your teacher · 2 attempts"."""
-    best = "no score yet" if progress.best_score is None else score_words(progress.best_score)
+    "85 / 100 · set by your teacher · 2 attempts"; a score or a count never breaks across
+    lines on a phone."""
+    best = (
+        "no score yet"
+        if progress.best_score is None
+        else unbroken(score_words(progress.best_score))
+    )
     teacher = " · set by your teacher" if progress.overridden else ""
-    return f"{best}{teacher} · {plural(progress.attempts, 'attempt')}"
+    return f"{best}{teacher} · {unbroken(plural(progress.attempts, 'attempt'))}"
+
+
+def unbroken(words: str) -> str:
+    """No line break inside: spaces become no-break spaces."""
+    return words.replace(" ", "\u00a0")

@@ -10,7 +10,7 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.results import StudentResult
 from eduportal.ui.listing import SELECTED, escape_markdown
 from eduportal.ui.session import container, page
-from eduportal.ui.wording import answered_words, best_words, plural, score_words
+from eduportal.ui.wording import answered_words, best_words, plural, score_words, unbroken
 
 ASSIGNMENTS = "views/answer.py"
 
@@ -39,13 +39,15 @@ def result_card(result: StudentResult) -> None:
         st.page_link(
             ASSIGNMENTS,
             label=f"**{escape_markdown(result.title)}**",
+            icon=":material/chevron_right:",
+            icon_position="right",
             query_params={SELECTED: result.assignment_id},
             width="stretch",
         )
         summary = answered_words(scores.answered, len(result.question_ids))
         if scores.average is not None:
-            summary += f" · average {score_words(scores.average)}"
-        st.markdown(f"**{summary}**")
+            summary += f" · average {unbroken(score_words(scores.average))}"
+        st.markdown(summary)
         st.markdown(question_lines(result))
 
 
