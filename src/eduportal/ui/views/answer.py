@@ -41,6 +41,9 @@ HOW_SCORED = (
 )
 
 
+NOT_ANSWERED = QuestionProgress()
+
+
 def answered(progress: Mapping[str, QuestionProgress]) -> int:
     return sum(each.attempts > 0 for each in progress.values())
 
@@ -191,9 +194,12 @@ def detail(student: Account, assignment: Assignment) -> None:
         st.write(assignment.prompt)
         with st.expander("How answers are scored"):
             st.write(HOW_SCORED)
-    progress = container().grading.progress_by_question(student, assignment.assignment_id)
+    found = container().grading.progress_by_question(student, assignment.assignment_id)
+    progress: dict[str, QuestionProgress] = {}
     for number, qa in enumerate(assignment.question_answers, start=1):
-        progress[qa.id] = question_card(student, assignment, number, qa, progress[qa.id])
+        # read apart from the assignment: a question an edit just added has no entry
+        before = found.get(qa.id, NOT_ANSWERED)
+        progress[qa.id] = question_card(student, assignment, number, qa, before)
     summary.markdown(f"**{answered_words(answered(progress), len(progress))}**")
 
 
