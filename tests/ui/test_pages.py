@@ -7,23 +7,13 @@ from typing import Any
 import pytest
 import streamlit
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.testing.v1 import AppTest
 
 from eduportal.domain.accounts import Role
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.wiring import Container
 from tests.support.fixture_types import PageFactory
+from tests.support.pages import make_assignment, submit, texts
 from tests.support.texts import PASSWORD, TEXT
-
-
-def texts(app: object) -> str:
-    """Everything the page wrote, in one string, for assertions on what a user reads."""
-    parts = []
-    for kind in ("markdown", "caption", "success", "info", "warning", "error", "title", "metric"):
-        for element in getattr(app, kind, []):
-            parts.append(str(getattr(element, "value", "")))
-            parts.append(str(getattr(element, "label", "")))
-    return "\n".join(parts)
 
 
 @pytest.fixture
@@ -163,13 +153,6 @@ def test_questions_can_be_added_and_removed_before_saving(
     assert saved[-1].question == "What does ATP store?\nSay why."  # multi-line kept
 
 
-def make_assignment(container: Container, with_image: bool = True) -> str:
-    teacher = container.accounts.login("teacher1", PASSWORD).account
-    return container.assignments.create_from_text(
-        teacher, TEXT, with_image=with_image
-    ).assignment_id
-
-
 def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Container) -> None:
     assignment_id = make_assignment(container)
     app = open_page("views/assignments.py", user="teacher1")
@@ -203,14 +186,6 @@ def test_a_teacher_sees_their_own_first_and_others_without_the_authors_actions(
     assert not [button for button in app.button if button.key == "delete"]
 
 
-def submit(app: AppTest, question_id: str) -> None:
-    """The submit button of the question's own form."""
-    form = next(
-        block for block in app.get("form") if block.proto.form.form_id == f"form_{question_id}"
-    )
-    form.button[0].click().run()
-
-
 def test_student_sees_every_question_answers_one_and_reveals_it(
     open_page: PageFactory, container: Container
 ) -> None:
@@ -229,7 +204,7 @@ def test_student_sees_every_question_answers_one_and_reveals_it(
     )
     submit(app, first.id)
     assert not app.exception
-    assert [metric.label for metric in app.metric] == ["This answer", "Your best"]
+    assert [metric.label for metric in app.metric] == ["This answer"]
     assert app.metric[0].value.endswith(" / 100")
     assert "does not say whether the answer is right" in texts(app)
     assert "The mitochondrion is the powerhouse." in texts(app)  # the spelling, fixed
