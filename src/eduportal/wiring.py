@@ -27,6 +27,7 @@ from eduportal.ports import (
     AttemptCounter,
     Clock,
     DraftRepository,
+    Embedder,
     ImageGenerator,
     Metrics,
     ObjectStore,
@@ -160,7 +161,6 @@ def build_generators(settings: Settings) -> Generators:
             KeyTermScorer(EmbeddingScorer(titan, "titan", settings.titan_unrelated_cosine)),
             BedrockSuggester(client, settings.bedrock_text_model_id),
         )
-    from eduportal.adapters.local import offline_embedder, usem3_embedder
     from eduportal.adapters.local.offline_images import OfflineImageGenerator
     from eduportal.adapters.local.offline_questions import OfflineQuestionGenerator
     from eduportal.adapters.local.offline_suggester import OfflineSuggester
@@ -168,24 +168,33 @@ def build_generators(settings: Settings) -> Generators:
     return Generators(
         OfflineQuestionGenerator(),
         OfflineImageGenerator(),
-        FallbackScorer(
-            KeyTermScorer(
-                EmbeddingScorer(
-                    usem3_embedder.Usem3Embedder(),
-                    usem3_embedder.ENGINE,
-                    usem3_embedder.UNRELATED_COSINE,
-                )
-            ),
-            KeyTermScorer(
-                EmbeddingScorer(
-                    offline_embedder.OfflineEmbedder(),
-                    offline_embedder.ENGINE,
-                    offline_embedder.UNRELATED_COSINE,
-                )
-            ),
-            fallback_engine=offline_embedder.ENGINE,
-        ),
+        offline_scorer(),
         OfflineSuggester(),
+    )
+
+
+def offline_scorer(model: Embedder | None = None) -> AnswerScorer:
+    """The sentence model with the key-term check, falling back to the lexical engine with
+    the check when the model cannot load. `model` stands in for the shipped one (tests give
+    it a refused hash)."""
+    from eduportal.adapters.local import offline_embedder, usem3_embedder
+
+    return FallbackScorer(
+        KeyTermScorer(
+            EmbeddingScorer(
+                model or usem3_embedder.Usem3Embedder(),
+                usem3_embedder.ENGINE,
+                usem3_embedder.UNRELATED_COSINE,
+            )
+        ),
+        KeyTermScorer(
+            EmbeddingScorer(
+                offline_embedder.OfflineEmbedder(),
+                offline_embedder.ENGINE,
+                offline_embedder.UNRELATED_COSINE,
+            )
+        ),
+        fallback_engine=offline_embedder.ENGINE,
     )
 
 

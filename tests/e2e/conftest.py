@@ -1,9 +1,27 @@
-"""Browser tests wait as long as a loaded 2-core machine needs for Streamlit to redraw."""
+"""What every browser test shares: one portal and one Chromium per module, and patience.
+
+The portal is `eduportal serve` as `make run` starts it, on free ports and a fresh data
+directory; Chromium is Debian's, driven by Playwright (no browser is downloaded).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Portal, running_portal
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed (make test installs it)")
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -11,3 +29,17 @@ def patient_expectations() -> None:
     """`expect` waits 5 s by default; a rerun that scores an answer can take longer while
     other tests share the cores. A real failure still fails, after 30 s."""
     expect.set_options(timeout=30_000)
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with running_portal(tmp_path_factory.mktemp("portal")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

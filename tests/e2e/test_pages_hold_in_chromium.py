@@ -10,51 +10,30 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     Portal,
     api_token,
     assert_no_crash,
     go_to,
-    running_portal,
     shot,
     sign_in,
 )
 from tests.support.images import photograph, png
 from tests.support.texts import TEXT
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
-
 OTHER_TEXT = (
     "Photosynthesis happens in the chloroplast of a plant cell. Chlorophyll absorbs sunlight, "
     "and the plant turns carbon dioxide and water into glucose. Oxygen is released as a "
-    "by-product. Without sunlight, photosynthesis stops and the plant uses its stored starch."
+    "by-product. Without sunlight, photosynthesis stops and the plant uses its stored starch. "
+    "Farmers grow maize and wheat in greenhouses to extend the season."
 )
-
-
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("portal")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -103,13 +82,15 @@ def test_regenerating_questions_uses_the_text_as_edited(page: Page, portal: Port
 def test_a_file_that_is_not_an_image_is_refused_at_once(page: Page, portal: Portal) -> None:
     """Was accepted silently, then a PIL traceback took the Save controls away."""
     generate(page, portal)
-    expect(page.get_by_text("Generated illustration")).to_be_visible()
+    expect(page.get_by_text("Offline illustration (made from")).to_be_visible()
     expect(page.get_by_text("25MB per file • PNG, JPG, WEBP, GIF, BMP, TIF, AVIF")).to_be_visible()
     choose_file(page, "notes.png", b"just some text")
     expect(page.get_by_text("not an image we can read")).to_be_visible()
     shot(page, "12-not-an-image")
     assert_no_crash(page)
-    expect(page.get_by_text("Generated illustration")).to_be_visible()  # the previous image
+    expect(
+        page.get_by_text("Offline illustration (made from")
+    ).to_be_visible()  # the previous image
     expect(page.get_by_role("button", name="Save assignment")).to_be_visible()
     expect(page.get_by_role("button", name="Save without the image")).to_be_visible()
 
@@ -123,7 +104,7 @@ def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
     expect(page.get_by_text("Your image: cat.png")).to_be_visible()
     shot(page, "13-uploaded-preview")
     page.get_by_role("button", name="Regenerate image").click()
-    expect(page.get_by_text("Generated illustration")).to_be_visible()
+    expect(page.get_by_text("Offline illustration (made from")).to_be_visible()
     page.get_by_role("button", name="Save assignment").click()
     expect(
         page.get_by_text(
@@ -196,3 +177,26 @@ def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
     assert "assignment=" in page.url
     shot(page, "17-opened-from-the-link")
     assert_no_crash(page)
+
+
+def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal) -> None:
+    """Was: a refresh signed the teacher out and threw the draft away."""
+    generate(page, portal, OTHER_TEXT)
+    page.get_by_label("Answer 2", exact=True).fill("My own answer")
+    page.get_by_label("Title", exact=True).fill("Plants, my draft")
+    page.get_by_label("Title", exact=True).press("Tab")  # a field is saved when left
+    choose_file(page, "cat.png", png(photograph("chelsea")))
+    expect(page.get_by_text("Your image: cat.png")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("Your unsaved work from")).to_be_visible()
+    expect(page.get_by_label("Text for the assignment")).to_have_value(OTHER_TEXT)
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Plants, my draft")
+    expect(page.get_by_label("Answer 2", exact=True)).to_have_value("My own answer")
+    expect(page.get_by_text("Your image: cat.png")).to_be_visible()
+    shot(page, "18-draft-after-refresh")
+    assert_no_crash(page)
+    page.get_by_role("button", name="Save assignment").click()
+    expect(page.get_by_text("Saved “Plants, my draft” with 5 questions.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Text for the assignment")).to_have_value("")  # nothing left over
+    expect(page.get_by_text("Your unsaved work from")).to_have_count(0)

@@ -31,6 +31,16 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
+PHONE_BROWSER = {
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0.0.0 Mobile Safari/537.36"
+    ),
+    "is_mobile": True,
+    "has_touch": True,
+}
+"""A phone beyond its screen size (`browser.new_context(viewport=PHONE, **PHONE_BROWSER)`):
+Streamlit closes its menu after a choice only for a phone's user agent."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,31 @@ def sign_in(page: Page, portal: Portal, user: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
+    """The whole page. Streamlit scrolls its main area itself, which a full-page screenshot
+    does not follow, so the window is made as tall as that area for the picture."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    window = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0")
+    if window is not None and height > window["height"]:
+        page.set_viewport_size({"width": window["width"], "height": height})
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if window is not None:
+        page.set_viewport_size(window)
 
 
 def assert_no_crash(page: Page) -> None:
     body = page.locator("body").inner_text()
     assert not any(word in body for word in CRASH_WORDS), body[:2000]
+
+
+def api_client(portal: Portal, user: str) -> httpx.Client:
+    """The portal's REST API as `user` (close it after use), to set up or check through the
+    API what a test does in the browser."""
+    return httpx.Client(
+        base_url=portal.api,
+        headers={"Authorization": f"Bearer {api_token(portal, user)}"},
+        timeout=60,
+    )
 
 
 def api_token(portal: Portal, user: str) -> str:
@@ -108,6 +136,10 @@ def api_token(portal: Portal, user: str) -> str:
 
 
 def go_to(page: Page, title: str) -> None:
-    """Follow the navigation's link to the page called `title`."""
+    """Follow the navigation's link to the page called `title`, opening the menu first where
+    it starts closed (on a phone)."""
+    menu = page.get_by_test_id("stExpandSidebarButton")
+    if menu.is_visible():
+        menu.click()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from eduportal.domain.accounts import Role
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.wiring import Container
 from tests.support.fixture_types import PageFactory
-from tests.support.pages import handed_to, make_assignment, texts
+from tests.support.pages import handed_to, make_assignment, submit, texts
 from tests.support.texts import PASSWORD, TEXT
 
 
@@ -52,39 +51,89 @@ def test_pages_ask_to_sign_in_first(open_page: PageFactory) -> None:
         assert "Please sign in" in texts(app)
 
 
+QUESTION = "create_questions_{form}_q{slot}"
+ANSWER = "create_questions_{form}_a{slot}"
+
+
 def test_teacher_generates_edits_and_saves_an_assignment(
     open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
     first_question = container.assignments.generate_questions(TEXT)[0].question
     app = open_page("views/create.py", user="teacher1")
-    app.text_area[0].input(TEXT)
+    app.text_area(key="create_text_0").input(TEXT)
     app.button(key="generate").click().run()
     assert not app.exception
-    assert app.text_input(key="q0_question").value == first_question
+    assert app.text_area(key=QUESTION.format(form=0, slot=0)).value == first_question
     assert len(app.get("image")) == 1
     assert shown_images == [container.assignments.generate_image(TEXT)]  # the illustration
-    app.text_input(key="q0_answer").input("An edited answer")
+    image = app.get("image")[0].proto.imgs[0]
+    assert image.caption.startswith("Offline illustration")  # says what made it
+    assert image.alt == "Illustration for this assignment"
+    app.text_area(key=ANSWER.format(form=0, slot=0)).input("An edited answer")
+    app.text_input(key="create_subject_0").input("Biology")
     app.button(key="save").click().run()
     assert not app.exception
     saved = container.assignments.list().items
     assert len(saved) == 1
     assert f"Saved “{saved[0].title}” with 5 questions." in texts(app)
     assert saved[0].title == "The mitochondrion is the powerhouse of the cell"
-    assert app.text_area[0].value == ""  # a fresh form
-    assert not any(widget.key == "q0_question" for widget in app.text_input)
+    assert saved[0].subject == "Biology"
+    assert app.text_area(key="create_text_1").value == ""  # a fresh form
+    assert not [area for area in app.text_area if "questions" in str(area.key)]
     assert saved[0].question_answers[0].question == first_question
     assert saved[0].question_answers[0].answer == "An edited answer"
     assert saved[0].s3_image_key.endswith(".webp")
+    teacher = container.accounts.login("teacher1", PASSWORD).account
+    assert container.drafts.load(teacher) is None  # the draft went with the save
 
 
 def test_teacher_saves_without_an_image(open_page: PageFactory, container: Container) -> None:
     app = open_page("views/create.py", user="teacher1")
-    app.text_area[0].input(TEXT)
-    app.checkbox(key="with_image").uncheck()
+    app.text_area(key="create_text_0").input(TEXT)
+    app.checkbox(key="create_with_image_0").uncheck()
     app.button(key="generate").click().run()
     app.button(key="save").click().run()
     assert not app.exception
     assert container.assignments.list().items[0].s3_image_key == "no_image"
+
+
+def test_the_work_in_progress_comes_back_in_a_new_session(open_page: PageFactory) -> None:
+    """A refresh or a new tab is a new Streamlit session: the draft comes from the server."""
+    app = open_page("views/create.py", user="teacher1")
+    app.text_area(key="create_text_0").input(TEXT).run()
+    app.button(key="generate").click().run()
+    app.text_area(key=ANSWER.format(form=0, slot=1)).input("My own answer").run()
+    app.button(key="create_questions_0_remove_4").click().run()
+    again = open_page("views/create.py", user="teacher1")
+    assert not again.exception
+    assert "Your unsaved work from" in texts(again)
+    assert again.text_area(key="create_text_0").value == TEXT
+    assert again.text_area(key=ANSWER.format(form=0, slot=1)).value == "My own answer"
+    assert len([a for a in again.text_area if str(a.key).startswith("create_questions")]) == 8
+    assert len(again.get("image")) == 1  # the illustration came back too
+    again.button(key="create_discard_0").click().run()
+    assert again.text_area(key="create_text_1").value == ""
+    assert "Your unsaved work" not in texts(open_page("views/create.py", user="teacher1"))
+
+
+def test_questions_can_be_added_and_removed_before_saving(
+    open_page: PageFactory, container: Container
+) -> None:
+    app = open_page("views/create.py", user="teacher1")
+    app.text_area(key="create_text_0").input(TEXT)
+    app.checkbox(key="create_with_image_0").uncheck()
+    app.button(key="generate").click().run()
+    second = app.text_area(key=QUESTION.format(form=0, slot=1)).value
+    app.button(key="create_questions_0_remove_0").click().run()
+    app.button(key="create_questions_0_add").click().run()
+    app.text_area(key=QUESTION.format(form=0, slot=5)).input("What does ATP store?\nSay why.")
+    app.text_area(key=ANSWER.format(form=0, slot=5)).input("Energy")
+    app.button(key="save").click().run()
+    assert not app.exception
+    saved = container.assignments.list().items[0].question_answers
+    assert [qa.id for qa in saved] == ["q1", "q2", "q3", "q4", "q5"]
+    assert saved[0].question == second
+    assert saved[-1].question == "What does ATP store?\nSay why."  # multi-line kept
 
 
 def test_show_lists_opens_and_deletes(open_page: PageFactory, container: Container) -> None:
@@ -120,14 +169,6 @@ def test_a_teacher_sees_their_own_first_and_others_without_the_authors_actions(
     assert not [button for button in app.button if button.key == "delete"]
 
 
-def submit(app: AppTest, question_id: str) -> None:
-    """The submit button of the question's own form."""
-    form = next(
-        block for block in app.get("form") if block.proto.form.form_id == f"form_{question_id}"
-    )
-    form.button[0].click().run()
-
-
 def test_student_sees_every_question_answers_one_and_reveals_it(
     open_page: PageFactory, container: Container
 ) -> None:
@@ -146,7 +187,7 @@ def test_student_sees_every_question_answers_one_and_reveals_it(
     )
     submit(app, first.id)
     assert not app.exception
-    assert [metric.label for metric in app.metric] == ["This answer", "Your best"]
+    assert [metric.label for metric in app.metric] == ["This answer"]
     assert app.metric[0].value.endswith(" / 100")
     assert "does not say whether the answer is right" in texts(app)
     assert "The mitochondrion is the powerhouse." in texts(app)  # the spelling, fixed

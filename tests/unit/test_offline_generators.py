@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +9,7 @@ from hypothesis import strategies as st
 from eduportal.adapters.local.offline_embedder import DIMENSIONS, OfflineEmbedder
 from eduportal.adapters.local.offline_suggester import OfflineSuggester
 from eduportal.domain.grading import cosine_similarity
+from tests.support.other_process import in_another_process
 
 CELL_TEXT = (
     "The mitochondrion is the powerhouse of the cell. It produces energy in the form of ATP. "
@@ -108,14 +104,8 @@ def test_vectors_do_not_depend_on_the_process_hash_seed() -> None:
         "import json; from eduportal.adapters.local.offline_embedder import OfflineEmbedder; "
         f"print(json.dumps(OfflineEmbedder().embed([{CELL_TEXT!r}])))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        check=True,
-        text=True,
-        env={**os.environ, "PYTHONHASHSEED": "12345"},
-    ).stdout
-    assert json.loads(output) == OfflineEmbedder().embed([CELL_TEXT])
+    output = in_another_process(script)
+    assert output == OfflineEmbedder().embed([CELL_TEXT])
 
 
 # --- suggestions ------------------------------------------------------------------------------

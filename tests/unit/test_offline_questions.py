@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -15,6 +11,7 @@ from hypothesis import strategies as st
 from eduportal.adapters.local.offline_questions import BLANK, PREFIX, OfflineQuestionGenerator
 from eduportal.domain.assignments import QUESTIONS_PER_ASSIGNMENT, numbered
 from eduportal.domain.errors import ValidationError
+from tests.support.other_process import in_another_process
 from tests.support.texts import GEOGRAPHY, HISTORY, LANGUAGE, SCIENCE, TEXT
 
 
@@ -122,15 +119,9 @@ def test_questions_do_not_depend_on_the_process_hash_seed() -> None:
         "OfflineQuestionGenerator as G; "
         f"print(json.dumps([G().generate(text, 5) for text in {[SCIENCE, LANGUAGE]!r}]))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        check=True,
-        text=True,
-        env={**os.environ, "PYTHONHASHSEED": "12345"},
-    ).stdout
+    output = in_another_process(script)
     here = [OfflineQuestionGenerator().generate(text, 5) for text in (SCIENCE, LANGUAGE)]
-    assert json.loads(output) == [[list(pair) for pair in pairs] for pairs in here]
+    assert output == [[list(pair) for pair in pairs] for pairs in here]
 
 
 def test_a_number_or_a_name_beats_an_ordinary_word() -> None:

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 import eduportal
-from eduportal.adapters.local import offline_embedder, usem3_embedder
+from eduportal.adapters.local import usem3_embedder
 from eduportal.adapters.local.usem3_embedder import Usem3Embedder
 from eduportal.domain.errors import ModelUnavailableError
-from eduportal.services.fallback_scorer import FallbackScorer
-from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
+from eduportal.wiring import offline_scorer
 from tests.support.fixture_types import JsonLog
 
 SRC = Path(eduportal.__file__).resolve().parents[1]
@@ -91,23 +90,7 @@ def test_a_weights_file_whose_hash_differs_is_refused(resources_copy: Path) -> N
 def test_a_refused_model_falls_back_to_lexical_and_says_so_once(
     resources_copy: Path, json_log: JsonLog
 ) -> None:
-    scorer = FallbackScorer(
-        KeyTermScorer(
-            EmbeddingScorer(
-                Usem3Embedder(resources_copy, weights_sha256="0" * 64),
-                usem3_embedder.ENGINE,
-                usem3_embedder.UNRELATED_COSINE,
-            )
-        ),
-        KeyTermScorer(
-            EmbeddingScorer(
-                offline_embedder.OfflineEmbedder(),
-                offline_embedder.ENGINE,
-                offline_embedder.UNRELATED_COSINE,
-            )
-        ),
-        fallback_engine=offline_embedder.ENGINE,
-    )
+    scorer = offline_scorer(Usem3Embedder(resources_copy, weights_sha256="0" * 64))
     copy = scorer.score(REFERENCE, REFERENCE)
     wrong = scorer.score(REFERENCE, "Plants capture oxygen during photosynthesis.")
     scorer.score(REFERENCE, "Paris is the capital of France.")

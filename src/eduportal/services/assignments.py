@@ -114,6 +114,11 @@ class AssignmentService:
         pairs = self.questions.generate(validate_prompt(text), QUESTIONS_PER_ASSIGNMENT)
         return numbered(pairs)
 
+    @property
+    def image_source(self) -> str:
+        """What made generated images, in words a page shows under one."""
+        return self.illustrator.source
+
     def generate_image(self, text: str) -> bytes:
         return self.illustrator.generate(validate_prompt(text))
 

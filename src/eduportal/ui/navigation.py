@@ -36,15 +36,16 @@ class View:
         )
 
 
-SIGN_IN = View("welcome.py", "Sign in", "🔑", "sign-in", default=True)
-TEACHER_LIST = View("assignments.py", "Assignments", "📚", "assignments")
-CREATE = View("create.py", "Create an assignment", "✏️", "create")
-STUDENT_LIST = View("answer.py", "Assignments", "📝", "assignments")
+SIGN_IN = View("welcome.py", "Sign in", ":material/login:", "sign-in", default=True)
+TEACHER_LIST = View("assignments.py", "Assignments", ":material/library_books:", "assignments")
+CREATE = View("create.py", "Create an assignment", ":material/edit_note:", "create")
+STUDENT_LIST = View("answer.py", "Assignments", ":material/assignment:", "assignments")
+MY_RESULTS = View("my_results.py", "My results", ":material/insights:", "my-results")
 
 
 def views_for(account: Account | None) -> list[View]:
     if account is None:
-        return [SIGN_IN, TEACHER_LIST, CREATE]
+        return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS]
     if account.role is Role.TEACHER:
         return [replace(TEACHER_LIST, default=True), CREATE]
-    return [replace(STUDENT_LIST, default=True)]
+    return [replace(STUDENT_LIST, default=True), MY_RESULTS]

@@ -92,14 +92,15 @@ def editor(prefix: str, *, on_change: Callable[[], None] | None = None) -> None:
     callback: dict[str, Any] = {"on_change": on_change} if on_change is not None else {}
     for position, (number, _) in enumerate(slots, start=1):
         with st.container(border=True):
-            st.text_area(
+            asked, expected = st.columns([3, 2])  # side by side on a desktop, stacked on a phone
+            asked.text_area(
                 f"Question {position}",
                 key=question_key(prefix, number),
                 height=68,
                 max_chars=MAX_FIELD_CHARS,
                 **callback,
             )
-            st.text_area(
+            expected.text_area(
                 f"Answer {position}",
                 key=answer_key(prefix, number),
                 height=68,

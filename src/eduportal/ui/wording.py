@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 from eduportal.domain.assignments import Assignment
+from eduportal.domain.grading import QuestionProgress
 from eduportal.domain.images import UploadStatus
 
 
@@ -54,3 +55,40 @@ def image_words(assignment: Assignment) -> str:
 def score_words(score: float) -> str:
     """Scores on their scale, whole points: "73 / 100"."""
     return f"{round(score)} / 100"
+
+
+def answered_words(answered: int, total: int) -> str:
+    """ "2 of 5 questions answered"."""
+    return f"{answered} of {plural(total, 'question')} answered"
+
+
+ENGINE_WORDS = {
+    "usem3": "Scored offline by a sentence model",
+    "titan": "Scored by Amazon Bedrock",
+    "lexical": "Scored by word overlap (the model could not load)",
+}
+"""What scored an answer (`Score.engine`), in a student's words."""
+
+
+def engine_words(engine: str) -> str | None:
+    """None for an answer scored before engines were recorded, or by an engine not named
+    here: better nothing than a code name."""
+    return ENGINE_WORDS.get(engine)
+
+
+def best_words(progress: QuestionProgress) -> str:
+    """A question's best score on its scale, whether the teacher set it, and the attempts:
+    "85 / 100 · set by your teacher · 2 attempts"; a score or a count never breaks across
+    lines on a phone."""
+    best = (
+        "no score yet"
+        if progress.best_score is None
+        else unbroken(score_words(progress.best_score))
+    )
+    teacher = " · set by your teacher" if progress.overridden else ""
+    return f"{best}{teacher} · {unbroken(plural(progress.attempts, 'attempt'))}"
+
+
+def unbroken(words: str) -> str:
+    """No line break inside: spaces become no-break spaces."""
+    return words.replace(" ", "\u00a0")

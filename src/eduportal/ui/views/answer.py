@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -12,11 +12,26 @@ import streamlit as st
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment, QuestionAnswer
 from eduportal.domain.errors import EduportalError
+from eduportal.domain.grading import QuestionProgress
 from eduportal.observability.logging import log_error
+from eduportal.ports import Suggestions
 from eduportal.services.grading import AnswerResult
-from eduportal.ui.listing import SELECTED, alt_text, assignment_list, back_to_list
+from eduportal.ui.listing import (
+    SELECTED,
+    alt_text,
+    assignment_list,
+    back_to_list,
+    escape_markdown,
+)
 from eduportal.ui.session import container, image_bytes, page, show_error
-from eduportal.ui.wording import local_day, plural, score_words
+from eduportal.ui.wording import (
+    answered_words,
+    best_words,
+    engine_words,
+    local_day,
+    plural,
+    score_words,
+)
 
 HOW_SCORED = (
     "Each answer is compared with your teacher's reference answer and scored from 0 "
@@ -26,17 +41,23 @@ HOW_SCORED = (
 )
 
 
+NOT_ANSWERED = QuestionProgress()
+
+
+def answered(progress: Mapping[str, QuestionProgress]) -> int:
+    return sum(each.attempts > 0 for each in progress.values())
+
+
 def describer(student: Account) -> Callable[[Assignment], str]:
     def describe(item: Assignment) -> str:
-        grading = container().grading
-        answered = sum(
-            grading.progress(student, item.assignment_id, qa.id).attempts > 0
-            for qa in item.question_answers
+        progress = container().grading.progress_by_question(student, item.assignment_id)
+        count = answered(progress)
+        done = (
+            f"{plural(len(progress), 'question')} · not started"
+            if count == 0
+            else answered_words(count, len(progress))
         )
-        total = len(item.question_answers)
-        done = "not started" if answered == 0 else f"{answered} of {total} answered"
-        when = local_day(item.created_at)
-        return f"{plural(total, 'question')} · {done} · by {item.teacher_id} · {when}"
+        return f"{done} · by {item.teacher_id} · {local_day(item.created_at)}"
 
     return describe
 
@@ -50,18 +71,28 @@ def kept(assignment: Assignment, qa: QuestionAnswer) -> dict[str, Any]:
     return value
 
 
+def writing_help(answer: str, suggestions: Suggestions) -> list[str]:
+    """Only help that changes a word: not the answer again with a capital or a full stop (a
+    one-word answer needs neither), nor a rephrasing that just repeats the corrected answer
+    ("In other words: ...")."""
+    corrected, rephrased = suggestions.corrected, suggestions.rephrased
+    lines = [corrected] if corrected and _words(corrected) != _words(answer) else []
+    if rephrased and not (corrected and corrected in rephrased):
+        lines.append(rephrased)
+    return lines
+
+
+def _words(text: str) -> str:
+    return text.strip().rstrip(".").casefold()
+
+
 def show_result(result: AnswerResult, answer: str) -> None:
-    score, best = st.columns(2)
-    score.metric("This answer", score_words(result.score))
-    best.metric("Your best", score_words(result.best_score))
+    st.metric("This answer", score_words(result.score))
     if not result.counted:
         st.caption("Not counted: you had already seen the reference answer.")
-    help_lines = [
-        line
-        for line in (result.suggestions.corrected, result.suggestions.rephrased)
-        if line and line.rstrip(".") != answer.strip().rstrip(".")
-    ]
-    if help_lines:
+    if engine := engine_words(result.engine):
+        st.caption(engine)
+    if help_lines := writing_help(answer, result.suggestions):
         with st.expander("Writing help on your own words"):
             st.caption(
                 "Spelling and grammar only: this help does not say whether the answer is right."
@@ -73,9 +104,9 @@ def show_result(result: AnswerResult, answer: str) -> None:
             st.table(
                 [
                     {
-                        "rank": row.rank,
-                        "student": row.student_id,
-                        "best": score_words(row.best_score),
+                        "Place": row.rank,
+                        "Student": row.student_id,
+                        "Best": score_words(row.best_score),
                     }
                     for row in result.leaderboard
                 ]
@@ -83,19 +114,20 @@ def show_result(result: AnswerResult, answer: str) -> None:
 
 
 def question_card(
-    student: Account, assignment: Assignment, number: int, qa: QuestionAnswer
-) -> None:
+    student: Account,
+    assignment: Assignment,
+    number: int,
+    qa: QuestionAnswer,
+    progress: QuestionProgress,
+) -> QuestionProgress:
+    """One question with its answer box; returns the progress as it stands after this run,
+    which may have scored an answer."""
     grading = container().grading
     state = kept(assignment, qa)
     with st.container(border=True):
         st.markdown(f"**Question {number} of {len(assignment.question_answers)}**")
         st.markdown(qa.question)
-        progress = grading.progress(student, assignment.assignment_id, qa.id)
-        if progress.attempts:
-            best = (
-                score_words(progress.best_score) if progress.best_score is not None else "none yet"
-            )
-            st.caption(f"Your best: {best} · {plural(progress.attempts, 'attempt')}")
+        best = st.container()  # filled below, once this run's answer is scored
         with st.form(f"form_{qa.id}", border=False):
             answer = st.text_area("Your answer", key=f"answer_{assignment.assignment_id}_{qa.id}")
             if st.form_submit_button("Submit answer", type="primary"):
@@ -105,13 +137,21 @@ def question_card(
                             student, assignment.assignment_id, qa.id, answer
                         )
                     state["answer"] = answer
+                    progress = grading.progress(student, assignment.assignment_id, qa.id)
                 except EduportalError as error:
                     log_error(error)
                     show_error(error)
-                progress = grading.progress(student, assignment.assignment_id, qa.id)
+        if progress.attempts:
+            best.markdown(f"**Your best:** {best_words(progress)}")
+            if progress.answer and progress.answer != answer.strip():  # not twice on screen
+                best.caption(f"Your best answer: {escape_markdown(progress.answer)}")
         if "result" in state:
             show_result(state["result"], state["answer"])
-        reveal(student, assignment, qa, state, answered=progress.attempts > 0)
+        reveal(student, assignment, qa, state, progress)
+    return progress
+
+
+SEEN = "You have seen the reference answer: new answers are scored but no longer count."
 
 
 def reveal(
@@ -119,33 +159,34 @@ def reveal(
     assignment: Assignment,
     qa: QuestionAnswer,
     state: dict[str, Any],
-    *,
-    answered: bool,
+    progress: QuestionProgress,
 ) -> None:
     if "reference" in state:
         st.info(f"Reference answer: {state['reference']}")
-        st.caption(
-            "You have seen the reference answer: new answers are scored but no longer count."
-        )
+        st.caption(SEEN)
         return
     if st.button(
-        "Show the reference answer",
+        "Show the reference answer again" if progress.revealed else "Show the reference answer",
         key=f"reveal_{qa.id}",
-        disabled=not answered,
+        disabled=not progress.attempts,
         help="After you see it, new answers to this question are scored but no longer count.",
     ):
         state["reference"] = container().grading.reveal(student, assignment.assignment_id, qa.id)
         st.rerun()
-    st.caption(
-        "Seeing the reference answer stops further answers to this question from counting."
-        if answered
-        else "Answer once to unlock the reference answer."
-    )
+    if progress.revealed:
+        st.caption(SEEN)
+    elif progress.attempts:
+        st.caption(
+            "Seeing the reference answer stops further answers to this question from counting."
+        )
+    else:
+        st.caption("Answer once to unlock the reference answer.")
 
 
 def detail(student: Account, assignment: Assignment) -> None:
     back_to_list()
     st.header(assignment.title)
+    summary = st.empty()  # filled last: an answer scored below changes it
     left, right = st.columns([2, 3]) if assignment.has_image else (None, st.container())
     if left is not None:
         left.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
@@ -153,8 +194,13 @@ def detail(student: Account, assignment: Assignment) -> None:
         st.write(assignment.prompt)
         with st.expander("How answers are scored"):
             st.write(HOW_SCORED)
+    found = container().grading.progress_by_question(student, assignment.assignment_id)
+    progress: dict[str, QuestionProgress] = {}
     for number, qa in enumerate(assignment.question_answers, start=1):
-        question_card(student, assignment, number, qa)
+        # read apart from the assignment: a question an edit just added has no entry
+        before = found.get(qa.id, NOT_ANSWERED)
+        progress[qa.id] = question_card(student, assignment, number, qa, before)
+    summary.markdown(f"**{answered_words(answered(progress), len(progress))}**")
 
 
 with page("Assignments", Role.STUDENT) as student:
