@@ -1,4 +1,5 @@
-"""What every browser test shares: one portal and one Chromium per module, and patience.
+"""What every browser test shares: one portal and one Chromium per module, a page on each
+screen size for the modules that check both, and patience.
 
 The portal is `eduportal serve` as `make run` starts it, on free ports and a fresh data
 directory; Chromium is Debian's, driven by Playwright (no browser is downloaded).
@@ -10,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Portal, running_portal
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SCREENS, Portal, running_portal
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,3 +44,20 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(params=list(SCREENS))
+def size(request: pytest.FixtureRequest) -> str:
+    """Each screen in turn ("desktop", "phone"): a test asking for it runs once per screen."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def page(browser: Browser, size: str) -> Iterator[Page]:
+    """A fresh browser context on `size`'s screen (a module may define its own `page`)."""
+    context = browser.new_context(**SCREENS[size], accept_downloads=True)
+    opened = context.new_page()
+    opened.set_default_timeout(60_000)
+    yield opened
+    context.close()

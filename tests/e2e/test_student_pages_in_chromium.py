@@ -7,21 +7,18 @@ Screenshots go to `test-artifacts/e2e/` (41-49, one set per screen size).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.support.browser import (
     CHROMIUM,
-    DESKTOP,
-    PHONE,
-    PHONE_BROWSER,
     Portal,
     api_client,
     assert_no_crash,
+    fits,
     go_to,
     shot,
     sign_in,
@@ -32,24 +29,6 @@ from tests.support.texts import HISTORY, SCIENCE
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
 )
-
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-DEVICES: dict[str, dict[str, Any]] = {"desktop": {}, "phone": PHONE_BROWSER}
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
-@pytest.fixture
-def page(browser: Browser, size: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=SIZES[size], **DEVICES[size])  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
 
 
 def assignments(portal: Portal, size: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -88,12 +67,6 @@ def result_card(page: Page, title: str) -> Locator:
     return page.get_by_role("link", name=title).locator("xpath=ancestor::*[.//li][1]")
 
 
-def fits(page: Page, size: str) -> None:
-    """Nothing wider than the screen: no sideways scrolling, no text cut off at the edge."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= SIZES[size]["width"], width
-
-
 def test_a_student_answers_sees_results_and_finds_the_way_back(
     page: Page, portal: Portal, size: str
 ) -> None:
@@ -123,7 +96,7 @@ def test_a_student_answers_sees_results_and_finds_the_way_back(
     expect(page.get_by_text(f"Your best answer: {first['answer']}")).to_be_visible()
     shot(page, f"42-after-refresh-{size}")
     assert_no_crash(page)
-    fits(page, size)
+    fits(page)
 
     go_to(page, "My results")
     card = result_card(page, plants["title"])
@@ -136,7 +109,7 @@ def test_a_student_answers_sees_results_and_finds_the_way_back(
     expect(page.get_by_role("link", name=history["title"])).to_have_count(0)  # not answered
     shot(page, f"43-my-results-{size}")
     assert_no_crash(page)
-    fits(page, size)
+    fits(page)
 
     page.get_by_role("link", name=plants["title"]).click()
     expect(page.get_by_role("heading", name=plants["title"])).to_be_visible()
@@ -163,7 +136,7 @@ def test_a_student_answers_sees_results_and_finds_the_way_back(
     ).to_be_visible()
     shot(page, f"45-list-after-back-{size}")
     assert_no_crash(page)
-    fits(page, size)
+    fits(page)
     illustration = page.get_by_role("img", name=f"Illustration for “{history['title']}”")
     expect(illustration).to_have_count(1)  # the list's thumbnail, described
     open_from_list(page, history["title"])

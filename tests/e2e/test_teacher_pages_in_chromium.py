@@ -2,86 +2,33 @@
 and saving (a question added, one removed), and results with a teacher's score and the CSV.
 
 The assignments are made and answered through the API, then the teacher works in the browser;
-what the browser did is checked through the API again. Screenshots go to `test-artifacts/e2e/`.
+what the browser did is checked through the API again. Screenshots go to `test-artifacts/e2e/`
+(31-36, one set per screen size).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
-    DESKTOP,
-    PHONE,
     Portal,
-    api_token,
+    api_client,
     assert_no_crash,
-    running_portal,
+    fits,
     shot,
     sign_in,
 )
-from tests.support.texts import TEXT
+from tests.support.portal_api import answer, create_assignment
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
 )
-
-SIZES = {"desktop": DESKTOP, "phone": PHONE}
-
-
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(tmp_path_factory.mktemp("portal")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
-
-
-@pytest.fixture
-def page(browser: Browser, size: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=SIZES[size], accept_downloads=True)  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
-
-
-def api(portal: Portal, user: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=portal.api,
-        headers={"Authorization": f"Bearer {api_token(portal, user)}"},
-        timeout=60,
-    )
-
-
-def create(portal: Portal, **fields: Any) -> dict[str, Any]:
-    with api(portal, "teacher") as teacher:
-        body = {"text": TEXT, "with_image": False, **fields}
-        created = teacher.post("/api/assignments", json=body)
-    assert created.status_code == 201, created.text
-    made: dict[str, Any] = created.json()
-    return made
 
 
 def open_assignment(page: Page, portal: Portal, assignment_id: str, query: str = "") -> None:
@@ -99,11 +46,13 @@ def search(page: Page, words: str) -> None:
 def test_the_search_box_finds_and_says_when_nothing_matches(
     page: Page, portal: Portal, size: str
 ) -> None:
-    create(portal, title=f"Mitochondria for the {size} class", subject="Biology")
+    with api_client(portal, "teacher") as teacher:
+        create_assignment(teacher, title=f"Mitochondria for the {size} class", subject="Biology")
     sign_in(page, portal, "teacher")
     search(page, f"{size} class")
     expect(page.get_by_text(f"1 assignment matches “{size} class”, newest first")).to_be_visible()
     expect(page.get_by_text("Biology · 5 questions · by teacher")).to_be_visible()
+    fits(page)
     shot(page, f"31-search-{size}")
     page.get_by_role("button", name="Open").click()
     expect(page.get_by_role("heading", name=f"Mitochondria for the {size} class")).to_be_visible()
@@ -121,7 +70,8 @@ def test_the_search_box_finds_and_says_when_nothing_matches(
 def test_editing_adds_and_removes_a_question_and_saves(
     page: Page, portal: Portal, size: str
 ) -> None:
-    created = create(portal, title=f"To edit on a {size}")
+    with api_client(portal, "teacher") as teacher:
+        created = create_assignment(teacher, title=f"To edit on a {size}")
     open_assignment(page, portal, created["assignment_id"])
     page.get_by_role("button", name="Edit").click()
     expect(page.get_by_role("heading", name=f"Editing “To edit on a {size}”")).to_be_visible()
@@ -134,7 +84,7 @@ def test_editing_adds_and_removes_a_question_and_saves(
     page.get_by_label("Answer 5", exact=True).fill("Adenosine triphosphate")
     page.get_by_label("Title", exact=True).fill(f"Edited on a {size}")
     page.get_by_label("Subject (optional)").fill("Biology")
-    page.get_by_label("Answer 5", exact=True).scroll_into_view_if_needed()
+    fits(page)
     shot(page, f"33-editing-{size}")
     save = page.get_by_role("button", name="Save changes")
     expect(save).to_be_enabled()
@@ -146,7 +96,7 @@ def test_editing_adds_and_removes_a_question_and_saves(
     assert "edit=1" not in page.url
     shot(page, f"34-edit-saved-{size}")
     assert_no_crash(page)
-    with api(portal, "teacher") as teacher:
+    with api_client(portal, "teacher") as teacher:
         stored = teacher.get(f"/api/assignments/{created['assignment_id']}").json()
     assert [qa["id"] for qa in stored["question_answers"]] == ["q1", "q3", "q4", "q5", "q6"]
     assert stored["question_answers"][-1]["answer"] == "Adenosine triphosphate"
@@ -155,22 +105,20 @@ def test_editing_adds_and_removes_a_question_and_saves(
 
 def answered_by_the_student(portal: Portal, size: str) -> str:
     """An assignment whose first answer the scorer flags (a word of the reference changed)."""
-    created = create(portal, title=f"Results on a {size}")
     questions = [
         {"id": "q1", "question": "What do mitochondria do?", "answer": "They produce energy."},
         {"id": "q2", "question": "Who passes them on?", "answer": "The mother."},
     ]
-    assignment_id = str(created["assignment_id"])
-    with api(portal, "teacher") as teacher:
+    with api_client(portal, "teacher") as teacher:
+        created = create_assignment(teacher, title=f"Results on a {size}")
+        assignment_id = str(created["assignment_id"])
         edited = teacher.patch(
             f"/api/assignments/{assignment_id}", json={"version": 1, "question_answers": questions}
         )
         assert edited.status_code == 200, edited.text
-    with api(portal, "student") as student:
-        for question, text in (("q1", "They consume energy."), ("q2", "The mother.")):
-            answer = {"question_id": question, "answer": text}
-            response = student.post(f"/api/assignments/{assignment_id}/answers", json=answer)
-            assert response.status_code == 200, response.text
+    with api_client(portal, "student") as student:
+        answer(student, assignment_id, "They consume energy.", "q1")
+        answer(student, assignment_id, "The mother.", "q2")
     return assignment_id
 
 
@@ -182,8 +130,7 @@ def test_results_with_a_teachers_score_and_the_csv(page: Page, portal: Portal, s
     shown, hidden = (wide, narrow) if size == "desktop" else (narrow, wide)  # table, or cards
     expect(shown.get_by_text("2 of 2 answered")).to_be_visible()
     expect(hidden).to_be_hidden()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= SIZES[size]["width"]  # nothing wider than the screen
+    fits(page)
     shot(page, f"35-results-{size}")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
@@ -198,12 +145,12 @@ def test_results_with_a_teachers_score_and_the_csv(page: Page, portal: Portal, s
     save = page.get_by_role("button", name="Save score").first
     expect(save).to_be_enabled()
     save.click()
-    done = page.get_by_text("student now has 90 / 100 on question 1.")
-    expect(done).to_be_visible()
-    done.scroll_into_view_if_needed()
+    expect(page.get_by_text("student now has 90 / 100 on question 1.")).to_be_visible()
+    chosen = page.get_by_label("Your score, 0 to 100").last  # the same answer, chosen below
+    expect(chosen).to_have_value("90")
     shot(page, f"36-score-given-{size}")
     assert_no_crash(page)
-    with api(portal, "student") as student:
+    with api_client(portal, "student") as student:
         own = student.get("/api/me/results").json()
     (mine,) = [result for result in own if result["assignment_id"] == assignment_id]
     first = mine["questions"][0]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -41,6 +42,11 @@ PHONE_BROWSER = {
 }
 """A phone beyond its screen size (`browser.new_context(viewport=PHONE, **PHONE_BROWSER)`):
 Streamlit closes its menu after a choice only for a phone's user agent."""
+SCREENS: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": DESKTOP},
+    "phone": {"viewport": PHONE, **PHONE_BROWSER},
+}
+"""`browser.new_context(**SCREENS[name])`: each screen a page is checked on."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,12 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     if window is not None:
         page.set_viewport_size(window)
+
+
+def fits(page: Page) -> None:
+    """Nothing wider than the screen: no sideways scrolling, no text cut off at the edge."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert page.viewport_size is not None and width <= page.viewport_size["width"], width
 
 
 def assert_no_crash(page: Page) -> None:

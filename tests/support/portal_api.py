@@ -10,13 +10,20 @@ from tests.support.texts import TEXT
 
 
 def create_assignment(
-    client: httpx.Client, *, with_image: bool = False, text: str = TEXT, title: str | None = None
+    client: httpx.Client,
+    *,
+    with_image: bool = False,
+    text: str = TEXT,
+    title: str | None = None,
+    subject: str | None = None,
 ) -> dict[str, Any]:
     """A teacher's new assignment, which must be created; its title is proposed from the text
     unless given."""
     request: dict[str, Any] = {"text": text, "with_image": with_image}
     if title is not None:
         request["title"] = title
+    if subject is not None:
+        request["subject"] = subject
     response = client.post("/api/assignments", json=request)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()

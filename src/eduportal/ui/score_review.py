@@ -113,15 +113,11 @@ def score_controls(
 ) -> None:
     progress = next(r for r in results.students if r.student_id == student).progress[question_id]
     where = (teacher, results.assignment_id, question_id, student, _numbers(results)[question_id])
+    key = score_key(place, student, question_id)
+    st.session_state.setdefault(key, round(progress.best_score or 0))  # set above, not `value=`
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.number_input(
-            "Your score, 0 to 100",
-            min_value=0,
-            max_value=100,
-            step=1,
-            value=round(progress.best_score or 0),
-            key=score_key(place, student, question_id),
-            width=180,
+            "Your score, 0 to 100", min_value=0, max_value=100, step=1, key=key, width=180
         )
         st.button(
             "Save score",
@@ -176,8 +172,9 @@ def change(
         log_error(refused)
         st.session_state[OUTCOME] = (here, refused)
         return
-    for shown in (FLAGGED, CHOSEN):  # every field of this answer shows the new score
-        st.session_state.pop(score_key(shown, student, question_id), None)
+    for shown in (FLAGGED, CHOSEN):  # every field of this answer shows the new score: set, as
+        # a field whose key is only dropped keeps the number typed in the browser
+        st.session_state[score_key(shown, student, question_id)] = round(after.best_score or 0)
     now = score_words(after.best_score or 0)
     st.session_state[OUTCOME] = (
         here,

@@ -103,8 +103,8 @@ def results_tab(teacher: Account, assignment: Assignment) -> None:
 
 def author_actions(teacher: Account, assignment: Assignment) -> None:
     st.divider()
-    keep, remove = st.columns(2)
-    if assignment.has_image and keep.button("Never archive this image", key="permanent"):
+    keep, remove = st.columns(2) if assignment.has_image else (None, st.container())
+    if keep is not None and keep.button("Never archive this image", key="permanent"):
         container().assignments.mark_image_permanent(teacher, assignment.assignment_id)
         keep.success("This image will stay available as it is: it is never archived or removed.")
     confirm = remove.checkbox("I want to delete this assignment", key="confirm_delete")
