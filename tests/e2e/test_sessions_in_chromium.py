@@ -91,7 +91,8 @@ def test_a_link_opened_signed_out_leads_there_after_signing_in(
     page.get_by_label("Password").fill(portal.passwords["student"])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Cells, a link")).to_be_visible()
-    assert f"assignment={created['assignment_id']}" in page.url
+    assert f"/assignments?assignment={created['assignment_id']}" in page.url
+    expect(page.get_by_text("Page not found")).to_have_count(0)
 
 
 def test_a_wrong_password_is_said_once_in_a_sentence(

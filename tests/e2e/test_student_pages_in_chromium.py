@@ -7,14 +7,11 @@ Screenshots go to `test-artifacts/e2e/` (41-49, one set per screen size).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.browser import (
-    CHROMIUM,
     Portal,
     api_client,
     assert_no_crash,
@@ -25,10 +22,6 @@ from tests.support.browser import (
 )
 from tests.support.portal_api import create_assignment
 from tests.support.texts import HISTORY, SCIENCE
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
 
 
 def assignments(portal: Portal, size: str) -> tuple[dict[str, Any], dict[str, Any]]:

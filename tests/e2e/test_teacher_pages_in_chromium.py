@@ -12,11 +12,9 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
-    CHROMIUM,
     Portal,
     api_client,
     assert_no_crash,
@@ -26,15 +24,11 @@ from tests.support.browser import (
 )
 from tests.support.portal_api import answer, create_assignment
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it)"
-)
-
 
 def open_assignment(page: Page, portal: Portal, assignment_id: str, query: str = "") -> None:
-    """At its address: the teacher's start page (`/`) with the assignment named."""
+    """At its address, as a shared link names it."""
     sign_in(page, portal, "teacher")
-    page.goto(f"{portal.ui}/?assignment={assignment_id}{query}")
+    page.goto(f"{portal.ui}/assignments?assignment={assignment_id}{query}")
 
 
 def search(page: Page, words: str) -> None:

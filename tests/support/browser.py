@@ -89,7 +89,13 @@ def running_portal(work: Path) -> Iterator[Portal]:
                 process.kill()
 
 
-CRASH_WORDS = ("Traceback", "StreamlitAPIException", "UnidentifiedImageError", "Error:")
+CRASH_WORDS = (
+    "Traceback",
+    "StreamlitAPIException",
+    "UnidentifiedImageError",
+    "Error:",
+    "Page not found",
+)
 
 
 def sign_in(page: Page, portal: Portal, user: str) -> None:

@@ -59,10 +59,10 @@ def grading_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 def page_links(app: AppTest) -> dict[str, str]:
-    """Each link's label and the address it opens: the student's start page, the Assignments
-    page (its path is the empty one), with the query."""
+    """Each link's label and the query it opens the Assignments page with (at its own
+    address, `/assignments`, the one a shared link names)."""
     links = app.get("page_link")
-    assert {link.proto.page for link in links} == {""}
+    assert {link.proto.page for link in links} == {"assignments"}
     return {link.proto.label: link.proto.query_string for link in links}
 
 

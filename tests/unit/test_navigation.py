@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from eduportal.domain.accounts import Account, Role
-from eduportal.ui.navigation import views_for
+from eduportal.ui.navigation import list_script, views_for
 
 
 def offered(account: Account | None) -> dict[str, str]:
-    return {view.url_path: view.title for view in views_for(account)}
+    """The pages the menu shows."""
+    return {view.url_path: view.title for view in views_for(account) if view.shown}
 
 
 def account(role: Role) -> Account:
@@ -30,7 +31,14 @@ def test_both_roles_open_an_assignment_at_the_same_address() -> None:
     """A link a teacher shares (`/assignments?assignment=ID`) opens for a student."""
     teacher = next(p for p in views_for(account(Role.TEACHER)) if p.url_path == "assignments")
     student = next(p for p in views_for(account(Role.STUDENT)) if p.url_path == "assignments")
-    assert teacher.default and student.default
+    assert not teacher.default and not student.default  # a default page lives only at `/`
+
+
+def test_signed_in_the_start_page_moves_on_to_the_roles_list() -> None:
+    for role, script in ((Role.TEACHER, "views/assignments.py"), (Role.STUDENT, "views/answer.py")):
+        (start,) = [view for view in views_for(account(role)) if view.default]
+        assert not start.shown
+        assert list_script(account(role)) == script
 
 
 def test_signed_out_the_sign_in_page_comes_first() -> None:

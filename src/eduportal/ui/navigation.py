@@ -8,7 +8,7 @@ sign-in form, which brings the user back to that address.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -25,6 +25,8 @@ class View:
     icon: str
     url_path: str
     default: bool = False
+    shown: bool = True
+    """False for a page the menu leaves out."""
 
     def page(self) -> st.Page:
         return st.Page(
@@ -33,9 +35,13 @@ class View:
             icon=self.icon,
             url_path=self.url_path,
             default=self.default,
+            visibility="visible" if self.shown else "hidden",
         )
 
 
+START = View("start.py", "eduportal", ":material/home:", "start", default=True, shown=False)
+"""`/` when signed in: it moves on to the role's list, so the list is always at its own
+address (a default page lives only at `/`, and `/assignments` would not be found)."""
 SIGN_IN = View("welcome.py", "Sign in", ":material/login:", "sign-in", default=True)
 TEACHER_LIST = View("assignments.py", "Assignments", ":material/library_books:", "assignments")
 CREATE = View("create.py", "Create an assignment", ":material/edit_note:", "create")
@@ -47,5 +53,11 @@ def views_for(account: Account | None) -> list[View]:
     if account is None:
         return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS]
     if account.role is Role.TEACHER:
-        return [replace(TEACHER_LIST, default=True), CREATE]
-    return [replace(STUDENT_LIST, default=True), MY_RESULTS]
+        return [START, TEACHER_LIST, CREATE]
+    return [START, STUDENT_LIST, MY_RESULTS]
+
+
+def list_script(account: Account) -> str:
+    """The role's list of assignments, as `st.switch_page` names it (from the entrypoint)."""
+    view = TEACHER_LIST if account.role is Role.TEACHER else STUDENT_LIST
+    return f"{VIEWS.name}/{view.script}"
