@@ -57,7 +57,7 @@ def test_a_patch_from_a_stale_version_is_a_409_and_changes_nothing(teacher: http
     stale = teacher.patch(path, json={"version": 1, "title": "Second"})
     sentence = assert_error(stale, 409, "conflict")
     assert sentence.startswith("This assignment was changed meanwhile")
-    assert sentence.endswith("reload to see the latest.")
+    assert sentence.endswith("reload to see the latest, then make your change again.")
     current = teacher.get(path).json()
     assert (current["title"], current["version"]) == ("First", 2)
 

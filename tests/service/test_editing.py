@@ -101,8 +101,8 @@ def test_an_edit_from_a_stale_page_is_a_conflict_with_a_plain_sentence(
             teacher, created.assignment_id, expected_version=1, title="From a stale page"
         )
     assert caught.value.user_message == (
-        "This assignment was changed meanwhile (it is at version 2 now; the change was made "
-        "from version 1); reload to see the latest."
+        "This assignment was changed meanwhile, in another tab or by someone else: reload to "
+        "see the latest, then make your change again."
     )
     assert not caught.value.transient
     stored = container.assignments.get(created.assignment_id)

@@ -137,8 +137,8 @@ def test_an_edit_from_a_stale_page_says_so_and_offers_the_latest(
     app.text_input(key=editor_key(assignment_id, "title")).input("From this page")
     app.button(key=editor_key(assignment_id, "save")).click().run()
     assert [warning.value for warning in app.warning] == [
-        "This assignment was changed meanwhile (it is at version 2 now; the change was made "
-        "from version 1); reload to see the latest."
+        "This assignment was changed meanwhile, in another tab or by someone else: reload to "
+        "see the latest, then make your change again."
     ]
     assert not app.error
     assert container.assignments.get(assignment_id).title == "From a tab"

@@ -103,10 +103,11 @@ def edited_meanwhile(
     assignment_id: str, stored_version: int, expected_version: int, *, where: str
 ) -> ConflictError:
     """A compare-and-set that lost, or an edit made from a stale page: what every repository
-    and the service raise, with `where` it happened."""
+    and the service raise, with `where` it happened. The versions go to the log, not the
+    sentence: a teacher reads it, and "version 2" is the portal's word, not theirs."""
     return ConflictError(
-        f"This assignment was changed meanwhile (it is at version {stored_version} now; the "
-        f"change was made from version {expected_version}); reload to see the latest.",
+        "This assignment was changed meanwhile, in another tab or by someone else: reload to "
+        "see the latest, then make your change again.",
         detail=f"{where}: assignment {assignment_id} is at version {stored_version}, "
         f"the change was made from version {expected_version}",
     )
