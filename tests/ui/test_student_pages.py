@@ -188,3 +188,15 @@ def test_engines_are_named_in_a_students_words() -> None:
     assert engine_words("titan") == "Scored by Amazon Bedrock"
     assert engine_words("lexical") == "Scored by word overlap (the model could not load)"
     assert engine_words("") is None  # an answer from before engines were recorded
+
+
+def test_a_student_searches_the_assignments(open_page: PageFactory, container: Container) -> None:
+    make_assignment(container, with_image=False, title="Cells and their parts")
+    plants = make_assignment(container, with_image=False, text=SCIENCE, title="How plants eat")
+    app = open_page("views/answer.py", user="student1")
+    app.text_input(key="search").input("plants").run()
+    assert not app.exception
+    assert "1 assignment matches “plants”" in texts(app)
+    assert [button.key for button in app.button if str(button.key).startswith("open_")] == [
+        f"open_{plants}"
+    ]

@@ -22,6 +22,7 @@ from eduportal.ui.listing import (
     assignment_list,
     back_to_list,
     escape_markdown,
+    search_box,
 )
 from eduportal.ui.session import container, image_bytes, page, show_error
 from eduportal.ui.wording import (
@@ -209,5 +210,8 @@ with page("Assignments", Role.STUDENT) as student:
         detail(student, container().assignments.get(selected))
     else:
         assignment_list(
-            teacher_id=None, describe=describer(student), empty="There are no assignments yet."
+            teacher_id=None,
+            describe=describer(student),
+            empty="There are no assignments yet.",
+            search=search_box(),
         )

@@ -130,7 +130,7 @@ def listing(teacher: Account) -> None:
     if total == 0 and words is not None and only_mine:
         st.caption("Only your own were searched: turn off “Only mine” to search everyone's.")
     elif total == 0 and words is None:
-        st.page_link("views/create.py", label="Create an assignment", icon="✏️")
+        st.page_link("views/create.py", label="Create an assignment", icon=":material/edit_note:")
 
 
 with page("Assignments", Role.TEACHER) as teacher:
