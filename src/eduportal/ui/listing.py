@@ -81,9 +81,11 @@ def assignment_list(
     st.caption(f"{count_words(result.total, search)}, newest first{shown}")
     for item in result.items:
         with st.container(border=True):
-            thumb, text, action = st.columns([1, 5, 1], vertical_alignment="center")
             if item.has_image:
+                thumb, text, action = st.columns([1, 5, 1], vertical_alignment="center")
                 thumb.image(image_bytes(item.s3_image_key), width=96, alt=alt_text(item))
+            else:  # no empty column: on a phone it would stack into a gap above the title
+                text, action = st.columns([6, 1], vertical_alignment="center")
             text.markdown(f"**{escape_markdown(item.title)}**")
             text.caption(describe(item))
             if action.button("Open", key=f"open_{item.assignment_id}"):
