@@ -6,7 +6,7 @@ import pytest
 
 from eduportal.domain.errors import GenerationError, ModelUnavailableError
 from eduportal.domain.grading import Score, calibrated_score
-from eduportal.domain.key_term_check import FLAG_PENALTY
+from eduportal.domain.key_term_check import FLAG_PENALTY, SHORT_ANSWER_SCORE
 from eduportal.services.fallback_scorer import FallbackScorer
 from eduportal.services.scoring import KeyTermScorer
 
@@ -45,6 +45,27 @@ def test_the_check_lowers_and_flags_what_the_inner_scorer_said() -> None:
     assert wrong.engine == "usem3"
     assert wrong.value == round(80.0 * (1 - FLAG_PENALTY), 1)
     assert wrong.flags == ("from the inner scorer", "needs a look: 'release' became 'capture'")
+
+
+@pytest.mark.parametrize(
+    ("reference", "answer", "floor"),
+    [
+        ("Veins", "The veins carry it back", True),
+        ("carbon dioxide", "plants take in carbon dioxide", True),
+        ("1215", "It was sealed in 1215.", True),
+        ("Veins", "The vains", True),  # a misspelling still names it
+        ("Veins", "Not the veins", False),  # a negation the reference does not have
+        ("Veins", "The arteries", False),
+        ("Veins", "It could be " + "many things, " * 5 + "or the veins", False),  # too long
+        (REFERENCE, "Oxygen is what plants release during photosynthesis.", False),  # a sentence
+    ],
+)
+def test_a_short_reference_stated_in_a_short_sentence_scores_at_least_the_floor(
+    reference: str, answer: str, floor: bool
+) -> None:
+    """A cloze's answer is a term; a student who writes it in a sentence is right."""
+    scored = KeyTermScorer(FixedScorer("usem3", value=30.0)).score(reference, answer)
+    assert (scored.value == SHORT_ANSWER_SCORE) is floor
 
 
 def test_the_fallback_takes_over_for_good_when_the_model_cannot_load() -> None:

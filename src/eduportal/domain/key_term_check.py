@@ -275,6 +275,27 @@ def check_key_terms(reference: str, answer: str) -> tuple[str, ...]:
     return tuple(flags)
 
 
+SHORT_REFERENCE_TERMS: Final = 3
+"""A reference of at most this many content words is a term: a cloze's blank, a name, a date."""
+SHORT_ANSWER_WORDS: Final = 12
+SHORT_ANSWER_SCORE: Final = 90.0
+"""What an answer that states a short reference in a sentence of its own scores at least."""
+
+
+def states_the_short_answer(reference: str, answer: str) -> bool:
+    """`answer` says every word of a term-sized `reference` ("Veins") in a short sentence
+    ("The veins carry it back"). An embedding compares a sentence with one word poorly (that
+    answer scored 30 with both engines) where a teacher gives full marks; the floor is 90, not
+    100, because the sentence may say more than the term, which the teacher can look at."""
+    expected = _content_terms(reference)
+    if not expected or len(expected) > SHORT_REFERENCE_TERMS:
+        return False
+    if len(WORD.findall(answer)) > SHORT_ANSWER_WORDS:
+        return False
+    given = {term.key for term in _aligned(expected, _content_terms(answer))}
+    return {term.key for term in expected} <= given
+
+
 def penalised(value: float, flags: tuple[str, ...]) -> float:
     """`value` less `FLAG_PENALTY` of it per flag, for at most `MAX_PENALISED_FLAGS` flags."""
     return value * max(0.0, 1.0 - FLAG_PENALTY * min(len(flags), MAX_PENALISED_FLAGS))

@@ -9,7 +9,12 @@ flagged when the answer reuses the reference's words to say something else.
 from __future__ import annotations
 
 from eduportal.domain.grading import Score, calibrated_score, cosine_similarity
-from eduportal.domain.key_term_check import check_key_terms, penalised
+from eduportal.domain.key_term_check import (
+    SHORT_ANSWER_SCORE,
+    check_key_terms,
+    penalised,
+    states_the_short_answer,
+)
 from eduportal.ports import AnswerScorer, Embedder
 
 
@@ -30,7 +35,8 @@ class EmbeddingScorer:
 
 
 class KeyTermScorer:
-    """Another scorer's value, lowered for each key-term flag, with the flags for the teacher.
+    """Another scorer's value, lowered for each key-term flag, with the flags for the teacher;
+    raised to `SHORT_ANSWER_SCORE` for a term-sized reference stated in a short sentence.
 
     Embeddings cannot tell "release" from "capture" in an otherwise copied sentence; the check
     can (`eduportal.domain.key_term_check`). It runs after the inner scorer, so a scorer that cannot
@@ -43,4 +49,7 @@ class KeyTermScorer:
     def score(self, reference: str, answer: str) -> Score:
         scored = self.scorer.score(reference, answer)
         flags = check_key_terms(reference, answer)
-        return Score(round(penalised(scored.value, flags), 1), scored.engine, scored.flags + flags)
+        value = penalised(scored.value, flags)
+        if not flags and states_the_short_answer(reference, answer):
+            value = max(value, SHORT_ANSWER_SCORE)
+        return Score(round(value, 1), scored.engine, scored.flags + flags)
