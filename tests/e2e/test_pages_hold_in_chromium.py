@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.browser import (
-    DESKTOP,
     Portal,
     api_token,
     assert_no_crash,
@@ -34,15 +31,6 @@ OTHER_TEXT = (
     "by-product. Without sunlight, photosynthesis stops and the plant uses its stored starch. "
     "Farmers grow maize and wheat in greenhouses to extend the season."
 )
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
 
 
 def generate(page: Page, portal: Portal, text: str = TEXT) -> None:
@@ -64,14 +52,16 @@ def question_texts(page: Page) -> list[str]:
     return [page.get_by_label(f"Question {n}", exact=True).input_value() for n in range(1, 6)]
 
 
-def test_regenerating_questions_uses_the_text_as_edited(page: Page, portal: Portal) -> None:
+def test_regenerating_questions_uses_the_text_as_edited(
+    page: Page, portal: Portal, size: str
+) -> None:
     """Was a StreamlitWidgetAlreadyInstantiatedError traceback, and the old text's questions."""
     generate(page, portal)
     before = question_texts(page)
     page.get_by_label("Text for the assignment").fill(OTHER_TEXT)
     page.get_by_role("button", name="Regenerate questions").click()
     expect(page.get_by_label("Question 1", exact=True)).not_to_have_value(before[0])
-    shot(page, "11-questions-regenerated")
+    shot(page, f"11-questions-regenerated-{size}")
     assert_no_crash(page)
     after = " ".join(question_texts(page)).lower()
     assert "mitochondri" not in after
@@ -79,14 +69,16 @@ def test_regenerating_questions_uses_the_text_as_edited(page: Page, portal: Port
     assert page.get_by_label("Text for the assignment").input_value() == OTHER_TEXT
 
 
-def test_a_file_that_is_not_an_image_is_refused_at_once(page: Page, portal: Portal) -> None:
+def test_a_file_that_is_not_an_image_is_refused_at_once(
+    page: Page, portal: Portal, size: str
+) -> None:
     """Was accepted silently, then a PIL traceback took the Save controls away."""
     generate(page, portal)
     expect(page.get_by_text("Offline illustration (made from")).to_be_visible()
     expect(page.get_by_text("25MB per file • PNG, JPG, WEBP, GIF, BMP, TIF, AVIF")).to_be_visible()
     choose_file(page, "notes.png", b"just some text")
     expect(page.get_by_text("not an image we can read")).to_be_visible()
-    shot(page, "12-not-an-image")
+    shot(page, f"12-not-an-image-{size}")
     assert_no_crash(page)
     expect(
         page.get_by_text("Offline illustration (made from")
@@ -95,14 +87,14 @@ def test_a_file_that_is_not_an_image_is_refused_at_once(page: Page, portal: Port
     expect(page.get_by_role("button", name="Save without the image")).to_be_visible()
 
 
-def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
+def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal, size: str) -> None:
     """Was one click behind: an upload still said "generated", and a regenerated image was
     shown while the upload was saved."""
     generate(page, portal)
     photo = png(photograph("chelsea"))  # 451 x 300
     choose_file(page, "cat.png", photo)
     expect(page.get_by_text("Your image: cat.png")).to_be_visible()
-    shot(page, "13-uploaded-preview")
+    shot(page, f"13-uploaded-preview-{size}")
     page.get_by_role("button", name="Regenerate image").click()
     expect(page.get_by_text("Offline illustration (made from")).to_be_visible()
     page.get_by_role("button", name="Save assignment").click()
@@ -122,17 +114,19 @@ def test_the_preview_is_what_will_be_saved(page: Page, portal: Portal) -> None:
     assert image.size == (1024, 768)  # the generated poster, not the 451 x 300 upload
 
 
-def test_generate_with_no_text_is_a_plain_sentence(page: Page, portal: Portal) -> None:
+def test_generate_with_no_text_is_a_plain_sentence(page: Page, portal: Portal, size: str) -> None:
     sign_in(page, portal, "teacher")
     go_to(page, "Create an assignment")
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(page.get_by_text("Please enter a text to build the assignment from.")).to_be_visible()
-    shot(page, "14-empty-text")
+    shot(page, f"14-empty-text-{size}")
     assert "Reference" not in page.locator("body").inner_text()
     assert_no_crash(page)
 
 
-def test_revealing_the_answer_keeps_the_score_just_shown(page: Page, portal: Portal) -> None:
+def test_revealing_the_answer_keeps_the_score_just_shown(
+    page: Page, portal: Portal, size: str
+) -> None:
     """Was: revealing wiped the score and feedback the student had just got."""
     token = api_token(portal, "teacher")
     created = httpx.post(
@@ -153,12 +147,12 @@ def test_revealing_the_answer_keeps_the_score_just_shown(page: Page, portal: Por
     expect(page.get_by_text(re.compile("^Reference answer: "))).to_be_visible()
     expect(page.get_by_text("This answer")).to_be_visible()
     expect(page.get_by_text("Top five on this question")).to_be_visible()
-    shot(page, "15-revealed-keeps-score")
+    shot(page, f"15-revealed-keeps-score-{size}")
     assert_no_crash(page)
 
 
 def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
-    page: Page, portal: Portal
+    page: Page, portal: Portal, size: str
 ) -> None:
     """Was: the filled form stayed, the message named an opaque id, and nothing linked."""
     generate(page, portal, OTHER_TEXT)
@@ -169,17 +163,17 @@ def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
     expect(page.get_by_text("Saved “Photosynthesis, week 3” with 5 questions.")).to_be_visible()
     expect(page.get_by_label("Text for the assignment")).to_have_value("")
     expect(page.get_by_role("button", name="Save assignment")).to_have_count(0)
-    shot(page, "16-saved-fresh-form")
+    shot(page, f"16-saved-fresh-form-{size}")
     page.get_by_role("link", name="Open the assignment").click()
     expect(page.get_by_role("heading", name="Photosynthesis, week 3")).to_be_visible()
     expect(page.get_by_role("heading", name="Questions")).to_be_visible()
     expect(page.get_by_text("Delete", exact=True)).to_be_visible()  # the page is drawn in full
     assert "assignment=" in page.url
-    shot(page, "17-opened-from-the-link")
+    shot(page, f"17-opened-from-the-link-{size}")
     assert_no_crash(page)
 
 
-def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal) -> None:
+def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal, size: str) -> None:
     """Was: a refresh signed the teacher out and threw the draft away."""
     generate(page, portal, OTHER_TEXT)
     page.get_by_label("Answer 2", exact=True).fill("My own answer")
@@ -193,7 +187,7 @@ def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal) -> N
     expect(page.get_by_label("Title", exact=True)).to_have_value("Plants, my draft")
     expect(page.get_by_label("Answer 2", exact=True)).to_have_value("My own answer")
     expect(page.get_by_text("Your image: cat.png")).to_be_visible()
-    shot(page, "18-draft-after-refresh")
+    shot(page, f"18-draft-after-refresh-{size}")
     assert_no_crash(page)
     page.get_by_role("button", name="Save assignment").click()
     expect(page.get_by_text("Saved “Plants, my draft” with 5 questions.")).to_be_visible()

@@ -96,14 +96,14 @@ def editor(prefix: str, *, on_change: Callable[[], None] | None = None) -> None:
             asked.text_area(
                 f"Question {position}",
                 key=question_key(prefix, number),
-                height=68,
+                height="content",  # the whole question shows: nothing is cut off
                 max_chars=MAX_FIELD_CHARS,
                 **callback,
             )
             expected.text_area(
                 f"Answer {position}",
                 key=answer_key(prefix, number),
-                height=68,
+                height="content",  # the whole question shows: nothing is cut off
                 max_chars=MAX_FIELD_CHARS,
                 **callback,
             )
