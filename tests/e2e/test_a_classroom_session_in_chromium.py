@@ -40,8 +40,12 @@ def test_a_lesson_from_creating_to_the_exported_results(browser: Browser, portal
     teacher.get_by_label("Text for the assignment").fill(TEXT)
     teacher.get_by_role("button", name="Generate", exact=True).click()
     expect(teacher.get_by_label("Question 5", exact=True)).to_be_visible()
+    kept = teacher.get_by_text("Your work is kept as a draft")
+    saved_before = kept.inner_text()
+    teacher.wait_for_timeout(1_000)  # so the next save's time, to the second, differs
     teacher.get_by_label("Title", exact=True).fill(TITLE)
     teacher.get_by_label("Title", exact=True).press("Tab")
+    expect(kept).not_to_have_text(saved_before)  # the title reached the server
     teacher.reload()  # halfway: the work is kept
     expect(teacher.get_by_label("Title", exact=True)).to_have_value(TITLE)
     teacher.get_by_role("button", name="Save assignment").click()
@@ -56,7 +60,7 @@ def test_a_lesson_from_creating_to_the_exported_results(browser: Browser, portal
     save = teacher.get_by_role("button", name="Save changes")
     expect(save).to_be_enabled()
     save.click()
-    expect(teacher.get_by_text(f"Saved your changes to “{TITLE}”.")).to_be_visible()
+    expect(teacher.get_by_text(f"Saved your changes to “{TITLE}”.").first).to_be_visible()
     shot(teacher, "51-lesson-edited")
     assert_no_crash(teacher)
     address = teacher.url

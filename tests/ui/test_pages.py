@@ -107,6 +107,7 @@ def test_the_work_in_progress_comes_back_in_a_new_session(open_page: PageFactory
     again = open_page("views/create.py", user="teacher1")
     assert not again.exception
     assert "Your unsaved work from" in texts(again)
+    assert "Your work is kept as a draft (saved at" in texts(again)
     assert again.text_area(key="create_text_0").value == TEXT
     assert again.text_area(key=ANSWER.format(form=0, slot=1)).value == "My own answer"
     assert len([a for a in again.text_area if str(a.key).startswith("create_questions")]) == 8

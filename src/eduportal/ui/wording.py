@@ -32,6 +32,11 @@ def reader_zone() -> tzinfo:
     return UTC
 
 
+def clock_time(timestamp: float) -> str:
+    """ "14:05:09": when something just happened, to the second."""
+    return f"{datetime.fromtimestamp(timestamp, reader_zone()):%H:%M:%S}"
+
+
 def local_time(timestamp: float) -> str:
     moment = datetime.fromtimestamp(timestamp, reader_zone())
     return f"{moment.day} {moment:%b %Y, %H:%M}"

@@ -30,7 +30,7 @@ from eduportal.services.assignments import Step
 from eduportal.services.drafts import ChosenImage
 from eduportal.ui import question_editor
 from eduportal.ui.session import container, page, show_error, signed_in
-from eduportal.ui.wording import local_time, plural
+from eduportal.ui.wording import clock_time, local_time, plural
 
 DRAFT = "create_draft"
 PROBLEM = "create_problem"
@@ -88,6 +88,7 @@ def restore(teacher: Account) -> None:
     current.update(
         version=saved.version,
         restored_at=saved.updated_at,
+        saved_at=saved.updated_at,
         image=loaded.image.data if loaded.image else None,
         image_label=loaded.image.label if loaded.image else None,
     )
@@ -116,7 +117,7 @@ def persist() -> None:
     except EduportalError as error:
         remember_problem(error)
         return
-    current["version"] = saved.version
+    current.update(version=saved.version, saved_at=saved.updated_at)
 
 
 def on_generate() -> None:
@@ -312,3 +313,8 @@ with page("Create an assignment", Role.TEACHER) as account:
             "Save without the image", key="save_without_image"
         ):
             save(account, with_image=False)
+    if saved_at := current.get("saved_at"):
+        st.caption(
+            f"Your work is kept as a draft (saved at {clock_time(saved_at)}): a refresh or "
+            "another tab brings it back until you save the assignment."
+        )
