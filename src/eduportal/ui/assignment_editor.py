@@ -31,6 +31,7 @@ from eduportal.observability.logging import log_error
 from eduportal.ui import question_editor
 from eduportal.ui.listing import alt_text, as_written, quoted
 from eduportal.ui.session import container, image_bytes, show_error
+from eduportal.ui.uploads import checked_upload
 
 EDIT = "edit"
 """The query parameter that opens the assignment in edit mode."""
@@ -215,17 +216,14 @@ def _image_choice(prefix: str, assignment: Assignment) -> None:
 
 def _check_upload(prefix: str) -> None:
     """Checked the moment it is chosen; a refused file leaves the image as it was."""
-    upload = st.session_state.get(_upload_key(prefix))
-    if upload is None:
-        return
-    data = upload.getvalue()
     try:
-        container().assignments.check_image(data)
+        chosen = checked_upload(_upload_key(prefix))
     except EduportalError as refused:
         log_error(refused)
         st.session_state[f"{prefix}_image_problem"] = refused
         return
-    st.session_state[f"{prefix}_image"] = NewImage(data, upload.name)
+    if chosen is not None:
+        st.session_state[f"{prefix}_image"] = NewImage(*chosen)
 
 
 def _remove(prefix: str) -> None:

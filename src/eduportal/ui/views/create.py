@@ -30,6 +30,7 @@ from eduportal.services.assignments import Step
 from eduportal.services.drafts import ChosenImage
 from eduportal.ui import question_editor
 from eduportal.ui.session import container, page, show_error, signed_in
+from eduportal.ui.uploads import checked_upload
 from eduportal.ui.wording import clock_time, local_time, plural
 
 DRAFT = "create_draft"
@@ -164,17 +165,15 @@ def set_generated_image() -> None:
 
 def on_upload() -> None:
     """Checked the moment it is chosen; a refused file leaves the previous image in place."""
-    upload = st.session_state.get(form_key("upload"))
-    if upload is None:
-        return
-    data = upload.getvalue()
     try:
-        container().assignments.check_image(data)
+        chosen = checked_upload(form_key("upload"))
     except EduportalError as error:
         remember_problem(error)
         return
-    draft().update(image=data, image_label=f"Your image: {upload.name}")
-    persist()
+    if chosen is not None:
+        data, name = chosen
+        draft().update(image=data, image_label=f"Your image: {name}")
+        persist()
 
 
 def on_discard() -> None:
