@@ -19,6 +19,7 @@ from tests.support.browser import (
     api_client,
     assert_no_crash,
     fits,
+    settled,
     shot,
     sign_in,
 )
@@ -45,6 +46,7 @@ def test_the_search_box_finds_and_says_when_nothing_matches(
     sign_in(page, portal, "teacher")
     search(page, f"{size} class")
     expect(page.get_by_text(f"1 assignment matches “{size} class”, newest first")).to_be_visible()
+    settled(page)
     expect(page.get_by_text("Biology · 5 questions · by teacher")).to_be_visible()
     fits(page)
     shot(page, f"31-search-{size}")

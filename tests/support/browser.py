@@ -107,6 +107,14 @@ def sign_in(page: Page, portal: Portal, user: str) -> None:
     password.fill(portal.passwords[user])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Assignments")).to_be_visible()
+    settled(page)
+
+
+def settled(page: Page) -> None:
+    """Once the run that drew what a test just saw has ended. Until then Streamlit keeps the
+    previous run's elements on the page, faded (`data-stale`): a locator can find the old
+    and the new copy of a button or a line at once. Call it after seeing the new content."""
+    expect(page.locator("[data-stale='true']")).to_have_count(0)
 
 
 def shot(page: Page, name: str) -> None:
@@ -161,3 +169,4 @@ def go_to(page: Page, title: str) -> None:
         menu.click()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title)).to_be_visible()
+    settled(page)
