@@ -368,7 +368,7 @@ def _reconcile_advice(findings: Findings, deletion: Deletion | None) -> list[str
     if findings.dangling:
         advice.append(
             "Dangling records name an image that is missing; their pages show a placeholder. "
-            "The teacher can upload a new image or remove it (Show Assignments). This command "
+            "The teacher can upload a new image or remove it (Assignments, Edit). This command "
             "never changes records."
         )
     if findings.too_recent:
