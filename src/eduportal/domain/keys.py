@@ -23,6 +23,11 @@ MAX_SEGMENT_LENGTH: Final = 200
 metadata sidecar's `.json`) is an operating-system error; our own segments are far shorter."""
 GENERATED_PREFIX: Final = "generated_images/"
 DRAFTS_PREFIX: Final = "drafts/"
+UPLOADS_PREFIX: Final = "uploads/"
+"""Where uploads land for the processing pipeline; what lands here starts it."""
+PROCESSED_PREFIX: Final = "processed/"
+THUMBNAILS_PREFIX: Final = "thumbnails/"
+ARCHIVE_PREFIX: Final = "archive/"
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -59,9 +64,30 @@ def validate_key(key: str) -> str:
 def generated_image_key(assignment_id: str, extension: str = "webp") -> str:
     """`generated_images/{assignment_id}.webp` (property 3); `.png` when optimization fell back."""
     validate_id(assignment_id, "assignment id")
+    return f"{GENERATED_PREFIX}{assignment_id}.{_extension(extension)}"
+
+
+def _extension(extension: str) -> str:
     if not _EXTENSION.fullmatch(extension):
         raise ValidationError(f"The file extension {extension!r} is not valid.")
-    return f"{GENERATED_PREFIX}{assignment_id}.{extension}"
+    return extension
+
+
+def upload_key(image_id: str, extension: str) -> str:
+    return f"{UPLOADS_PREFIX}{validate_id(image_id, 'image id')}.{_extension(extension)}"
+
+
+def processed_key(image_id: str) -> str:
+    """Deterministic, like every pipeline output: a stage run twice writes the same object."""
+    return f"{PROCESSED_PREFIX}{validate_id(image_id, 'image id')}.webp"
+
+
+def thumbnail_key(image_id: str, size: int) -> str:
+    return f"{THUMBNAILS_PREFIX}{validate_id(image_id, 'image id')}-{size}.webp"
+
+
+def archive_key(image_id: str, extension: str) -> str:
+    return f"{ARCHIVE_PREFIX}{validate_id(image_id, 'image id')}.{_extension(extension)}"
 
 
 def generated_image_owner(key: str) -> str | None:

@@ -1,0 +1,165 @@
+"""An uploaded image's record in the processing pipeline: its status, stages and results.
+
+Pipeline requirement 6: statuses only move forward, `UPLOADED → PROCESSING → COMPLETED |
+REJECTED | FAILED`, and an operator's redrive moves `FAILED` back to `UPLOADED`. The rule lives
+here; each repository enforces it with a conditional update (the record moves only from a
+status the rule allows), so two workers or a late redelivery cannot move a record backwards.
+
+`PROCESSING → PROCESSING` is allowed on purpose: delivery is at least once, and a message
+redelivered after a worker died mid-stage (its lease ran out) must be able to take the record
+up again. A record that reached a final status is never processed again: a redelivered message
+for it does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Final
+
+from eduportal.domain.errors import ConflictError
+from eduportal.domain.keys import validate_id
+
+
+class ImageStatus(StrEnum):
+    UPLOADED = "UPLOADED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+
+class Stage(StrEnum):
+    """The pipeline's stages, in the order they run."""
+
+    VALIDATE = "validate"
+    EXTRACT_METADATA = "extract_metadata"
+    RESIZE = "resize"
+    THUMBNAILS = "thumbnails"
+    ARCHIVE = "archive"
+
+
+THUMBNAIL_SIZES: Final = (128, 256)
+"""Thumbnails made of every image, by their longer side in pixels."""
+FINAL: Final = frozenset({ImageStatus.COMPLETED, ImageStatus.REJECTED, ImageStatus.FAILED})
+_MOVES: Final[dict[ImageStatus, frozenset[ImageStatus]]] = {
+    ImageStatus.UPLOADED: frozenset({ImageStatus.PROCESSING}),
+    ImageStatus.PROCESSING: frozenset(
+        {
+            ImageStatus.PROCESSING,
+            ImageStatus.COMPLETED,
+            ImageStatus.REJECTED,
+            ImageStatus.FAILED,
+        }
+    ),
+    ImageStatus.FAILED: frozenset({ImageStatus.UPLOADED}),  # an operator's redrive
+    ImageStatus.COMPLETED: frozenset(),
+    ImageStatus.REJECTED: frozenset(),
+}
+
+
+def sources_of(target: ImageStatus) -> frozenset[ImageStatus]:
+    """The statuses a record may move to `target` from: what a repository's conditional
+    update requires the stored status to be."""
+    return frozenset(status for status, targets in _MOVES.items() if target in targets)
+
+
+def may_move(current: ImageStatus, target: ImageStatus) -> bool:
+    return target in _MOVES[current]
+
+
+@dataclass(frozen=True, slots=True)
+class StageFailure:
+    """Why a record is `FAILED`: the stage, the error's sentence and how often it was tried."""
+
+    stage: Stage
+    message: str
+    attempts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage.value, "message": self.message, "attempts": self.attempts}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    image_id: str
+    key: str
+    """Where the upload is stored (`uploads/...`)."""
+    status: ImageStatus
+    uploaded_at: float
+    size_bytes: int
+    content_type: str
+    updated_at: float
+    stages_done: tuple[tuple[Stage, float], ...] = ()
+    """Each completed stage with the time it completed, in order."""
+    processed_key: str | None = None
+    thumbnail_keys: tuple[str, ...] = ()
+    archive_key: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """Width, height, format, mode and an EXIF summary without GPS."""
+    reason: str | None = None
+    """Why the image was `REJECTED`, in a sentence for the uploader."""
+    failure: StageFailure | None = None
+
+    def __post_init__(self) -> None:
+        validate_id(self.image_id, "image id")
+
+    def moved_to(self, status: ImageStatus, now: float, **changes: Any) -> ImageRecord:
+        """This record in `status` (with `changes`); a move the rule forbids is a conflict."""
+        if not may_move(self.status, status):
+            raise ConflictError(
+                f"This image is {self.status.value.lower()}: it cannot become "
+                f"{status.value.lower()}.",
+                detail=f"image {self.image_id}: {self.status.value} -> {status.value} refused",
+            )
+        return replace(self, status=status, updated_at=now, **changes)
+
+    def with_stage_done(self, stage: Stage, now: float) -> ImageRecord:
+        """Idempotent: a stage run again after a redelivery keeps its first completion time."""
+        if any(done == stage for done, _ in self.stages_done):
+            return self
+        return replace(self, stages_done=(*self.stages_done, (stage, now)), updated_at=now)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "key": self.key,
+            "status": self.status.value,
+            "uploaded_at": self.uploaded_at,
+            "size_bytes": self.size_bytes,
+            "content_type": self.content_type,
+            "updated_at": self.updated_at,
+            "stages_done": [{"stage": s.value, "at": at} for s, at in self.stages_done],
+            "processed_key": self.processed_key,
+            "thumbnail_keys": list(self.thumbnail_keys),
+            "archive_key": self.archive_key,
+            "metadata": self.metadata,
+            "reason": self.reason,
+            "failure": self.failure.as_dict() if self.failure else None,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> ImageRecord:
+        failure = doc.get("failure")
+        return cls(
+            image_id=str(doc["image_id"]),
+            key=str(doc["key"]),
+            status=ImageStatus(doc["status"]),
+            uploaded_at=float(doc["uploaded_at"]),
+            size_bytes=int(doc["size_bytes"]),
+            content_type=str(doc["content_type"]),
+            updated_at=float(doc["updated_at"]),
+            stages_done=tuple(
+                (Stage(item["stage"]), float(item["at"])) for item in doc.get("stages_done", [])
+            ),
+            processed_key=doc.get("processed_key"),
+            thumbnail_keys=tuple(doc.get("thumbnail_keys", [])),
+            archive_key=doc.get("archive_key"),
+            metadata=dict(doc.get("metadata") or {}),
+            reason=doc.get("reason"),
+            failure=StageFailure(
+                Stage(failure["stage"]), str(failure["message"]), int(failure["attempts"])
+            )
+            if failure
+            else None,
+        )
