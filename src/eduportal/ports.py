@@ -10,6 +10,7 @@ from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
+from eduportal.domain.image_records import ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
 
 
@@ -294,6 +295,39 @@ class AnswerRepository(Protocol):
         ...
 
     def delete_for_assignment(self, assignment_id: str) -> None: ...
+
+
+class ImageRecordRepository(Protocol):
+    """The processing pipeline's records, one per uploaded image (pipeline requirement 5)."""
+
+    def add(self, record: ImageRecord) -> bool:
+        """Store a new record; False, changing nothing, when its image id is already stored:
+        duplicate events for one upload make one record."""
+        ...
+
+    def get(self, image_id: str) -> ImageRecord:
+        """Raises `NotFoundError`."""
+        ...
+
+    def find_by_key(self, key: str) -> ImageRecord | None: ...
+
+    def move(self, record: ImageRecord) -> None:
+        """Store `record` only if the stored one's status may be followed by `record.status`
+        (`sources_of`), checked by the database in the same write; else `ConflictError`.
+        Raises `NotFoundError` when there is no such record."""
+        ...
+
+    def list(
+        self,
+        *,
+        status: ImageStatus | None = None,
+        day: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[ImageRecord]:
+        """Newest upload first, optionally only one status and one upload day (UTC
+        `YYYY-MM-DD`)."""
+        ...
 
 
 class AccountRepository(Protocol):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -62,6 +61,7 @@ from eduportal.ports import (
     AssignmentRepository,
     DraftRepository,
 )
+from tests.support.fixture_types import MongoDatabase
 from tests.support.threads import run_together
 
 ARCHITECTURE_FIELDS = {
@@ -82,7 +82,6 @@ ARCHITECTURE_FIELDS = {
     "last_question_number",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
-_no_server = not os.environ.get("MONGODB_URI")
 
 
 @dataclass(frozen=True)
@@ -225,31 +224,11 @@ def mongo_backend(database: Any) -> Backend:
     )
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        "mongomock",
-        pytest.param(
-            "mongodb",
-            marks=pytest.mark.skipif(
-                _no_server, reason="MONGODB_URI is not set: no real MongoDB server to run against"
-            ),
-        ),
-    ]
-)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        db = SqliteDatabase(tmp_path / "eduportal.db")
-        yield sqlite_backend(db)
-        db.close()
-    elif request.param == "mongomock":
-        yield mongo_backend(mongomock.MongoClient().db)
-    else:
-        name = f"eduportal_test_{uuid.uuid4().hex[:12]}"
-        database = mongo_database(os.environ["MONGODB_URI"], name, timeout_seconds=10.0)
-        yield mongo_backend(database)
-        database.client.drop_database(name)
-        database.client.close()
+@pytest.fixture
+def backend(database: SqliteDatabase | MongoDatabase) -> Backend:
+    if isinstance(database, SqliteDatabase):
+        return sqlite_backend(database)
+    return mongo_backend(database)
 
 
 def make_assignment(

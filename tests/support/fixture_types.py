@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from eduportal.adapters.aws.s3_store import S3ObjectStore
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
     from streamlit.testing.v1 import AppTest
 
 S3StoreFactory: TypeAlias = Callable[..., S3ObjectStore]
@@ -24,3 +25,6 @@ import Streamlit's test harness."""
 
 JsonLog: TypeAlias = Callable[[], list[dict[str, Any]]]
 """`json_log()`: the JSON lines eduportal logged so far in the test, parsed."""
+
+MongoDatabase: TypeAlias = "Database[dict[str, Any]]"
+"""What the contracts' `database` fixture gives for MongoDB (mongomock or a real server)."""

@@ -79,7 +79,7 @@ def mongo_database(uri: str, name: str, timeout_seconds: float) -> Database[Docu
 
 
 @contextmanager
-def _mapped_errors(operation: str) -> Iterator[None]:
+def mapped_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except DuplicateKeyError as exc:
@@ -95,18 +95,18 @@ class MongoAssignmentRepository:
         self.ensure_indexes()
 
     def ensure_indexes(self) -> None:
-        with _mapped_errors("create assignment indexes"):
+        with mapped_errors("create assignment indexes"):
             self._assignments.create_index(_NEWEST_FIRST, name="newest")
             self._assignments.create_index(
                 [("teacher_id", ASCENDING), *_NEWEST_FIRST], name="by_teacher"
             )
 
     def add(self, assignment: Assignment) -> None:
-        with _mapped_errors(f"add assignment {assignment.assignment_id}"):
+        with mapped_errors(f"add assignment {assignment.assignment_id}"):
             self._assignments.insert_one(_stored(assignment))
 
     def get(self, assignment_id: str) -> Assignment:
-        with _mapped_errors(f"get assignment {assignment_id}"):
+        with mapped_errors(f"get assignment {assignment_id}"):
             document = self._assignments.find_one({"_id": assignment_id}, {"_id": False})
         if document is None:
             raise NotFoundError(_NOT_FOUND, detail=f"mongodb: no assignment {assignment_id}")
@@ -115,7 +115,7 @@ class MongoAssignmentRepository:
     def replace(self, assignment: Assignment, *, expected_version: int) -> None:
         """One `replace_one` filtered on the version: the server makes it a compare-and-set."""
         assignment_id = assignment.assignment_id
-        with _mapped_errors(f"replace assignment {assignment_id}"):
+        with mapped_errors(f"replace assignment {assignment_id}"):
             result = self._assignments.replace_one(
                 {"_id": assignment_id, **_version_is(expected_version)}, _stored(assignment)
             )
@@ -128,7 +128,7 @@ class MongoAssignmentRepository:
                 raise edited_meanwhile(assignment_id, stored, expected_version, where="mongodb")
 
     def delete(self, assignment_id: str, *, expected_version: int) -> bool:
-        with _mapped_errors(f"delete assignment {assignment_id}"):
+        with mapped_errors(f"delete assignment {assignment_id}"):
             result = self._assignments.delete_one(
                 {"_id": assignment_id, **_version_is(expected_version)}
             )
@@ -153,7 +153,7 @@ class MongoAssignmentRepository:
     ) -> list[Assignment]:
         if limit <= 0:
             return []  # MongoDB reads a limit of 0 as "no limit"
-        with _mapped_errors("list assignments"):
+        with mapped_errors("list assignments"):
             cursor = (
                 self._assignments.find(_filter(teacher_id, search), {"_id": False})
                 .sort(_NEWEST_FIRST)
@@ -163,11 +163,11 @@ class MongoAssignmentRepository:
             return [Assignment.from_document(document) for document in cursor]
 
     def count(self, *, teacher_id: str | None = None, search: str | None = None) -> int:
-        with _mapped_errors("count assignments"):
+        with mapped_errors("count assignments"):
             return self._assignments.count_documents(_filter(teacher_id, search))
 
     def check(self) -> None:
-        with _mapped_errors("ping"):
+        with mapped_errors("ping"):
             self._db.command("ping")
 
 
@@ -200,7 +200,7 @@ class MongoAnswerRepository:
         self.ensure_indexes()
 
     def ensure_indexes(self) -> None:
-        with _mapped_errors("create answer indexes"):
+        with mapped_errors("create answer indexes"):
             self._answers.create_index(
                 [
                     ("assignment_id", ASCENDING),
@@ -285,7 +285,7 @@ class MongoAnswerRepository:
             },
             "$inc": {"attempts": 1},
         }
-        with _mapped_errors(f"record answer {answer.assignment_id}"):
+        with mapped_errors(f"record answer {answer.assignment_id}"):
             self._log.insert_one(
                 {
                     **key,
@@ -331,13 +331,13 @@ class MongoAnswerRepository:
 
     def progress(self, assignment_id: str, question_id: str, student_id: str) -> QuestionProgress:
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
-        with _mapped_errors(f"progress {assignment_id}"):
+        with mapped_errors(f"progress {assignment_id}"):
             document = self._answers.find_one(key)
         return QuestionProgress() if document is None else _progress(document)
 
     def assignment_progress(self, assignment_id: str) -> dict[str, dict[str, QuestionProgress]]:
         found: dict[str, dict[str, QuestionProgress]] = {}
-        with _mapped_errors(f"results {assignment_id}"):
+        with mapped_errors(f"results {assignment_id}"):
             for document in self._answers.find({"assignment_id": assignment_id}):
                 by_question = found.setdefault(document["student_id"], {})
                 by_question[document["question_id"]] = _progress(document)
@@ -350,7 +350,7 @@ class MongoAnswerRepository:
         if assignment_id is not None:
             query["assignment_id"] = assignment_id
         found: dict[str, dict[str, QuestionProgress]] = {}
-        with _mapped_errors(f"results of {student_id}"):
+        with mapped_errors(f"results of {student_id}"):
             for document in self._answers.find(query):
                 by_question = found.setdefault(document["assignment_id"], {})
                 by_question[document["question_id"]] = _progress(document)
@@ -360,7 +360,7 @@ class MongoAnswerRepository:
         self, assignment_id: str, question_id: str, student_id: str, at: float
     ) -> None:
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
-        with _mapped_errors(f"reveal {assignment_id}"):
+        with mapped_errors(f"reveal {assignment_id}"):
             # Matches a missing or null field: the first reveal is kept.
             self._answers.update_one({**key, "revealed_at": None}, {"$set": {"revealed_at": at}})
 
@@ -379,7 +379,7 @@ class MongoAnswerRepository:
         Then it is logged (a second document: no multi-document transaction on a standalone
         server, so an interruption in between loses the log entry, never the change)."""
         key = {"assignment_id": assignment_id, "question_id": question_id, "student_id": student_id}
-        with _mapped_errors(f"override score {assignment_id}"):
+        with mapped_errors(f"override score {assignment_id}"):
             for _ in range(_OVERRIDE_ROUNDS):
                 document = self._answers.find_one(key)
                 if document is None:
@@ -420,7 +420,7 @@ class MongoAnswerRepository:
     ) -> list[LeaderboardEntry]:
         if limit <= 0:
             return []  # MongoDB reads a limit of 0 as "no limit"
-        with _mapped_errors(f"leaderboard {assignment_id}"):
+        with mapped_errors(f"leaderboard {assignment_id}"):
             cursor = (
                 self._answers.find(
                     {"assignment_id": assignment_id, "question_id": question_id},
@@ -461,7 +461,7 @@ class MongoAnswerRepository:
         )
 
     def delete_for_assignment(self, assignment_id: str) -> None:
-        with _mapped_errors(f"delete answers {assignment_id}"):
+        with mapped_errors(f"delete answers {assignment_id}"):
             self._answers.delete_many({"assignment_id": assignment_id})
             self._log.delete_many({"assignment_id": assignment_id})
             self._overrides.delete_many({"assignment_id": assignment_id})
@@ -514,12 +514,12 @@ class MongoAccountRepository:
         """The TTL index lets the server purge expired sessions; it needs a BSON date, kept
         beside the exact float `expires_at` because dates only hold milliseconds. The user
         name index serves revoking one account's sessions without a collection scan."""
-        with _mapped_errors("create session indexes"):
+        with mapped_errors("create session indexes"):
             self._sessions.create_index("purge_at", name="expiry", expireAfterSeconds=0)
             self._sessions.create_index("username", name="by_user")
 
     def add(self, account: Account) -> None:
-        with _mapped_errors(f"add account {account.username}"):
+        with mapped_errors(f"add account {account.username}"):
             self._accounts.insert_one(
                 {
                     "_id": account.username,
@@ -530,20 +530,20 @@ class MongoAccountRepository:
             )
 
     def get(self, username: str) -> Account | None:
-        with _mapped_errors(f"get account {username}"):
+        with mapped_errors(f"get account {username}"):
             document = self._accounts.find_one({"_id": username})
         return None if document is None else _account(document)
 
     def count(self) -> int:
-        with _mapped_errors("count accounts"):
+        with mapped_errors("count accounts"):
             return self._accounts.count_documents({})
 
     def list_accounts(self) -> list[Account]:
-        with _mapped_errors("list accounts"):
+        with mapped_errors("list accounts"):
             return [_account(document) for document in self._accounts.find().sort("_id")]
 
     def update(self, account: Account) -> bool:
-        with _mapped_errors(f"update account {account.username}"):
+        with mapped_errors(f"update account {account.username}"):
             result = self._accounts.update_one(
                 {"_id": account.username},
                 {"$set": {"role": account.role.value, "password_hash": account.password_hash}},
@@ -552,17 +552,17 @@ class MongoAccountRepository:
 
     def delete(self, username: str) -> bool:
         """No multi-document transaction (it needs a replica set): the account goes first."""
-        with _mapped_errors(f"delete account {username}"):
+        with mapped_errors(f"delete account {username}"):
             deleted = self._accounts.delete_one({"_id": username}).deleted_count > 0
             self._sessions.delete_many({"username": username})
         return deleted
 
     def delete_sessions(self, username: str) -> int:
-        with _mapped_errors(f"delete sessions of {username}"):
+        with mapped_errors(f"delete sessions of {username}"):
             return self._sessions.delete_many({"username": username}).deleted_count
 
     def add_session(self, session: Session) -> None:
-        with _mapped_errors(f"add session for {session.username}"):
+        with mapped_errors(f"add session for {session.username}"):
             self._sessions.insert_one(
                 {
                     "_id": session.token_hash,
@@ -575,7 +575,7 @@ class MongoAccountRepository:
 
     def get_session(self, token_hash: str) -> Session | None:
         # The TTL monitor runs about once a minute, so expiry is also checked here.
-        with _mapped_errors("get session"):
+        with mapped_errors("get session"):
             document = self._sessions.find_one(
                 {"_id": token_hash, "expires_at": {"$gt": time.time()}}
             )
@@ -589,7 +589,7 @@ class MongoAccountRepository:
         )
 
     def delete_session(self, token_hash: str) -> None:
-        with _mapped_errors("delete session"):
+        with mapped_errors("delete session"):
             self._sessions.delete_one({"_id": token_hash})
 
 
@@ -599,11 +599,11 @@ class MongoDraftRepository:
         self.ensure_indexes()
 
     def ensure_indexes(self) -> None:
-        with _mapped_errors("create draft indexes"):
+        with mapped_errors("create draft indexes"):
             self._drafts.create_index("image.key", name="by_image", sparse=True)
 
     def get(self, username: str) -> Draft | None:
-        with _mapped_errors(f"get draft of {username}"):
+        with mapped_errors(f"get draft of {username}"):
             document = self._drafts.find_one({"_id": username}, {"_id": False})
         return None if document is None else Draft.from_document(document)
 
@@ -611,7 +611,7 @@ class MongoDraftRepository:
         """An insert (the `_id` refuses a second) or a `replace_one` filtered on the version:
         either way the server makes it a compare-and-set."""
         stored = {"_id": username, **draft.to_document()}
-        with _mapped_errors(f"save draft of {username}"):
+        with mapped_errors(f"save draft of {username}"):
             if expected_version == NO_DRAFT:
                 saved = self._insert(stored)
             else:
@@ -632,15 +632,15 @@ class MongoDraftRepository:
         return True
 
     def delete(self, username: str) -> Draft | None:
-        with _mapped_errors(f"delete draft of {username}"):
+        with mapped_errors(f"delete draft of {username}"):
             document = self._drafts.find_one_and_delete({"_id": username}, {"_id": False})
         return None if document is None else Draft.from_document(document)
 
     def image_keys(self) -> set[str]:
-        with _mapped_errors("list draft image keys"):
+        with mapped_errors("list draft image keys"):
             cursor = self._drafts.find({"image.key": {"$exists": True}}, {"image.key": True})
             return {str(document["image"]["key"]) for document in cursor}
 
     def names_image(self, key: str) -> bool:
-        with _mapped_errors("find draft by image"):
+        with mapped_errors("find draft by image"):
             return self._drafts.find_one({"image.key": key}, {"_id": True}) is not None

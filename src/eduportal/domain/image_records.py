@@ -14,6 +14,7 @@ for it does nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -68,6 +69,19 @@ def may_move(current: ImageStatus, target: ImageStatus) -> bool:
     return target in _MOVES[current]
 
 
+def upload_day(timestamp: float) -> str:
+    """The UTC date an image was uploaded on, `YYYY-MM-DD`: what records are listed by."""
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def moved_meanwhile(image_id: str, stored: ImageStatus, target: ImageStatus) -> ConflictError:
+    """A conditional update that found the record in a status `target` may not follow."""
+    return ConflictError(
+        f"This image is {stored.value.lower()}: it cannot become {target.value.lower()}.",
+        detail=f"image {image_id}: stored {stored.value}, {target.value} refused",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StageFailure:
     """Why a record is `FAILED`: the stage, the error's sentence and how often it was tried."""
@@ -107,11 +121,7 @@ class ImageRecord:
     def moved_to(self, status: ImageStatus, now: float, **changes: Any) -> ImageRecord:
         """This record in `status` (with `changes`); a move the rule forbids is a conflict."""
         if not may_move(self.status, status):
-            raise ConflictError(
-                f"This image is {self.status.value.lower()}: it cannot become "
-                f"{status.value.lower()}.",
-                detail=f"image {self.image_id}: {self.status.value} -> {status.value} refused",
-            )
+            raise moved_meanwhile(self.image_id, self.status, status)
         return replace(self, status=status, updated_at=now, **changes)
 
     def with_stage_done(self, stage: Stage, now: float) -> ImageRecord:

@@ -122,6 +122,21 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE INDEX IF NOT EXISTS answers_by_student
             ON answers (student_id, assignment_id, question_id)""",
     ),
+    (
+        # Version 6: the processing pipeline's image records, listed by status and by day.
+        """CREATE TABLE IF NOT EXISTS image_records (
+            image_id TEXT PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            uploaded_day TEXT NOT NULL,
+            uploaded_at REAL NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS image_records_by_status
+            ON image_records (status, uploaded_at DESC)""",
+        """CREATE INDEX IF NOT EXISTS image_records_by_day
+            ON image_records (uploaded_day, uploaded_at DESC)""",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""
