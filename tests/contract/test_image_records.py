@@ -1,4 +1,5 @@
-"""The image record repository's contract (pipeline requirements 5 and 6), on every database.
+"""The image record repository's contract (pipeline requirements 5 and 6), on every database
+(SQLite, MongoDB, DynamoDB).
 
 Statuses only move forward, checked by the database in the same write as the change: the
 tests move records from threads at once and from stale copies, as workers and redeliveries do.
@@ -10,24 +11,18 @@ from dataclasses import replace
 
 import pytest
 
-from eduportal.adapters.local.sqlite_db import SqliteDatabase
-from eduportal.adapters.local.sqlite_image_records import SqliteImageRecordRepository
-from eduportal.adapters.mongo_image_records import MongoImageRecordRepository
 from eduportal.domain.errors import ConflictError, NotFoundError
 from eduportal.domain.image_records import ImageRecord, ImageStatus, Stage
 from eduportal.domain.keys import upload_key
 from eduportal.ports import ImageRecordRepository
-from tests.support.fixture_types import MongoDatabase
 from tests.support.threads import run_together
 
 DAY = 1_795_000_000.0  # 2026-11-18 (UTC)
 
 
 @pytest.fixture
-def records(database: SqliteDatabase | MongoDatabase) -> ImageRecordRepository:
-    if isinstance(database, SqliteDatabase):
-        return SqliteImageRecordRepository(database)
-    return MongoImageRecordRepository(database)
+def records(image_records: ImageRecordRepository) -> ImageRecordRepository:
+    return image_records
 
 
 def uploaded(image_id: str, at: float = DAY) -> ImageRecord:

@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
 MAX_ATTEMPTS = 4
@@ -34,3 +35,13 @@ def s3_client(*, region: str, timeout_seconds: float, endpoint_url: str | None =
     """`endpoint_url` points it at any S3-compatible server (MinIO, moto, ...)."""
     session = boto3.session.Session(region_name=region)
     return session.client("s3", endpoint_url=endpoint_url, config=client_config(timeout_seconds))
+
+
+def dynamodb_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> DynamoDBClient:
+    """`endpoint_url` points it at DynamoDB Local or moto."""
+    session = boto3.session.Session(region_name=region)
+    return session.client(
+        "dynamodb", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
+    )

@@ -1,0 +1,231 @@
+"""`ImageRecordRepository` on DynamoDB: the pipeline's records on AWS.
+
+One item per image, `image_id` the partition key; the record itself is a JSON string beside the
+attributes it is found by (`key`, `status`, `uploaded_day`, `uploaded_at`), so numbers keep
+their exact values without DynamoDB's decimals. Three global secondary indexes find records by
+key, by status and by upload day, newest first. A move is one `PutItem` with a condition on the
+stored status (`status IN (...)`): DynamoDB applies it or not, so a late worker or a stale copy
+cannot move a record backwards. Infrastructure as code creates the table (issue 10);
+`create_table` here builds the same table, for tests and local trials.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from eduportal.domain.errors import NotFoundError, StorageUnavailableError
+from eduportal.domain.image_records import (
+    ImageRecord,
+    ImageStatus,
+    moved_meanwhile,
+    sources_of,
+    upload_day,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BY_KEY: Final = "by_key"
+BY_STATUS: Final = "by_status"
+BY_DAY: Final = "by_day"
+_UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
+
+
+@contextmanager
+def _mapped_errors(operation: str) -> Iterator[None]:
+    """Any failure but a refused condition (handled where it is expected) is the database
+    being unavailable, with what failed in the detail for the log."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise StorageUnavailableError(_UNAVAILABLE, detail=f"dynamodb {operation}: {code}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailableError(_UNAVAILABLE, detail=f"dynamodb {operation}: {exc}") from exc
+
+
+def _refused(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _item(record: ImageRecord) -> dict[str, Any]:
+    return {
+        "image_id": {"S": record.image_id},
+        "key": {"S": record.key},
+        "status": {"S": record.status.value},
+        "uploaded_day": {"S": upload_day(record.uploaded_at)},
+        "uploaded_at": {"N": repr(record.uploaded_at)},
+        "document": {"S": json.dumps(record.to_document(), separators=(",", ":"))},
+    }
+
+
+def _record(item: dict[str, Any]) -> ImageRecord:
+    return ImageRecord.from_document(json.loads(item["document"]["S"]))
+
+
+class DynamoImageRecordRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def add(self, record: ImageRecord) -> bool:
+        with _mapped_errors(f"add image record {record.image_id}"):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_item(record),
+                    ConditionExpression="attribute_not_exists(image_id)",
+                )
+            except ClientError as exc:
+                if _refused(exc):
+                    return False
+                raise
+        return True
+
+    def get(self, image_id: str) -> ImageRecord:
+        with _mapped_errors(f"get image record {image_id}"):
+            found = self._client.get_item(
+                TableName=self._table, Key={"image_id": {"S": image_id}}, ConsistentRead=True
+            )
+        if "Item" not in found:
+            raise NotFoundError("There is no such image.", detail=f"image record {image_id}")
+        return _record(found["Item"])
+
+    def find_by_key(self, key: str) -> ImageRecord | None:
+        with _mapped_errors(f"find image record of {key}"):
+            found = self._client.query(
+                TableName=self._table,
+                IndexName=BY_KEY,
+                KeyConditionExpression="#key = :key",
+                ExpressionAttributeNames={"#key": "key"},
+                ExpressionAttributeValues={":key": {"S": key}},
+            )
+        items = found.get("Items", [])
+        return _record(items[0]) if items else None
+
+    def move(self, record: ImageRecord) -> None:
+        sources = sorted(status.value for status in sources_of(record.status))
+        names = {f":s{n}": {"S": status} for n, status in enumerate(sources)}
+        with _mapped_errors(f"move image record {record.image_id}"):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_item(record),
+                    ConditionExpression=f"#status IN ({', '.join(names)})",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=names,
+                )
+                return
+            except ClientError as exc:
+                if not _refused(exc):
+                    raise
+        stored = self.get(record.image_id)  # NotFoundError when there is none
+        raise moved_meanwhile(record.image_id, stored.status, record.status)
+
+    def list(
+        self,
+        *,
+        status: ImageStatus | None = None,
+        day: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[ImageRecord]:
+        """A query on the index that narrows most (day, else status), newest first; without
+        either, a scan sorted here: an operator's view of a small table. Pages are read from
+        the start, so deep offsets cost reads in proportion."""
+        wanted = offset + limit
+        with _mapped_errors("list image records"):
+            if day is not None or status is not None:
+                items = _query(self._client, self._table, status, day, wanted)
+            else:
+                items = sorted(
+                    _scan(self._client, self._table),
+                    key=lambda item: (float(item["uploaded_at"]["N"]), item["image_id"]["S"]),
+                    reverse=True,
+                )
+        return [_record(item) for item in items[offset:wanted]]
+
+
+def _query(
+    client: DynamoDBClient, table: str, status: ImageStatus | None, day: str | None, wanted: int
+) -> list[Any]:
+    if day is not None:
+        index, attribute, value = BY_DAY, "uploaded_day", day
+    else:
+        assert status is not None  # `list` queries only with a day or a status
+        index, attribute, value = BY_STATUS, "status", status.value
+    arguments: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": index,
+        "KeyConditionExpression": "#part = :part",
+        "ExpressionAttributeNames": {"#part": attribute},
+        "ExpressionAttributeValues": {":part": {"S": value}},
+        "ScanIndexForward": False,
+    }
+    if day is not None and status is not None:
+        arguments["FilterExpression"] = "#status = :status"
+        arguments["ExpressionAttributeNames"]["#status"] = "status"
+        arguments["ExpressionAttributeValues"][":status"] = {"S": status.value}
+    items: list[Any] = []
+    while len(items) < wanted:
+        page = client.query(**arguments)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
+
+
+def _scan(client: DynamoDBClient, table: str) -> list[Any]:
+    items: list[Any] = []
+    arguments: dict[str, Any] = {"TableName": table}
+    while True:
+        page = client.scan(**arguments)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def create_table(client: DynamoDBClient, table: str) -> None:
+    """The table as the infrastructure provisions it: on-demand, three indexes."""
+    client.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "image_id", "AttributeType": "S"},
+            {"AttributeName": "key", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
+            {"AttributeName": "uploaded_day", "AttributeType": "S"},
+            {"AttributeName": "uploaded_at", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": BY_KEY,
+                "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": BY_STATUS,
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": BY_DAY,
+                "KeySchema": [
+                    {"AttributeName": "uploaded_day", "KeyType": "HASH"},
+                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    )
