@@ -12,11 +12,11 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from eduportal.adapters.mongo import Document, mapped_errors
-from eduportal.domain.errors import NotFoundError
 from eduportal.domain.image_records import (
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
+    no_such_image,
     sources_of,
     upload_day,
 )
@@ -56,7 +56,7 @@ class MongoImageRecordRepository:
         with mapped_errors(f"get image record {image_id}"):
             document = self._records.find_one({"_id": image_id})
         if document is None:
-            raise NotFoundError("There is no such image.", detail=f"image record {image_id}")
+            raise no_such_image(image_id)
         return _record(document)
 
     def find_by_key(self, key: str) -> ImageRecord | None:
@@ -72,7 +72,7 @@ class MongoImageRecordRepository:
                 return
             stored = self._records.find_one({"_id": record.image_id}, {"status": True})
         if stored is None:
-            raise NotFoundError("There is no such image.", detail=f"image {record.image_id}")
+            raise no_such_image(record.image_id)
         raise moved_meanwhile(record.image_id, ImageStatus(stored["status"]), record.status)
 
     def list(

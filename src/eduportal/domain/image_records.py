@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from eduportal.domain.errors import ConflictError
+from eduportal.domain.errors import ConflictError, NotFoundError
 from eduportal.domain.keys import validate_id
 
 
@@ -72,6 +72,10 @@ def may_move(current: ImageStatus, target: ImageStatus) -> bool:
 def upload_day(timestamp: float) -> str:
     """The UTC date an image was uploaded on, `YYYY-MM-DD`: what records are listed by."""
     return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def no_such_image(image_id: str) -> NotFoundError:
+    return NotFoundError("There is no such image.", detail=f"image record {image_id}")
 
 
 def moved_meanwhile(image_id: str, stored: ImageStatus, target: ImageStatus) -> ConflictError:

@@ -162,6 +162,9 @@ FUNCTION_WORDS: Final = frozenset(
         "way",
     )
 )
+"""Words the check does not compare. Not the generators' list (`adapters/local/function_words`):
+that one also drops "before", "more", "not" and the like, which here are the very words whose
+change turns a right answer wrong (negations are compared on their own)."""
 """Words whose replacement does not change a claim. Unlike the lexical embedder's stop words,
 direction and comparison words (up, down, above, below, more, less, before, after, over,
 under, out, off) are content here: "above 7" for "below 7" is exactly what must be seen."""

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from eduportal.domain.errors import NotFoundError, StorageUnavailableError
+from eduportal.domain.errors import StorageUnavailableError
 from eduportal.domain.image_records import (
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
+    no_such_image,
     sources_of,
     upload_day,
 )
@@ -93,7 +94,7 @@ class DynamoImageRecordRepository:
                 TableName=self._table, Key={"image_id": {"S": image_id}}, ConsistentRead=True
             )
         if "Item" not in found:
-            raise NotFoundError("There is no such image.", detail=f"image record {image_id}")
+            raise no_such_image(image_id)
         return _record(found["Item"])
 
     def find_by_key(self, key: str) -> ImageRecord | None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from eduportal.adapters.local.offline_questions import STOPWORDS
+from eduportal.adapters.local.function_words import STOPWORDS
 from eduportal.domain.words import NEGATIONS, WORD, canonical
 
 ENGINE = "lexical"

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eduportal.adapters.local.function_words import STOPWORDS as STOPWORDS
 from eduportal.adapters.local.key_terms import Occurrence, Sentence, analyse
 from eduportal.domain.errors import ValidationError
-
-# STOPWORDS is re-exported: the offline embedder imports it from this module.
 
 BLANK = "____"
 PREFIX = "Fill in the blank: "

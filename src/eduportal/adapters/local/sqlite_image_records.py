@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
-from eduportal.domain.errors import NotFoundError
 from eduportal.domain.image_records import (
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
+    no_such_image,
     sources_of,
     upload_day,
 )
@@ -51,7 +51,7 @@ class SqliteImageRecordRepository:
             (image_id,),
         )
         if not rows:
-            raise NotFoundError("There is no such image.", detail=f"image record {image_id}")
+            raise no_such_image(image_id)
         return ImageRecord.from_document(json.loads(rows[0]["document"]))
 
     def find_by_key(self, key: str) -> ImageRecord | None:
@@ -77,7 +77,7 @@ class SqliteImageRecordRepository:
                 "SELECT status FROM image_records WHERE image_id = ?", (record.image_id,)
             ).fetchall()
         if not stored:
-            raise NotFoundError("There is no such image.", detail=f"image {record.image_id}")
+            raise no_such_image(record.image_id)
         raise moved_meanwhile(record.image_id, ImageStatus(stored[0]["status"]), record.status)
 
     def list(
