@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
@@ -328,6 +328,128 @@ class ImageRecordRepository(Protocol):
         """Newest upload first, optionally only one status and one upload day (UTC
         `YYYY-MM-DD`)."""
         ...
+
+
+# --- Processing pipeline: queue, events, notifications ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """One delivery of a message. `receipt` names this delivery (its lease), not the message:
+    after the lease runs out and the message is delivered again, only the new receipt counts."""
+
+    message_id: str
+    body: Mapping[str, Any]
+    receipt: str
+    receive_count: int
+    """How often the message has been delivered, this delivery included."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message set aside: received too often (a poison message) or failed for good."""
+
+    message_id: str
+    body: Mapping[str, Any]
+    reason: str
+    receive_count: int
+    dead_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    waiting: int
+    """Visible now or after a delay."""
+    in_flight: int
+    """Leased to a consumer."""
+    dead: int
+
+
+class Queue(Protocol):
+    """At-least-once delivery with leases, and a dead-letter queue beside it (SQLite in the
+    embedded default, SQS with a redrive policy on AWS). Bodies are JSON objects.
+
+    A received message is hidden for the queue's visibility timeout (its lease); a consumer
+    that dies holding it loses nothing, the message is delivered again when the lease runs
+    out. A message delivered more than the queue's maximum receive count goes to the
+    dead letters instead, so a message that crashes every consumer stops being delivered.
+    """
+
+    backend: str
+
+    def send(self, body: Mapping[str, Any], *, delay_seconds: float = 0.0) -> str:
+        """Queue `body`; returns the message id."""
+        ...
+
+    def receive(self, *, max_messages: int = 1, wait_seconds: float = 0.0) -> list[QueueMessage]:
+        """Lease up to `max_messages`, waiting up to `wait_seconds` for the first one."""
+        ...
+
+    def ack(self, message: QueueMessage) -> bool:
+        """Delete the message; False, changing nothing, when this delivery's lease ran out
+        (another consumer may hold it now)."""
+        ...
+
+    def release(self, message: QueueMessage, *, delay_seconds: float = 0.0) -> bool:
+        """Give the lease back: delivered again after `delay_seconds`. False when the lease
+        had already run out."""
+        ...
+
+    def extend(self, message: QueueMessage, seconds: float) -> bool:
+        """Keep the lease `seconds` from now (a heartbeat for long work); False when lost."""
+        ...
+
+    def dead_letter(self, body: Mapping[str, Any], *, reason: str, receive_count: int) -> str:
+        """Set a message aside for an operator, as the pipeline does when it fails for good;
+        returns the dead letter's id."""
+        ...
+
+    def dead_letters(self, *, limit: int, offset: int = 0) -> list[DeadLetter]:
+        """Oldest first."""
+        ...
+
+    def redrive(self, message_id: str) -> bool:
+        """Queue the dead letter again, with a fresh receive count. False when there is no
+        such dead letter (already redriven): redriving twice queues it once."""
+        ...
+
+    def depth(self) -> QueueDepth: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, as the event bus carries it (EventBridge's envelope)."""
+
+    source: str
+    """Who says so: `eduportal.pipeline`, or `aws.s3` for an object created in the bucket."""
+    detail_type: str
+    """What happened: `Object Created`, `Image Stage Completed`, ..."""
+    detail: Mapping[str, Any]
+    time: float
+
+
+class EventBus(Protocol):
+    """Routes events to every subscriber whose rule matches (EventBridge on AWS; on one
+    machine an event log in SQLite and the subscribers called in process)."""
+
+    def publish(self, event: Event) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    subject: str
+    """One line for a person (at most 100 characters: SNS's limit)."""
+    message: Mapping[str, Any]
+    """The details, as JSON."""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """What subscribers filter on: `outcome`, `stage`, `status`."""
+
+
+class Notifier(Protocol):
+    """Tells the people and systems who subscribed (SNS on AWS; a notification log in SQLite
+    on one machine)."""
+
+    def notify(self, notification: Notification) -> None: ...
 
 
 class AccountRepository(Protocol):
