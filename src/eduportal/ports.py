@@ -10,7 +10,7 @@ from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
-from eduportal.domain.image_records import ImageRecord, ImageStatus
+from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
 
 
@@ -321,12 +321,11 @@ class ImageRecordRepository(Protocol):
         self,
         *,
         status: ImageStatus | None = None,
-        day: str | None = None,
+        days: DayRange | None = None,
         limit: int,
         offset: int = 0,
     ) -> list[ImageRecord]:
-        """Newest upload first, optionally only one status and one upload day (UTC
-        `YYYY-MM-DD`)."""
+        """Newest upload first, optionally only one status and only uploads of `days`."""
         ...
 
 

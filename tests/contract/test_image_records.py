@@ -12,7 +12,14 @@ from dataclasses import replace
 import pytest
 
 from eduportal.domain.errors import ConflictError, NotFoundError
-from eduportal.domain.image_records import ImageRecord, ImageStatus, Stage
+from eduportal.domain.image_records import (
+    DayRange,
+    ImageRecord,
+    ImageStatus,
+    Outcome,
+    Stage,
+    StageAttempt,
+)
 from eduportal.domain.keys import upload_key
 from eduportal.ports import ImageRecordRepository
 from tests.support.threads import run_together
@@ -23,7 +30,7 @@ DAY = 1_795_000_000.0  # 2026-11-18 (UTC)
 def uploaded(image_id: str, at: float = DAY) -> ImageRecord:
     return ImageRecord(
         image_id=image_id,
-        key=upload_key(image_id, "png"),
+        key=upload_key(image_id, "photo.png"),
         status=ImageStatus.UPLOADED,
         uploaded_at=at,
         size_bytes=4096,
@@ -38,8 +45,8 @@ def test_duplicate_events_for_one_upload_make_one_record(
     assert image_records.add(uploaded("img-1"))
     assert not image_records.add(replace(uploaded("img-1"), size_bytes=1))
     assert image_records.get("img-1") == uploaded("img-1")
-    assert image_records.find_by_key("uploads/img-1.png") == uploaded("img-1")
-    assert image_records.find_by_key("uploads/none.png") is None
+    assert image_records.find_by_key("uploads/img-1/photo.png") == uploaded("img-1")
+    assert image_records.find_by_key("uploads/none/photo.png") is None
     with pytest.raises(NotFoundError):
         image_records.get("img-2")
 
@@ -50,7 +57,7 @@ def test_a_record_moves_forward_with_its_stages_and_results(
     image_records.add(uploaded("img-1"))
     working = image_records.get("img-1").moved_to(ImageStatus.PROCESSING, DAY + 1)
     image_records.move(working)
-    working = working.with_stage_done(Stage.VALIDATE, DAY + 2)
+    working = working.with_attempt(StageAttempt(Stage.VALIDATE, Outcome.COMPLETED, DAY + 2, 0.2))
     image_records.move(working.moved_to(ImageStatus.PROCESSING, DAY + 2))  # progress is a move too
     done = image_records.get("img-1").moved_to(
         ImageStatus.COMPLETED, DAY + 3, processed_key="processed/img-1.webp"
@@ -117,10 +124,22 @@ def test_records_are_listed_by_status_and_by_day_newest_first(
     newest = [record.image_id for record in image_records.list(limit=3)]
     assert newest == ["img-next-day", "img-4", "img-3"]
     assert [r.image_id for r in image_records.list(limit=10, offset=4)] == ["img-1", "img-0"]
-    day = [r.image_id for r in image_records.list(day="2026-11-18", limit=10)]
+    day = [r.image_id for r in image_records.list(days=DayRange.one("2026-11-18"), limit=10)]
     assert day == ["img-4", "img-3", "img-2", "img-1", "img-0"]
+    both_days = DayRange("2026-11-17", "2026-11-19")
+    assert [r.image_id for r in image_records.list(days=both_days, limit=2, offset=1)] == [
+        "img-4",
+        "img-3",
+    ]
+    assert image_records.list(days=DayRange.one("2026-11-20"), limit=10) == []
     assert [r.image_id for r in image_records.list(status=ImageStatus.PROCESSING, limit=10)] == [
         "img-1"
     ]
-    uploaded_that_day = image_records.list(status=ImageStatus.UPLOADED, day="2026-11-18", limit=10)
+    uploaded_that_day = image_records.list(
+        status=ImageStatus.UPLOADED, days=DayRange.one("2026-11-18"), limit=10
+    )
     assert [r.image_id for r in uploaded_that_day] == ["img-4", "img-3", "img-2", "img-0"]
+    later = image_records.list(
+        status=ImageStatus.UPLOADED, days=DayRange("2026-11-19", "2026-12-31"), limit=10
+    )
+    assert [r.image_id for r in later] == ["img-next-day"]

@@ -11,14 +11,24 @@ from hypothesis import strategies as st
 from eduportal.domain.errors import ConflictError, ValidationError
 from eduportal.domain.image_records import (
     FINAL,
+    DayRange,
     ImageRecord,
     ImageStatus,
+    Outcome,
     Stage,
+    StageAttempt,
     StageFailure,
     may_move,
     sources_of,
+    upload_day,
 )
-from eduportal.domain.keys import archive_key, processed_key, thumbnail_key, upload_key
+from eduportal.domain.keys import (
+    archive_key,
+    image_id_for_key,
+    processed_key,
+    thumbnail_key,
+    upload_key,
+)
 
 FORWARD = list(ImageStatus)  # declared in pipeline order: UPLOADED first, finals last
 
@@ -26,7 +36,7 @@ FORWARD = list(ImageStatus)  # declared in pipeline order: UPLOADED first, final
 def uploaded(image_id: str = "img-1") -> ImageRecord:
     return ImageRecord(
         image_id=image_id,
-        key=upload_key(image_id, "png"),
+        key=upload_key(image_id, "photo.png"),
         status=ImageStatus.UPLOADED,
         uploaded_at=100.0,
         size_bytes=2048,
@@ -66,10 +76,25 @@ def test_a_forbidden_move_is_a_conflict_in_a_sentence() -> None:
     assert done.updated_at == 102.0
 
 
-def test_a_stage_done_twice_keeps_its_first_time() -> None:
-    record = uploaded().with_stage_done(Stage.VALIDATE, 101.0)
-    assert record.with_stage_done(Stage.VALIDATE, 150.0) == record
-    assert record.stages_done == ((Stage.VALIDATE, 101.0),)
+def done(stage: Stage, at: float) -> StageAttempt:
+    return StageAttempt(stage, Outcome.COMPLETED, at, 0.5)
+
+
+def test_a_stage_done_twice_keeps_its_first_time_and_both_tries() -> None:
+    record = uploaded().with_attempt(done(Stage.RESIZE, 101.0))
+    record = record.with_attempt(StageAttempt(Stage.VALIDATE, Outcome.RETRYING, 102.0, 0.1, "x"))
+    record = record.with_attempt(done(Stage.VALIDATE, 103.0)).with_attempt(done(Stage.RESIZE, 150))
+    assert record.stages_done == ((Stage.VALIDATE, 103.0), (Stage.RESIZE, 101.0))
+    assert [a.outcome for a in record.history].count(Outcome.COMPLETED) == 3
+    assert record.updated_at == 150
+
+
+def test_the_history_keeps_the_latest_tries() -> None:
+    record = uploaded()
+    for n in range(150):
+        record = record.with_attempt(done(Stage.VALIDATE, 200.0 + n))
+    assert len(record.history) == 100
+    assert record.history[0].at == 250.0
 
 
 @given(
@@ -82,7 +107,7 @@ def test_a_record_survives_its_document(
 ) -> None:
     record = uploaded()
     for n, stage in enumerate(stages):
-        record = record.with_stage_done(stage, 200.0 + n)
+        record = record.with_attempt(done(stage, 200.0 + n))
     record = record.moved_to(
         ImageStatus.PROCESSING,
         300.0,
@@ -97,12 +122,43 @@ def test_a_record_survives_its_document(
 
 
 def test_output_keys_are_fixed_by_the_image_id() -> None:
-    assert upload_key("img-1", "jpg") == "uploads/img-1.jpg"
+    assert upload_key("img-1", "Class photo.JPG") == "uploads/img-1/Class-photo.JPG"
+    assert upload_key("img-1", "C:\\Users\\me\\..\\.hidden.png") == "uploads/img-1/hidden.png"
+    assert upload_key("img-1", "../..") == "uploads/img-1/image"
     assert processed_key("img-1") == "processed/img-1.webp"
-    assert thumbnail_key("img-1", 128) == "thumbnails/img-1-128.webp"
-    assert archive_key("img-1", "png") == "archive/img-1.png"
+    assert processed_key("img-1", "png") == "processed/img-1.png"
+    assert thumbnail_key("img-1", 128) == "thumbnails/img-1/128.webp"
+    assert archive_key("img-1", "uploads/img-1/photo.png") == "archive/img-1/photo.png"
     for bad in ("../etc", "", "a/b"):
         with pytest.raises(ValidationError):
             processed_key(bad)
     with pytest.raises(ValidationError):
-        upload_key("img-1", "PNG;")
+        processed_key("img-1", "PNG;")
+
+
+def test_every_event_for_one_object_names_the_same_image() -> None:
+    assert image_id_for_key("uploads/img-1/photo.png") == "img-1"
+    other = image_id_for_key("uploads/holiday/photo.png/x")
+    assert other == image_id_for_key("uploads/holiday/photo.png/x")
+    assert len(other) == 32
+    assert image_id_for_key("uploads/photo.png") != image_id_for_key("uploads/photo2.png")
+    with pytest.raises(ValidationError):
+        image_id_for_key("uploads/../x")
+
+
+def test_a_day_range_is_read_newest_day_first_and_bounded() -> None:
+    days = DayRange("2026-02-27", "2026-03-01")
+    assert days.newest_first() == ["2026-03-01", "2026-02-28", "2026-02-27"]
+    start, end = days.bounds()
+    assert upload_day(start) == "2026-02-27"
+    assert upload_day(end) == "2026-03-01"
+    assert upload_day(end + 1e-5) == "2026-03-02"
+    for first, last, message in (
+        ("2026-03-01", "2026-02-27", "The range ends (2026-02-27) before it starts (2026-03-01)."),
+        ("2025-01-01", "2026-01-01", "Ask for at most 366 days at a time."),
+        ("2026-13-01", "2026-13-01", "'2026-13-01' is not a date: write it as YYYY-MM-DD."),
+        ("20260301", "20260301", "'20260301' is not a date: write it as YYYY-MM-DD."),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            DayRange(first, last)
+        assert refused.value.user_message == message

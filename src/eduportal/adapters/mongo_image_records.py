@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from eduportal.adapters.mongo import Document, mapped_errors
 from eduportal.domain.image_records import (
+    DayRange,
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
@@ -79,15 +80,15 @@ class MongoImageRecordRepository:
         self,
         *,
         status: ImageStatus | None = None,
-        day: str | None = None,
+        days: DayRange | None = None,
         limit: int,
         offset: int = 0,
     ) -> list[ImageRecord]:
         query: Document = {}
         if status is not None:
             query["status"] = status.value
-        if day is not None:
-            query["uploaded_day"] = day
+        if days is not None:
+            query["uploaded_day"] = {"$gte": days.first, "$lte": days.last}
         with mapped_errors("list image records"):
             found = self._records.find(query).sort(_NEWEST).skip(offset).limit(limit)
             return [_record(document) for document in found]

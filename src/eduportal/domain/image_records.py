@@ -14,11 +14,11 @@ for it does nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from eduportal.domain.errors import ConflictError, NotFoundError
+from eduportal.domain.errors import ConflictError, NotFoundError, ValidationError
 from eduportal.domain.keys import validate_id
 
 
@@ -74,6 +74,49 @@ def upload_day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
 
 
+MAX_DAYS: Final = 366
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    """Upload days from `first` to `last`, both included (UTC `YYYY-MM-DD`). At most a year:
+    DynamoDB reads a day range one day at a time."""
+
+    first: str
+    last: str
+
+    def __post_init__(self) -> None:
+        first, last = _date(self.first), _date(self.last)
+        if last < first:
+            raise ValidationError(f"The range ends ({self.last}) before it starts ({self.first}).")
+        if (last - first).days >= MAX_DAYS:
+            raise ValidationError(f"Ask for at most {MAX_DAYS} days at a time.")
+
+    @classmethod
+    def one(cls, day: str) -> DayRange:
+        return cls(day, day)
+
+    def bounds(self) -> tuple[float, float]:
+        """The range as epoch seconds: from the first day's midnight (UTC) to the last
+        moment before the day after the last."""
+        start = datetime.combine(_date(self.first), datetime.min.time(), UTC).timestamp()
+        after = datetime.combine(_date(self.last) + timedelta(days=1), datetime.min.time(), UTC)
+        return start, after.timestamp() - 1e-6
+
+    def newest_first(self) -> list[str]:
+        first, last = _date(self.first), _date(self.last)
+        return [(last - timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValidationError(f"{text[:40]!r} is not a date: write it as YYYY-MM-DD.")
+
+
 def no_such_image(image_id: str) -> NotFoundError:
     return NotFoundError("There is no such image.", detail=f"image record {image_id}")
 
@@ -84,6 +127,53 @@ def moved_meanwhile(image_id: str, stored: ImageStatus, target: ImageStatus) -> 
         f"This image is {stored.value.lower()}: it cannot become {target.value.lower()}.",
         detail=f"image {image_id}: stored {stored.value}, {target.value} refused",
     )
+
+
+class Outcome(StrEnum):
+    """How one try of a stage ended."""
+
+    COMPLETED = "completed"
+    RETRYING = "retrying"
+    """Failed with an error that may pass: it is tried again after a pause."""
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StageAttempt:
+    """One try of one stage, as the record's history keeps it: what an operator reads to see
+    where time went and what failed."""
+
+    stage: Stage
+    outcome: Outcome
+    at: float
+    """When the try ended."""
+    seconds: float
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage.value,
+            "outcome": self.outcome.value,
+            "at": self.at,
+            "seconds": self.seconds,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> StageAttempt:
+        return cls(
+            Stage(item["stage"]),
+            Outcome(item["outcome"]),
+            float(item["at"]),
+            float(item["seconds"]),
+            item.get("message"),
+        )
+
+
+MAX_HISTORY: Final = 100
+"""Tries kept per record: a record stays small (DynamoDB items are at most 400 KB) however
+often a flaky backend made a stage retry; the oldest go first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +198,12 @@ class ImageRecord:
     size_bytes: int
     content_type: str
     updated_at: float
-    stages_done: tuple[tuple[Stage, float], ...] = ()
-    """Each completed stage with the time it completed, in order."""
+    run: int = 1
+    """Which processing run this is: 1, and one more for each redrive. Names the run (a
+    Step Functions execution) so a duplicate start of one run is refused."""
+    history: tuple[StageAttempt, ...] = ()
+    """Every try of every stage, in order (a stage run again after a redelivery appears
+    twice)."""
     processed_key: str | None = None
     thumbnail_keys: tuple[str, ...] = ()
     archive_key: str | None = None
@@ -128,11 +222,18 @@ class ImageRecord:
             raise moved_meanwhile(self.image_id, self.status, status)
         return replace(self, status=status, updated_at=now, **changes)
 
-    def with_stage_done(self, stage: Stage, now: float) -> ImageRecord:
-        """Idempotent: a stage run again after a redelivery keeps its first completion time."""
-        if any(done == stage for done, _ in self.stages_done):
-            return self
-        return replace(self, stages_done=(*self.stages_done, (stage, now)), updated_at=now)
+    @property
+    def stages_done(self) -> tuple[tuple[Stage, float], ...]:
+        """Each completed stage with the time it first completed, in pipeline order."""
+        first: dict[Stage, float] = {}
+        for attempt in self.history:
+            if attempt.outcome is Outcome.COMPLETED:
+                first.setdefault(attempt.stage, attempt.at)
+        return tuple((stage, first[stage]) for stage in Stage if stage in first)
+
+    def with_attempt(self, attempt: StageAttempt) -> ImageRecord:
+        history = (*self.history, attempt)[-MAX_HISTORY:]
+        return replace(self, history=history, updated_at=attempt.at)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -143,7 +244,8 @@ class ImageRecord:
             "size_bytes": self.size_bytes,
             "content_type": self.content_type,
             "updated_at": self.updated_at,
-            "stages_done": [{"stage": s.value, "at": at} for s, at in self.stages_done],
+            "run": self.run,
+            "history": [attempt.as_dict() for attempt in self.history],
             "processed_key": self.processed_key,
             "thumbnail_keys": list(self.thumbnail_keys),
             "archive_key": self.archive_key,
@@ -163,9 +265,8 @@ class ImageRecord:
             size_bytes=int(doc["size_bytes"]),
             content_type=str(doc["content_type"]),
             updated_at=float(doc["updated_at"]),
-            stages_done=tuple(
-                (Stage(item["stage"]), float(item["at"])) for item in doc.get("stages_done", [])
-            ),
+            run=int(doc.get("run", 1)),
+            history=tuple(StageAttempt.from_dict(item) for item in doc.get("history", [])),
             processed_key=doc.get("processed_key"),
             thumbnail_keys=tuple(doc.get("thumbnail_keys", [])),
             archive_key=doc.get("archive_key"),

@@ -73,21 +73,45 @@ def _extension(extension: str) -> str:
     return extension
 
 
-def upload_key(image_id: str, extension: str) -> str:
-    return f"{UPLOADS_PREFIX}{validate_id(image_id, 'image id')}.{_extension(extension)}"
+def upload_key(image_id: str, file_name: str) -> str:
+    """`uploads/{image_id}/{safe_name}`: the id makes the key unique, the name tells an
+    operator what was uploaded."""
+    return f"{UPLOADS_PREFIX}{validate_id(image_id, 'image id')}/{safe_file_name(file_name)}"
 
 
-def processed_key(image_id: str) -> str:
-    """Deterministic, like every pipeline output: a stage run twice writes the same object."""
-    return f"{PROCESSED_PREFIX}{validate_id(image_id, 'image id')}.webp"
+def safe_file_name(file_name: str) -> str:
+    """A file name as a key segment: the last path part, characters outside the key alphabet
+    replaced, no leading dot, at most 100 characters; `image` when nothing is left."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", file_name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = name.lstrip(".-")[:100].rstrip(".-")
+    return name or "image"
+
+
+def image_id_for_key(key: str) -> str:
+    """The image id of an object under `uploads/`: the id segment of the keys we build, and
+    for any other key (a file put in the bucket by other means) the first 32 hex digits of
+    the key's SHA-256, so every event for one object names the same image."""
+    validate_key(key)
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] + "/" == UPLOADS_PREFIX and _ID.fullmatch(parts[1]):
+        return parts[1]
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def processed_key(image_id: str, extension: str = "webp") -> str:
+    """Deterministic, like every pipeline output: a stage run twice writes the same object.
+    `.png` only when WebP encoding failed (requirement 6.4)."""
+    return f"{PROCESSED_PREFIX}{validate_id(image_id, 'image id')}.{_extension(extension)}"
 
 
 def thumbnail_key(image_id: str, size: int) -> str:
-    return f"{THUMBNAILS_PREFIX}{validate_id(image_id, 'image id')}-{size}.webp"
+    return f"{THUMBNAILS_PREFIX}{validate_id(image_id, 'image id')}/{size:d}.webp"
 
 
-def archive_key(image_id: str, extension: str) -> str:
-    return f"{ARCHIVE_PREFIX}{validate_id(image_id, 'image id')}.{_extension(extension)}"
+def archive_key(image_id: str, upload: str) -> str:
+    """`archive/{image_id}/{name}`: the upload as it arrived, named as it was."""
+    name = validate_key(upload).rsplit("/", 1)[-1]
+    return f"{ARCHIVE_PREFIX}{validate_id(image_id, 'image id')}/{safe_file_name(name)}"
 
 
 def generated_image_owner(key: str) -> str | None:

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from eduportal.domain.errors import StorageUnavailableError
 from eduportal.domain.image_records import (
+    DayRange,
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
@@ -132,17 +133,24 @@ class DynamoImageRecordRepository:
         self,
         *,
         status: ImageStatus | None = None,
-        day: str | None = None,
+        days: DayRange | None = None,
         limit: int,
         offset: int = 0,
     ) -> list[ImageRecord]:
-        """A query on the index that narrows most (day, else status), newest first; without
-        either, a scan sorted here: an operator's view of a small table. Pages are read from
-        the start, so deep offsets cost reads in proportion."""
+        """A query on an index, newest first: by status (within the days' bounds on its sort
+        key), else by day, one day's partition after another; without either, a scan sorted
+        here: an operator's view of a small table. Pages are read from the start, so deep
+        offsets cost reads in proportion."""
         wanted = offset + limit
         with _mapped_errors("list image records"):
-            if day is not None or status is not None:
-                items = _query(self._client, self._table, status, day, wanted)
+            if status is not None:
+                items = _query(self._client, _by_status(self._table, status, days), wanted)
+            elif days is not None:
+                items = []
+                for day in days.newest_first():
+                    items += _query(self._client, _by_day(self._table, day), wanted - len(items))
+                    if len(items) >= wanted:
+                        break
             else:
                 items = sorted(
                     _scan(self._client, self._table),
@@ -152,15 +160,24 @@ class DynamoImageRecordRepository:
         return [_record(item) for item in items[offset:wanted]]
 
 
-def _query(
-    client: DynamoDBClient, table: str, status: ImageStatus | None, day: str | None, wanted: int
-) -> list[Any]:
-    if day is not None:
-        index, attribute, value = BY_DAY, "uploaded_day", day
-    else:
-        assert status is not None  # `list` queries only with a day or a status
-        index, attribute, value = BY_STATUS, "status", status.value
-    arguments: dict[str, Any] = {
+def _by_status(table: str, status: ImageStatus, days: DayRange | None) -> dict[str, Any]:
+    arguments = _index_query(table, BY_STATUS, "status", status.value)
+    if days is not None:
+        start, end = days.bounds()
+        arguments["KeyConditionExpression"] += " AND uploaded_at BETWEEN :start AND :end"
+        arguments["ExpressionAttributeValues"] |= {
+            ":start": {"N": repr(start)},
+            ":end": {"N": repr(end)},
+        }
+    return arguments
+
+
+def _by_day(table: str, day: str) -> dict[str, Any]:
+    return _index_query(table, BY_DAY, "uploaded_day", day)
+
+
+def _index_query(table: str, index: str, attribute: str, value: str) -> dict[str, Any]:
+    return {
         "TableName": table,
         "IndexName": index,
         "KeyConditionExpression": "#part = :part",
@@ -168,10 +185,9 @@ def _query(
         "ExpressionAttributeValues": {":part": {"S": value}},
         "ScanIndexForward": False,
     }
-    if day is not None and status is not None:
-        arguments["FilterExpression"] = "#status = :status"
-        arguments["ExpressionAttributeNames"]["#status"] = "status"
-        arguments["ExpressionAttributeValues"][":status"] = {"S": status.value}
+
+
+def _query(client: DynamoDBClient, arguments: dict[str, Any], wanted: int) -> list[Any]:
     items: list[Any] = []
     while len(items) < wanted:
         page = client.query(**arguments)

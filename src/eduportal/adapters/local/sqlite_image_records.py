@@ -10,6 +10,7 @@ import json
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
 from eduportal.domain.image_records import (
+    DayRange,
     ImageRecord,
     ImageStatus,
     moved_meanwhile,
@@ -84,7 +85,7 @@ class SqliteImageRecordRepository:
         self,
         *,
         status: ImageStatus | None = None,
-        day: str | None = None,
+        days: DayRange | None = None,
         limit: int,
         offset: int = 0,
     ) -> list[ImageRecord]:
@@ -92,9 +93,9 @@ class SqliteImageRecordRepository:
         if status is not None:
             where.append("status = ?")
             parameters.append(status.value)
-        if day is not None:
-            where.append("uploaded_day = ?")
-            parameters.append(day)
+        if days is not None:
+            where.append("uploaded_day BETWEEN ? AND ?")
+            parameters += [days.first, days.last]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.query(
             "list image records",
