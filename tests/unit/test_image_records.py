@@ -155,7 +155,7 @@ def test_a_day_range_is_read_newest_day_first_and_bounded() -> None:
     assert upload_day(end + 1e-5) == "2026-03-02"
     for first, last, message in (
         ("2026-03-01", "2026-02-27", "The range ends (2026-02-27) before it starts (2026-03-01)."),
-        ("2025-01-01", "2026-01-01", "Ask for at most 366 days at a time."),
+        ("2025-01-01", "2026-01-02", "Ask for at most 366 days at a time."),
         ("2026-13-01", "2026-13-01", "'2026-13-01' is not a date: write it as YYYY-MM-DD."),
         ("20260301", "20260301", "'20260301' is not a date: write it as YYYY-MM-DD."),
     ):
