@@ -44,6 +44,8 @@ class ObjectInfo:
     size_bytes: int
     last_modified: float
     """Seconds since the epoch (UTC) of the last write of the bytes."""
+    content_type: str | None = None
+    """Known from `head`; a listing does not say (S3's does not)."""
 
 
 class ObjectStore(Protocol):
@@ -70,6 +72,11 @@ class ObjectStore(Protocol):
         ...
 
     def get(self, key: str) -> StoredObject: ...
+
+    def head(self, key: str) -> ObjectInfo:
+        """Size, time and content type without the bytes: what an event about the object
+        does not carry. `NotFoundError` for a missing key."""
+        ...
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing key is not an error."""

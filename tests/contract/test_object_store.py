@@ -128,6 +128,16 @@ def test_list_objects_gives_size_and_time_of_last_write(store: ObjectStore) -> N
     assert list(store.list_objects("nothing/")) == []
 
 
+def test_head_gives_size_time_and_type_without_the_bytes(store: ObjectStore) -> None:
+    before = time.time()
+    store.put("uploads/i1/a.png", b"12345", content_type="image/png", cache_control="no-cache")
+    head = store.head("uploads/i1/a.png")
+    assert (head.key, head.size_bytes, head.content_type) == ("uploads/i1/a.png", 5, "image/png")
+    assert before - 2 <= head.last_modified <= time.time() + 2
+    with pytest.raises(NotFoundError):
+        store.head("uploads/i1/b.png")
+
+
 def test_deleted_objects_are_not_listed(store: ObjectStore) -> None:
     put(store, "generated_images/gone.webp", b"x")
     put(store, "generated_images/kept.webp", b"x")

@@ -200,6 +200,9 @@ class CountingStore:
     def put(self, key: str, data: bytes, **kwargs: Any) -> PutReceipt:
         return self.inner.put(key, data, **kwargs)
 
+    def head(self, key: str) -> ObjectInfo:
+        return self.inner.head(key)
+
     def delete(self, key: str) -> None:
         self.inner.delete(key)
 

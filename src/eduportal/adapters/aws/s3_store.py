@@ -93,6 +93,18 @@ class S3ObjectStore:
             attempts=attempts,
         )
 
+    def head(self, key: str) -> ObjectInfo:
+        validate_key(key)
+        response, _ = self._call(
+            "head", key, lambda: self.client.head_object(Bucket=self.bucket, Key=key)
+        )
+        return ObjectInfo(
+            key=key,
+            size_bytes=int(response.get("ContentLength", 0)),
+            last_modified=response["LastModified"].timestamp(),
+            content_type=response.get("ContentType", "application/octet-stream"),
+        )
+
     def delete(self, key: str) -> None:
         validate_key(key)
         self._call("delete", key, lambda: self.client.delete_object(Bucket=self.bucket, Key=key))

@@ -79,6 +79,21 @@ class LocalObjectStore:
             cache_control=meta.cache_control,
         )
 
+    def head(self, key: str) -> ObjectInfo:
+        path, meta_path = self._paths(key)
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(detail=f"local head {key}: no such object") from None
+        except OSError as exc:
+            raise StorageUnavailableError(detail=f"local head {key}: {exc}") from exc
+        return ObjectInfo(
+            key=key,
+            size_bytes=info.st_size,
+            last_modified=info.st_mtime,
+            content_type=_Meta.read(meta_path).content_type,
+        )
+
     def delete(self, key: str) -> None:
         path, meta_path = self._paths(key)
         for target in (path, meta_path):
