@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Node tools of the test suite (asl-validator), exactly as package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
 # The end-to-end tests drive Debian's Chromium through Playwright; no browser is downloaded.
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
@@ -29,7 +36,7 @@ install: $(STAMP)  ## Create .venv and install eduportal with its development to
 run: $(STAMP)  ## Start eduportal on the embedded default (files under ./data)
 	$(BIN)/eduportal serve
 
-test: $(STAMP) $(CHROMIUM)  ## Run the whole test suite (installs Debian's chromium if missing)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)  ## Run the whole test suite (installs Debian's chromium and the Node tools if missing)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy
@@ -48,4 +55,4 @@ bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, ans
 	$(BIN)/python -m bench.scoring
 
 clean:  ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

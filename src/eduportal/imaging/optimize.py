@@ -101,6 +101,28 @@ class ImageOptimizer:
             raise ValueError("the decode pool must hold at least one image at the limit")
 
     def optimize(self, data: bytes) -> OptimizedImage:
+        probed, plan, cost = self._admit(data)
+        with self.gate.reserve(cost):
+            try:
+                return self._optimize(data, probed, plan)
+            except MemoryError as exc:
+                # The estimate fell short, or the machine did: trying later may succeed.
+                raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+
+    def verify(self, data: bytes) -> ProbedImage:
+        """Refuse what `optimize` would refuse because of the input itself (steps 1 to 3:
+        not an image, over the limits, not decoding completely), without encoding anything:
+        the pipeline's validation. JPEGs decode at their reduced scale, so this costs a
+        fraction of `optimize`."""
+        probed, plan, cost = self._admit(data)
+        with self.gate.reserve(cost):
+            try:
+                _decode(probed, plan)
+            except MemoryError as exc:
+                raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+        return probed
+
+    def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
         probed = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
         plan = plan_decode(probed, self.max_dimension)
         cost = estimate_bytes(plan)
@@ -112,12 +134,7 @@ class ImageOptimizer:
                 detail=f"{plan.format} {plan.mode} {plan.size[0]}x{plan.size[1]}: "
                 f"estimated {cost} bytes, limit {self.max_decode_bytes}",
             )
-        with self.gate.reserve(cost):
-            try:
-                return self._optimize(data, probed, plan)
-            except MemoryError as exc:
-                # The estimate fell short, or the machine did: trying later may succeed.
-                raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+        return probed, plan, cost
 
     def _optimize(self, data: bytes, probed: ProbedImage, plan: DecodePlan) -> OptimizedImage:
         image = _prepare(probed, plan)
@@ -137,8 +154,8 @@ class ImageOptimizer:
         )
 
 
-def _prepare(probed: ProbedImage, plan: DecodePlan) -> Image.Image:
-    """Decode completely, then convert and fit; every failure becomes a sentence for the user."""
+def _decode(probed: ProbedImage, plan: DecodePlan) -> Image.Image:
+    """Decode completely, or refuse the input as damaged."""
     image = probed.image
     if plan.draft_request is not None:
         # Decode at the smallest DCT scale that still covers the target: 2-8x less work.
@@ -147,6 +164,12 @@ def _prepare(probed: ProbedImage, plan: DecodePlan) -> Image.Image:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ValidationError(DAMAGED, detail=f"decoding failed: {exc}") from None
+    return image
+
+
+def _prepare(probed: ProbedImage, plan: DecodePlan) -> Image.Image:
+    """Decode completely, then convert and fit; every failure becomes a sentence for the user."""
+    image = _decode(probed, plan)
     try:
         return fit_to_srgb(image, plan)
     except (OSError, ValueError) as exc:

@@ -80,6 +80,26 @@ CATALOGUE: Final = (
     ),
     MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization"),
     MetricSpec(
+        "pipeline_stage_seconds",
+        "histogram",
+        "Time one try of a pipeline stage took, by stage and outcome",
+        ("stage", "outcome"),
+        buckets=_WORK_BUCKETS,
+    ),
+    MetricSpec(
+        "pipeline_images_total",
+        "counter",
+        "Images that reached a final status in the pipeline",
+        ("status",),
+    ),
+    MetricSpec(
+        "pipeline_image_seconds",
+        "histogram",
+        "Time from upload to a final status",
+        ("status",),
+        buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+    ),
+    MetricSpec(
         "login_failures_total",
         "counter",
         "Sign-ins refused for a wrong user name or password",

@@ -1,0 +1,112 @@
+"""The five stages: plain functions from a job (keys and JSON) to their result (JSON).
+
+Stages pass keys, never bytes: each reads what it needs from the object store and writes its
+output under a key fixed by the image id, so a stage run twice (a redelivery after a worker
+died) writes the same objects again and leaves nothing stray. That is what lets the same
+functions run in one process or each in its own Lambda function.
+
+A stage raises domain errors; `pipeline.steps` decides what they mean (reject, retry, fail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from eduportal.domain.image_records import THUMBNAIL_SIZES, Stage
+from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
+from eduportal.domain.keys import archive_key, processed_key, thumbnail_key
+from eduportal.imaging.metadata import describe
+from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.probe import probe
+from eduportal.imaging.thumbnails import thumbnails
+from eduportal.ports import ObjectStore
+
+Job = Mapping[str, Any]
+"""`image_id`, `key` (the upload), `run`, and `results`: each finished stage's output."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageTools:
+    store: ObjectStore
+    """Where uploads are and processed images and thumbnails go."""
+    archive: ObjectStore
+    """The archive: its own bucket on AWS, its own directory on one machine."""
+    optimizer: ImageOptimizer
+
+
+def validate(tools: StageTools, job: Job) -> dict[str, Any]:
+    """Decide from the bytes alone, never the name or the declared type, whether this is an
+    image we process: the optimizer's own checks, so nothing it would refuse gets further."""
+    probed = tools.optimizer.verify(tools.store.get(job["key"]).data)
+    return {"format": probed.format, "width": probed.width, "height": probed.height}
+
+
+def extract_metadata(tools: StageTools, job: Job) -> dict[str, Any]:
+    data = tools.store.get(job["key"]).data
+    optimizer = tools.optimizer
+    return describe(probe(data, max_bytes=optimizer.max_bytes, max_pixels=optimizer.max_pixels))
+
+
+def resize(tools: StageTools, job: Job) -> dict[str, Any]:
+    """Through the portal's optimizer: WebP within 1024 px, without metadata (requirement 6);
+    lossless PNG only when WebP encoding failed."""
+    optimized = tools.optimizer.optimize(tools.store.get(job["key"]).data)
+    key = processed_key(job["image_id"], optimized.extension)
+    tools.store.put(
+        key,
+        optimized.data,
+        content_type=optimized.content_type,
+        cache_control=IMMUTABLE_CACHE_CONTROL,
+        metadata={"image-id": job["image_id"], "source-key": job["key"]},
+    )
+    return {"processed_key": key, "optimized": optimized.optimized} | optimized.figures.as_dict()
+
+
+def make_thumbnails(tools: StageTools, job: Job) -> dict[str, Any]:
+    processed = tools.store.get(job["results"][Stage.RESIZE]["processed_key"]).data
+    optimizer = tools.optimizer
+    made = thumbnails(
+        processed,
+        THUMBNAIL_SIZES,
+        gate=optimizer.gate,
+        quality=optimizer.quality,
+        method=optimizer.method,
+    )
+    keys = []
+    for size, data in made.items():
+        key = thumbnail_key(job["image_id"], size)
+        tools.store.put(
+            key,
+            data,
+            content_type="image/webp",
+            cache_control=IMMUTABLE_CACHE_CONTROL,
+            metadata={"image-id": job["image_id"]},
+        )
+        keys.append(key)
+    return {"thumbnail_keys": keys}
+
+
+def archive(tools: StageTools, job: Job) -> dict[str, Any]:
+    """The upload as it arrived, byte for byte, into the archive: the source to process again
+    from (a better optimizer, another format) once the upload itself has aged out."""
+    upload = tools.store.get(job["key"])
+    key = archive_key(job["image_id"], job["key"])
+    tools.archive.put(
+        key,
+        upload.data,
+        content_type=upload.content_type,
+        cache_control="no-cache",
+        metadata={"image-id": job["image_id"], "source-key": job["key"]},
+    )
+    return {"archive_key": key, "archive_backend": tools.archive.backend}
+
+
+STAGES: Final[Mapping[Stage, Callable[[StageTools, Job], dict[str, Any]]]] = {
+    Stage.VALIDATE: validate,
+    Stage.EXTRACT_METADATA: extract_metadata,
+    Stage.RESIZE: resize,
+    Stage.THUMBNAILS: make_thumbnails,
+    Stage.ARCHIVE: archive,
+}
