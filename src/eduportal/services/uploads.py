@@ -1,0 +1,150 @@
+"""Uploads into the processing pipeline, and what an operator does with its records.
+
+An upload is stored under `uploads/{image_id}/{name}` and its record written `UPLOADED` at
+once, so the uploader can follow it by id straight away; the pipeline takes it from there
+(the store's "Object Created" event reaches the queue). When the store refuses the upload the
+uploader gets its error and no record is written (pipeline requirement 6.4). Whether the bytes
+are an image is not decided here: the pipeline's validation decides it from the bytes, and
+rejects what is not.
+
+A redrive moves the record `FAILED → UPLOADED` (a new run) before the job goes back into the
+queue: the other order would let a worker find the record still FAILED and drop the job.
+Redriving twice queues once, since the dead letter is gone after the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import quote
+
+from eduportal.domain.errors import ConflictError, NotFoundError, ValidationError
+from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
+from eduportal.domain.keys import upload_key
+from eduportal.ports import Clock, DeadLetter, ImageRecordRepository, ObjectStore, Queue
+
+log = logging.getLogger(__name__)
+
+UPLOAD_CACHE_CONTROL: Final = "no-cache"
+MAX_PAGE: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Redrive:
+    redriven: tuple[str, ...]
+    """Image ids whose jobs went back into the queue."""
+    not_found: tuple[str, ...] = ()
+    """Dead-letter ids asked for that were not there (already redriven)."""
+
+
+def new_image_id(now: float) -> str:
+    """Time-sortable like assignment ids: `{milliseconds}-{random}`."""
+    return f"{int(now * 1000):013d}-{secrets.token_hex(4)}"
+
+
+class UploadService:
+    def __init__(
+        self,
+        store: ObjectStore,
+        records: ImageRecordRepository,
+        queue: Queue,
+        record_upload: Callable[[str], ImageRecord],
+        clock: Clock,
+        *,
+        max_bytes: int,
+    ) -> None:
+        """`record_upload` is the pipeline's record writer (`Intake.record_upload`): one
+        writer for the uploader and the event, so both write the same record."""
+        self._store = store
+        self._records = records
+        self._queue = queue
+        self._record_upload = record_upload
+        self._clock = clock
+        self._max_bytes = max_bytes
+
+    def upload(
+        self, data: bytes, *, file_name: str, content_type: str | None, uploader: str
+    ) -> ImageRecord:
+        if not data:
+            raise ValidationError("The file is empty.")
+        if len(data) > self._max_bytes:
+            raise ValidationError(
+                f"The file is {len(data) / 1e6:.1f} MB; the largest we accept is "
+                f"{self._max_bytes / 1e6:.1f} MB."
+            )
+        key = upload_key(new_image_id(self._clock.now()), file_name)
+        self._store.put(
+            key,
+            data,
+            content_type=content_type or "application/octet-stream",
+            cache_control=UPLOAD_CACHE_CONTROL,
+            metadata={"uploaded-by": quote(uploader, safe=" @._-"), "file-name": quote(file_name)},
+        )
+        record = self._record_upload(key)
+        log.info("image uploaded", extra={"image_id": record.image_id, "key": key})
+        return record
+
+    def get(self, image_id: str) -> ImageRecord:
+        return self._records.get(image_id)
+
+    def find(
+        self,
+        *,
+        status: ImageStatus | None = None,
+        days: DayRange | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[ImageRecord]:
+        if not 1 <= limit <= MAX_PAGE or offset < 0:
+            raise ValidationError(f"Ask for 1 to {MAX_PAGE} records, from offset 0 or more.")
+        return self._records.list(status=status, days=days, limit=limit, offset=offset)
+
+    def dead_letters(self, *, limit: int = 50, offset: int = 0) -> list[DeadLetter]:
+        return self._queue.dead_letters(limit=limit, offset=offset)
+
+    def redrive(self, dead_letter_ids: list[str] | None = None) -> Redrive:
+        """Each dead letter named (all of them with None) back into the queue."""
+        if dead_letter_ids is None:
+            wanted = _all(self._queue)
+        else:
+            known = {letter.message_id: letter for letter in _all(self._queue)}
+            wanted = [known[i] for i in dead_letter_ids if i in known]
+        redriven = []
+        for letter in wanted:
+            self._reopen(letter)
+            if self._queue.redrive(letter.message_id):
+                redriven.append(str(letter.body.get("image_id", letter.message_id)))
+        asked: set[str] = set(dead_letter_ids or ())
+        missing = tuple(sorted(asked - {letter.message_id for letter in wanted}))
+        return Redrive(tuple(redriven), missing)
+
+    def _reopen(self, letter: DeadLetter) -> None:
+        """FAILED → UPLOADED with the next run number; any other status stays as it is (a
+        record a later delivery completed, or one a first redrive already reopened)."""
+        image_id = letter.body.get("image_id")
+        if not isinstance(image_id, str):
+            return
+        try:
+            record = self._records.get(image_id)
+        except NotFoundError:
+            return
+        if record.status is not ImageStatus.FAILED:
+            return
+        reopened = record.moved_to(
+            ImageStatus.UPLOADED, self._clock.now(), run=record.run + 1, failure=None
+        )
+        with suppress(ConflictError):  # moved by someone else meanwhile: their move stands
+            self._records.move(reopened)
+
+
+def _all(queue: Queue) -> list[DeadLetter]:
+    letters: list[DeadLetter] = []
+    while page := queue.dead_letters(limit=MAX_PAGE, offset=len(letters)):
+        letters += page
+        if len(page) < MAX_PAGE:
+            break
+    return letters
