@@ -12,39 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from eduportal.domain.errors import ValidationError
 from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus
 from eduportal.domain.keys import UPLOADS_PREFIX, image_id_for_key, validate_key
-from eduportal.ports import Clock, Event, ImageRecordRepository, ObjectStore
-
-OBJECT_CREATED: Final = "Object Created"
-
-
-def object_created(bucket: str, key: str, size: int, etag: str, time: float) -> Event:
-    """The event S3 sends EventBridge for a new object, in the same shape, for a store that
-    does not send one itself."""
-    return Event(
-        source="aws.s3",
-        detail_type=OBJECT_CREATED,
-        detail={
-            "bucket": {"name": bucket},
-            "object": {"key": key, "size": size, "etag": etag},
-            "reason": "PutObject",
-        },
-        time=time,
-    )
-
-
-def envelope(event: Event) -> dict[str, Any]:
-    """The event as EventBridge delivers it to a target (an SQS message's body)."""
-    return {
-        "source": event.source,
-        "detail-type": event.detail_type,
-        "time": event.time,
-        "detail": dict(event.detail),
-    }
+from eduportal.ports import Clock, ImageRecordRepository, ObjectStore
 
 
 @dataclass(frozen=True, slots=True)
