@@ -16,7 +16,10 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 MAX_ATTEMPTS = 4
 
@@ -44,4 +47,32 @@ def dynamodb_client(
     session = boto3.session.Session(region_name=region)
     return session.client(
         "dynamodb", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
+    )
+
+
+def events_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> EventBridgeClient:
+    """`endpoint_url` points it at moto."""
+    session = boto3.session.Session(region_name=region)
+    return session.client(
+        "events", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
+    )
+
+
+def sns_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> SNSClient:
+    """`endpoint_url` points it at moto."""
+    session = boto3.session.Session(region_name=region)
+    return session.client("sns", endpoint_url=endpoint_url, config=client_config(timeout_seconds))
+
+
+def stepfunctions_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> SFNClient:
+    """`endpoint_url` points it at moto or Step Functions Local."""
+    session = boto3.session.Session(region_name=region)
+    return session.client(
+        "stepfunctions", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
     )

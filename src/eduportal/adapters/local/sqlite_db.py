@@ -137,6 +137,31 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE INDEX IF NOT EXISTS image_records_by_day
             ON image_records (uploaded_day, uploaded_at DESC)""",
     ),
+    (
+        # Version 7: the embedded event bus's log of every event published and the log of
+        # every notification sent, each read by image (an image's history) and by time.
+        """CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            source TEXT NOT NULL,
+            detail_type TEXT NOT NULL,
+            image_id TEXT,
+            detail TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS events_by_image ON events (image_id, time DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS events_by_time ON events (time DESC, id DESC)",
+        """CREATE TABLE IF NOT EXISTS notifications (
+            id INTEGER PRIMARY KEY,
+            time REAL NOT NULL,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            attributes TEXT NOT NULL,
+            image_id TEXT
+        )""",
+        """CREATE INDEX IF NOT EXISTS notifications_by_image
+            ON notifications (image_id, time DESC, id DESC)""",
+        "CREATE INDEX IF NOT EXISTS notifications_by_time ON notifications (time DESC, id DESC)",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""
