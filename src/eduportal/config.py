@@ -153,6 +153,32 @@ class Settings(BaseSettings):
     )
     ui_port: int = Field(8501, ge=1, le=65535, validation_alias=_env("EDUPORTAL_UI_PORT"))
 
+    queue_visibility_seconds: float = Field(
+        60.0,
+        ge=1,
+        le=43_200,
+        validation_alias=_env("EDUPORTAL_QUEUE_VISIBILITY_SECONDS"),
+        description="A worker's lease on a message; a worker that dies holding one gives it "
+        "up this long after its last heartbeat.",
+    )
+    queue_max_receives: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        validation_alias=_env("EDUPORTAL_QUEUE_MAX_RECEIVES"),
+        description="Deliveries before a message that never succeeds goes to the dead letters.",
+    )
+    pipeline_retry_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("EDUPORTAL_PIPELINE_RETRY_SECONDS"),
+        description="The pause before a stage's first retry; each later one doubles it.",
+    )
+    pipeline_retries: int = Field(
+        3, ge=0, le=10, validation_alias=_env("EDUPORTAL_PIPELINE_RETRIES")
+    )
+
     @property
     def use_bedrock(self) -> bool:
         return self.generators == "bedrock" or (self.generators == "auto" and self.storage == "s3")
@@ -160,6 +186,12 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "eduportal.db"
+
+    @property
+    def archive_dir(self) -> Path:
+        """The pipeline's archive on one machine: a store of its own, as a bucket of its own
+        is on AWS."""
+        return self.data_dir / "archive"
 
     @field_validator(
         "s3_bucket_name", "aws_endpoint_url", "cloudfront_domain", "mongodb_uri", mode="before"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import MiB, Settings
@@ -18,6 +18,7 @@ from eduportal.imaging.allocator import return_freed_images_to_the_os
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.observability.metrics import PrometheusMetrics
+from eduportal.pipeline.definition import PipelineDefinition, RetryPolicy
 from eduportal.ports import (
     AccountRepository,
     AnswerRepository,
@@ -28,10 +29,15 @@ from eduportal.ports import (
     Clock,
     DraftRepository,
     Embedder,
+    Event,
+    EventBus,
     ImageGenerator,
+    ImageRecordRepository,
     Metrics,
+    Notifier,
     ObjectStore,
     QuestionGenerator,
+    Queue,
 )
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
@@ -42,6 +48,13 @@ from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
 from eduportal.services.results import ResultsService
 from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
+from eduportal.services.uploads import UploadService
+
+if TYPE_CHECKING:
+    from eduportal.adapters.local.sqlite_db import SqliteDatabase
+    from eduportal.pipeline.intake import Intake
+    from eduportal.pipeline.steps import PipelineSteps
+    from eduportal.pipeline.worker import Worker
 
 T = TypeVar("T")
 
@@ -102,7 +115,8 @@ def build_object_store(settings: Settings) -> ObjectStore:
     return LocalObjectStore(settings.data_dir)
 
 
-def build_repositories(settings: Settings) -> Repositories:
+def build_repositories(settings: Settings, sqlite: Callable[[], SqliteDatabase]) -> Repositories:
+    """`sqlite` gives the process's one SQLite database, opened only when it is needed."""
     if settings.mongodb_uri:
         from eduportal.adapters.mongo import (
             MongoAccountRepository,
@@ -121,7 +135,6 @@ def build_repositories(settings: Settings) -> Repositories:
             MongoAccountRepository(database),
             MongoDraftRepository(database),
         )
-    from eduportal.adapters.local.sqlite_db import SqliteDatabase
     from eduportal.adapters.local.sqlite_repositories import (
         SqliteAccountRepository,
         SqliteAnswerRepository,
@@ -129,12 +142,12 @@ def build_repositories(settings: Settings) -> Repositories:
         SqliteDraftRepository,
     )
 
-    sqlite = SqliteDatabase(settings.sqlite_path)
+    db = sqlite()
     return Repositories(
-        SqliteAssignmentRepository(sqlite),
-        SqliteAnswerRepository(sqlite),
-        SqliteAccountRepository(sqlite),
-        SqliteDraftRepository(sqlite),
+        SqliteAssignmentRepository(db),
+        SqliteAnswerRepository(db),
+        SqliteAccountRepository(db),
+        SqliteDraftRepository(db),
     )
 
 
@@ -212,6 +225,7 @@ class Container:
         settings: Settings,
         *,
         object_store: ObjectStore | None = None,
+        stored_objects: ObjectStore | None = None,
         repositories: Repositories | None = None,
         generators: Generators | None = None,
         clock: Clock | None = None,
@@ -222,6 +236,7 @@ class Container:
         self._lock = threading.RLock()
         given = {
             "object_store": object_store,
+            "stored_objects": stored_objects,
             "repositories": repositories,
             "generators": generators,
             "clock": clock,
@@ -240,12 +255,176 @@ class Container:
         return cast(T, built)
 
     @property
+    def sqlite(self) -> SqliteDatabase:
+        """The embedded default's one database file, shared by every SQLite adapter."""
+        from eduportal.adapters.local.sqlite_db import SqliteDatabase
+
+        return self._part("sqlite", lambda: SqliteDatabase(self.settings.sqlite_path))
+
+    @property
+    def stored_objects(self) -> ObjectStore:
+        """The object store itself, announcing nothing: what the pipeline reads."""
+        return self._part("stored_objects", lambda: build_object_store(self.settings))
+
+    @property
     def object_store(self) -> ObjectStore:
-        return self._part("object_store", lambda: build_object_store(self.settings))
+        """The object store the faces write through. S3 announces new uploads to EventBridge
+        itself; files do not, so on one machine the store is wrapped to do the same."""
+        if self.settings.storage == "s3":
+            return self.stored_objects
+
+        def announcing() -> ObjectStore:
+            from eduportal.adapters.local.announcing_store import AnnouncingObjectStore
+
+            return AnnouncingObjectStore(self.stored_objects, self.events, self.clock.now)
+
+        return self._part("object_store", announcing)
 
     @property
     def repositories(self) -> Repositories:
-        return self._part("repositories", lambda: build_repositories(self.settings))
+        return self._part(
+            "repositories", lambda: build_repositories(self.settings, lambda: self.sqlite)
+        )
+
+    # --- the processing pipeline (embedded default) ------------------------------------
+
+    @property
+    def image_records(self) -> ImageRecordRepository:
+        def build() -> ImageRecordRepository:
+            if self.settings.mongodb_uri:
+                from eduportal.adapters.mongo import mongo_database
+                from eduportal.adapters.mongo_image_records import MongoImageRecordRepository
+
+                return MongoImageRecordRepository(
+                    mongo_database(
+                        self.settings.mongodb_uri,
+                        self.settings.mongodb_database,
+                        self.settings.db_timeout_seconds,
+                    )
+                )
+            from eduportal.adapters.local.sqlite_image_records import SqliteImageRecordRepository
+
+            return SqliteImageRecordRepository(self.sqlite)
+
+        return self._part("image_records", build)
+
+    @property
+    def queue(self) -> Queue:
+        def build() -> Queue:
+            from eduportal.adapters.local.sqlite_queue import SqliteQueue
+
+            return SqliteQueue(
+                self.sqlite,
+                visibility_timeout=self.settings.queue_visibility_seconds,
+                max_receives=self.settings.queue_max_receives,
+            )
+
+        return self._part("queue", build)
+
+    @property
+    def events(self) -> EventBus:
+        """On one machine the bus routes "Object Created" under uploads/ as the AWS rules do:
+        to the record writer and to the processing queue."""
+
+        def build() -> EventBus:
+            from eduportal.adapters.local.announcing_store import OBJECT_CREATED, envelope
+            from eduportal.adapters.local.sqlite_events import Rule, SqliteEventBus
+            from eduportal.domain.keys import UPLOADS_PREFIX
+
+            def write_record(event: Event) -> None:
+                self.intake.record_upload(event.detail["object"]["key"])
+
+            def enqueue(event: Event) -> None:
+                self.queue.send(envelope(event))
+
+            return SqliteEventBus(
+                self.sqlite,
+                rules=[
+                    Rule(OBJECT_CREATED, write_record, key_prefix=UPLOADS_PREFIX),
+                    Rule(OBJECT_CREATED, enqueue, key_prefix=UPLOADS_PREFIX),
+                ],
+            )
+
+        return self._part("events", build)
+
+    @property
+    def notifier(self) -> Notifier:
+        def build() -> Notifier:
+            from eduportal.adapters.local.sqlite_events import SqliteNotifier
+
+            return SqliteNotifier(self.sqlite, self.clock.now)
+
+        return self._part("notifier", build)
+
+    @property
+    def archive_store(self) -> ObjectStore:
+        from eduportal.adapters.local.file_store import LocalObjectStore
+
+        return self._part("archive_store", lambda: LocalObjectStore(self.settings.archive_dir))
+
+    @property
+    def intake(self) -> Intake:
+        from eduportal.pipeline.intake import Intake
+
+        return self._part(
+            "intake", lambda: Intake(self.image_records, self.stored_objects, self.clock)
+        )
+
+    @property
+    def pipeline_definition(self) -> PipelineDefinition:
+        return PipelineDefinition(
+            retry=RetryPolicy(
+                interval_seconds=self.settings.pipeline_retry_seconds,
+                retries=self.settings.pipeline_retries,
+            )
+        )
+
+    @property
+    def pipeline_steps(self) -> PipelineSteps:
+        def build() -> PipelineSteps:
+            from eduportal.pipeline.stages import StageTools
+            from eduportal.pipeline.steps import PipelineSteps
+
+            return PipelineSteps(
+                records=self.image_records,
+                tools=StageTools(
+                    self.stored_objects, self.archive_store, self.image_store.optimizer
+                ),
+                events=self.events,
+                notifier=self.notifier,
+                dead_letters=self.queue,
+                metrics=self.metrics,
+                clock=self.clock,
+                definition=self.pipeline_definition,
+            )
+
+        return self._part("pipeline_steps", build)
+
+    def worker(self) -> Worker:
+        """A new worker: each has its own stop flag, so several may run in one process."""
+        from eduportal.pipeline.runner import LocalRunner
+        from eduportal.pipeline.worker import Worker
+
+        return Worker(
+            self.queue,
+            self.intake,
+            LocalRunner(self.pipeline_steps, self.pipeline_definition),
+            lease_seconds=self.settings.queue_visibility_seconds,
+        )
+
+    @property
+    def uploads(self) -> UploadService:
+        return self._part(
+            "uploads",
+            lambda: UploadService(
+                self.object_store,
+                self.image_records,
+                self.queue,
+                self.intake.record_upload,
+                self.clock,
+                max_bytes=self.settings.max_upload_bytes,
+            ),
+        )
 
     @property
     def generators(self) -> Generators:
