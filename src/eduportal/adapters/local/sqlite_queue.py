@@ -1,8 +1,9 @@
 """`Queue` on the shared SQLite database: a table of messages leased in place.
 
 Taking a message is one `UPDATE ... RETURNING` under `BEGIN IMMEDIATE`: SQLite's write lock
-lets one process at a time pick the oldest visible rows and stamp them with a fresh receipt, so
-two consumers, in threads or in processes, never take the same delivery. A lease is nothing but
+lets one process at a time pick the rows visible longest (oldest first, a redelivery counted
+from its lease's end) and stamp them with a fresh receipt, so two consumers, in threads or in
+processes, never take the same delivery. A lease is nothing but
 that receipt and a `visible_at` in the future; a consumer that dies holding a message needs no
 cleanup, the row simply becomes visible again when `visible_at` passes. Every later move (ack,
 release, extend) names the receipt and requires the lease to be still running, so a worker whose
@@ -64,6 +65,7 @@ class SqliteQueue:
         max_receives: int = 5,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`name` lets several queues share the tables; `clock` stamps sends and leases."""
         self._db = database
         self._name = name
         self._visibility_timeout = visibility_timeout
