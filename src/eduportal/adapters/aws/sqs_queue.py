@@ -126,8 +126,8 @@ class SqsQueue:
         )
         self._settings: Mapping[QueueAttributeNameType, str] | None = None
         # Receipts whose lease moved after it was handed out: extended, or ended by an ack or a
-        # release (0.0). An entry goes once both its ends have passed, when the receipt's own
-        # says the same.
+        # release (0.0). An entry is dropped once its end and the receipt's own have both
+        # passed: from then on the receipt alone gives the same answer.
         self._moved_leases: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -139,9 +139,10 @@ class SqsQueue:
             )["MessageId"]
 
     def receive(self, *, max_messages: int = 1, wait_seconds: float = 0.0) -> list[QueueMessage]:
-        """At most 10 messages, SQS's limit per request. A message that arrives during a long
-        poll was taken when it arrived, not when the poll began; its lease is started again
-        here at a known time, so that the lease this process counts is not cut short."""
+        """At most 10 messages, SQS's limit per request. A lease is counted from before the
+        request, which is never later than SQS's start; but a message that arrived during a
+        long poll was taken when it arrived, so when the request took more than a tenth of the
+        lease the leases are started again at a known time rather than counted short."""
         lease = self._lease()
         asked_at = time.time()
         with _mapped_errors("receive messages"):
