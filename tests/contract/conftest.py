@@ -1,6 +1,7 @@
 """Every repository contract runs on each database the portal supports: SQLite, mongomock,
 a real MongoDB when `MONGODB_URI` is set (a fresh database per test, dropped after), and for
-the pipeline's image records also DynamoDB, on moto's server over HTTP."""
+the pipeline's image records also DynamoDB, on moto's server over HTTP. The processing queue's
+contract runs on SQLite and on SQS (moto's server, fresh queues per test)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ from pathlib import Path
 import mongomock
 import pytest
 
-from eduportal.adapters.aws.clients import dynamodb_client
+from eduportal.adapters.aws.clients import dynamodb_client, sqs_client
 from eduportal.adapters.aws.dynamodb_image_records import (
     DynamoImageRecordRepository,
     create_table,
 )
+from eduportal.adapters.aws.sqs_queue import SqsQueue, create_queues
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
 from eduportal.adapters.local.sqlite_image_records import SqliteImageRecordRepository
+from eduportal.adapters.local.sqlite_queue import SqliteQueue
 from eduportal.adapters.mongo import mongo_database
 from eduportal.adapters.mongo_image_records import MongoImageRecordRepository
-from eduportal.ports import ImageRecordRepository
+from eduportal.ports import ImageRecordRepository, Queue
 from tests.support.fixture_types import MongoDatabase
 
 MONGODB_SERVER = pytest.param(
@@ -75,3 +78,42 @@ def image_records(
             yield SqliteImageRecordRepository(db)
         else:
             yield MongoImageRecordRepository(db)
+
+
+@pytest.fixture
+def queue_lease_seconds() -> float:
+    """The queue contract's visibility timeout: short, so leases run out within a test, and a
+    whole second, the shortest SQS has."""
+    return 1.0
+
+
+@pytest.fixture
+def queue_max_receives() -> int:
+    return 2
+
+
+@pytest.fixture(params=["sqlite", "sqs"])
+def queue(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    queue_lease_seconds: float,
+    queue_max_receives: int,
+) -> Iterator[Queue]:
+    if request.param == "sqs":
+        moto_url: str = request.getfixturevalue("moto_url")
+        client = sqs_client(region="us-east-1", timeout_seconds=10.0, endpoint_url=moto_url)
+        urls = create_queues(
+            client,
+            f"processing-{uuid.uuid4().hex[:12]}",
+            max_receives=queue_max_receives,
+            visibility_timeout=queue_lease_seconds,
+        )
+        yield SqsQueue(client, *urls)
+        for url in urls:
+            client.delete_queue(QueueUrl=url)
+        return
+    with opened("sqlite", tmp_path) as db:
+        assert isinstance(db, SqliteDatabase)
+        yield SqliteQueue(
+            db, visibility_timeout=queue_lease_seconds, max_receives=queue_max_receives
+        )

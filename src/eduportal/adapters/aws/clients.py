@@ -9,7 +9,7 @@ is not hammered by every caller at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.config import Config
@@ -19,9 +19,13 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 MAX_ATTEMPTS = 4
+SQS_LONGEST_POLL_SECONDS: Final = 20
+"""SQS holds a ReceiveMessage open for at most this long (`WaitTimeSeconds`) waiting for a
+message."""
 
 
 def client_config(timeout_seconds: float, *, max_pool_connections: int = 32) -> Config:
@@ -76,3 +80,19 @@ def stepfunctions_client(
     return session.client(
         "stepfunctions", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
     )
+
+
+def sqs_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> SQSClient:
+    """`endpoint_url` points it at moto or another SQS-compatible server.
+
+    A long poll is a read that legitimately stays silent for up to 20 s, so reads wait a little
+    longer than that whatever `timeout_seconds` says; shorter, every idle long poll would time
+    out and be retried as if SQS had failed.
+    """
+    session = boto3.session.Session(region_name=region)
+    config = client_config(timeout_seconds).merge(
+        Config(read_timeout=max(timeout_seconds, SQS_LONGEST_POLL_SECONDS + 5))
+    )
+    return session.client("sqs", endpoint_url=endpoint_url, config=config)

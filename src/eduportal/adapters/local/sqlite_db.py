@@ -162,6 +162,32 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             ON notifications (image_id, time DESC, id DESC)""",
         "CREATE INDEX IF NOT EXISTS notifications_by_time ON notifications (time DESC, id DESC)",
     ),
+    (
+        # Version 8: the processing queue. A message is leased by setting `receipt` and moving
+        # `visible_at` to the lease's end, so "visible" is one range on the index whether the
+        # message was never taken, was given back, or its holder died.
+        """CREATE TABLE IF NOT EXISTS queue_messages (
+            message_id TEXT PRIMARY KEY,
+            queue TEXT NOT NULL,
+            body TEXT NOT NULL,
+            sent_at REAL NOT NULL,
+            visible_at REAL NOT NULL,
+            receipt TEXT,
+            receive_count INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS queue_messages_next
+            ON queue_messages (queue, visible_at)""",
+        """CREATE TABLE IF NOT EXISTS queue_dead_letters (
+            message_id TEXT PRIMARY KEY,
+            queue TEXT NOT NULL,
+            body TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            receive_count INTEGER NOT NULL,
+            dead_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE INDEX IF NOT EXISTS queue_dead_letters_oldest
+            ON queue_dead_letters (queue, dead_at)""",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""
