@@ -152,6 +152,11 @@ def test_a_stage_failing_after_its_retries_fails_the_image_into_the_dead_letters
     assert (record.failure.stage, record.failure.attempts) == (Stage.THUMBNAILS, 4)
     (letter,) = container.uploads.dead_letters()
     assert letter.body == {"image_id": image_id, "key": record.key}
+    notifier = container.notifier
+    assert isinstance(notifier, SqliteNotifier)
+    latest = notifier.notifications(limit=1, image_id=image_id)[0].notification
+    assert latest.attributes == {"status": "FAILED", "outcome": "failed", "stage": "thumbnails"}
+    assert latest.subject == f"Image {image_id} failed at thumbnails (photo.jpg)"
 
     redriven = container.uploads.redrive()  # the cause is gone: the store works again
     assert redriven.redriven == (image_id,)
