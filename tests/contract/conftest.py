@@ -61,6 +61,14 @@ def database(
         yield db
 
 
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    """The embedded default's database alone, for the adapters only SQLite backs locally."""
+    with opened("sqlite", tmp_path) as db:
+        assert isinstance(db, SqliteDatabase)
+        yield db
+
+
 @pytest.fixture(params=["sqlite", "mongomock", MONGODB_SERVER, "dynamodb"])
 def image_records(
     request: pytest.FixtureRequest, tmp_path: Path

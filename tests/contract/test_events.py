@@ -11,7 +11,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
@@ -155,13 +154,6 @@ class EventBridgeRoutes:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    db = SqliteDatabase(tmp_path / "eduportal.db")
-    yield db
-    db.close()
-
-
-@pytest.fixture
 def eventbridge(moto_url: str) -> Iterator[EventBridgeRoutes]:
     routes = EventBridgeRoutes(moto_url)
     yield routes
@@ -171,7 +163,7 @@ def eventbridge(moto_url: str) -> Iterator[EventBridgeRoutes]:
 @pytest.fixture(params=["sqlite", "eventbridge"])
 def routes(request: pytest.FixtureRequest) -> Routes:
     if request.param == "sqlite":
-        return InProcessRoutes(request.getfixturevalue("database"))
+        return InProcessRoutes(request.getfixturevalue("sqlite_database"))
     eventbridge: EventBridgeRoutes = request.getfixturevalue("eventbridge")
     return eventbridge
 
@@ -235,13 +227,15 @@ def test_the_detail_arrives_intact(routes: Routes) -> None:
 # --- In process: order, failing subscribers, the operators' reading ------------------------------
 
 
-def test_subscribers_are_called_in_order_for_each_event(database: SqliteDatabase) -> None:
+def test_subscribers_are_called_in_order_for_each_event(sqlite_database: SqliteDatabase) -> None:
     calls: list[tuple[str, float]] = []
 
     def subscriber(name: str) -> Rule:
         return Rule(CREATED, lambda event: calls.append((name, event.time)))
 
-    bus = SqliteEventBus(database, [subscriber("record"), subscriber("queue"), subscriber("count")])
+    bus = SqliteEventBus(
+        sqlite_database, [subscriber("record"), subscriber("queue"), subscriber("count")]
+    )
     bus.publish(created("uploads/img-1/a.png", DAY))
     bus.publish(created("uploads/img-2/b.png", DAY + 1))
     assert calls == [
@@ -255,7 +249,7 @@ def test_subscribers_are_called_in_order_for_each_event(database: SqliteDatabase
 
 
 def test_a_failing_subscriber_reaches_the_publisher_and_the_event_stays_logged(
-    database: SqliteDatabase,
+    sqlite_database: SqliteDatabase,
 ) -> None:
     called: list[str] = []
 
@@ -263,7 +257,7 @@ def test_a_failing_subscriber_reaches_the_publisher_and_the_event_stays_logged(
         raise StorageUnavailableError(detail="queue full")
 
     bus = SqliteEventBus(
-        database,
+        sqlite_database,
         [
             Rule(CREATED, lambda event: called.append("record")),
             Rule(CREATED, refuse),
@@ -278,9 +272,9 @@ def test_a_failing_subscriber_reaches_the_publisher_and_the_event_stays_logged(
 
 
 def test_operators_read_an_images_events_and_the_latest_newest_first(
-    database: SqliteDatabase,
+    sqlite_database: SqliteDatabase,
 ) -> None:
-    bus = SqliteEventBus(database)  # no subscribers: the log alone
+    bus = SqliteEventBus(sqlite_database)  # no subscribers: the log alone
     for n, image_id in enumerate(["img-1", "img-2", "img-1", "img-1"]):
         bus.publish(stage_done(image_id, DAY + n))
     bus.publish(created("uploads/img-1/a.png", DAY + 9))  # S3's events carry no image id
@@ -288,7 +282,7 @@ def test_operators_read_an_images_events_and_the_latest_newest_first(
     assert [event.time for event in bus.events_for("img-1", limit=2)] == [DAY + 3, DAY + 2]
     assert bus.events_for("img-9", limit=10) == []
     assert bus.recent(2) == [created("uploads/img-1/a.png", DAY + 9), stage_done("img-1", DAY + 3)]
-    again = SqliteDatabase(database.path)  # the log is in the file, not in the process
+    again = SqliteDatabase(sqlite_database.path)  # the log is in the file, not in the process
     assert len(SqliteEventBus(again).recent(10)) == 5
     again.close()
 

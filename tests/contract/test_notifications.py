@@ -10,7 +10,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
@@ -111,13 +110,6 @@ class TopicSubscriber:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    db = SqliteDatabase(tmp_path / "eduportal.db")
-    yield db
-    db.close()
-
-
-@pytest.fixture
 def topic(moto_url: str) -> Iterator[TopicSubscriber]:
     subscriber = TopicSubscriber(moto_url)
     yield subscriber
@@ -127,7 +119,7 @@ def topic(moto_url: str) -> Iterator[TopicSubscriber]:
 @pytest.fixture(params=["sqlite", "sns"])
 def subscriber(request: pytest.FixtureRequest) -> Subscriber:
     if request.param == "sqlite":
-        return LogReader(request.getfixturevalue("database"))
+        return LogReader(request.getfixturevalue("sqlite_database"))
     topic: TopicSubscriber = request.getfixturevalue("topic")
     return topic
 
@@ -209,10 +201,10 @@ def test_a_missing_topic_is_notifications_unavailable(topic: TopicSubscriber) ->
 
 
 def test_each_notification_is_one_json_line_with_its_subject_and_attributes(
-    database: SqliteDatabase, json_log: JsonLog
+    sqlite_database: SqliteDatabase, json_log: JsonLog
 ) -> None:
-    SqliteNotifier(database).notify(failed("img-1"))
-    SqliteNotifier(database).notify(Notification("Nightly report", {"images": 3}))
+    SqliteNotifier(sqlite_database).notify(failed("img-1"))
+    SqliteNotifier(sqlite_database).notify(Notification("Nightly report", {"images": 3}))
     lines = [line for line in json_log() if line["logger"].endswith("sqlite_events")]
     assert [(line["level"], line["subject"], line["attributes"]) for line in lines] == [
         ("INFO", "Image img-1 failed at resize", dict(failed("img-1").attributes)),
@@ -223,9 +215,11 @@ def test_each_notification_is_one_json_line_with_its_subject_and_attributes(
     assert "dead_letter" not in json.dumps(lines)  # the details stay in the table
 
 
-def test_operators_read_notifications_newest_first_by_image(database: SqliteDatabase) -> None:
+def test_operators_read_notifications_newest_first_by_image(
+    sqlite_database: SqliteDatabase,
+) -> None:
     clock = FakeClock(DAY)
-    notifier = SqliteNotifier(database, clock=clock.now)
+    notifier = SqliteNotifier(sqlite_database, clock=clock.now)
     for image_id in ("img-1", "img-2", "img-1", "img-1"):
         notifier.notify(failed(image_id))
         clock.advance(60)
