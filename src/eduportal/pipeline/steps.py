@@ -124,18 +124,9 @@ class PipelineSteps:
             return self._complete(job)
 
     def _complete(self, job: Job) -> Job:
-        record = self._current(job)
-        done = record.moved_to(ImageStatus.COMPLETED, self.clock.now())
+        done = self._current(job).moved_to(ImageStatus.COMPLETED, self.clock.now())
         self._move(done)
-        summary = _summary(done, job)
-        self._settled(done, "Image Processing Completed", summary)
-        self.notifier.notify(
-            Notification(
-                _subject(f"Image {done.image_id} processed", done.key),
-                summary,
-                {"status": done.status.value, "outcome": Outcome.COMPLETED.value},
-            )
-        )
+        self._settled(done, "Image Processing Completed", "processed", _summary(done, job))
         return job
 
     def reject(self, job: Job) -> Job:
@@ -144,18 +135,11 @@ class PipelineSteps:
 
     def _reject(self, job: Job) -> Job:
         reason = _cause(job)
-        record = self._current(job)
-        rejected = record.moved_to(ImageStatus.REJECTED, self.clock.now(), reason=reason)
-        self._move(rejected)
-        detail = {"image_id": rejected.image_id, "key": rejected.key, "reason": reason}
-        self._settled(rejected, "Image Rejected", detail)
-        self.notifier.notify(
-            Notification(
-                _subject(f"Image {rejected.image_id} rejected", rejected.key),
-                detail,
-                {"status": rejected.status.value, "outcome": Outcome.REJECTED.value},
-            )
+        rejected = self._current(job).moved_to(
+            ImageStatus.REJECTED, self.clock.now(), reason=reason
         )
+        self._move(rejected)
+        self._settled(rejected, "Image Rejected", "rejected", {"reason": reason})
         return job
 
     def fail(self, job: Job) -> Job:
@@ -179,21 +163,14 @@ class PipelineSteps:
             reason=f"{failure.stage.value}: {message}",
             receive_count=failure.attempts,
         )
-        record = self._current(job)
-        failed = record.moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
+        failed = self._current(job).moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
         self._move(failed)
-        detail = {"image_id": failed.image_id, "key": failed.key} | failure.as_dict()
-        self._settled(failed, "Image Processing Failed", detail)
-        self.notifier.notify(
-            Notification(
-                _subject(f"Image {failed.image_id} failed at {failure.stage.value}", failed.key),
-                detail,
-                {
-                    "status": failed.status.value,
-                    "outcome": Outcome.FAILED.value,
-                    "stage": failure.stage.value,
-                },
-            )
+        self._settled(
+            failed,
+            "Image Processing Failed",
+            f"failed at {failure.stage.value}",
+            failure.as_dict(),
+            stage=failure.stage.value,
         )
         return job
 
@@ -257,14 +234,33 @@ class PipelineSteps:
             )
         )
 
-    def _settled(self, record: ImageRecord, detail_type: str, detail: Mapping[str, Any]) -> None:
-        self.metrics.increment("pipeline_images_total", status=record.status.value)
+    def _settled(
+        self,
+        record: ImageRecord,
+        detail_type: str,
+        what: str,
+        detail: Mapping[str, Any],
+        **attributes: str,
+    ) -> None:
+        """A final status reached: counted, published, and the subscribers told."""
+        status = record.status.value
+        self.metrics.increment("pipeline_images_total", status=status)
         self.metrics.observe(
             "pipeline_image_seconds",
             max(record.updated_at - record.uploaded_at, 0.0),
-            status=record.status.value,
+            status=status,
         )
         self._publish(detail_type, record, detail)
+        outcome = {"COMPLETED": Outcome.COMPLETED, "REJECTED": Outcome.REJECTED}.get(
+            status, Outcome.FAILED
+        )
+        self.notifier.notify(
+            Notification(
+                _subject(f"Image {record.image_id} {what}", record.key),
+                {"image_id": record.image_id, "key": record.key, **detail},
+                {"status": status, "outcome": outcome.value, **attributes},
+            )
+        )
 
     def _publish(self, detail_type: str, record: ImageRecord, detail: Mapping[str, Any]) -> None:
         self.events.publish(
