@@ -9,7 +9,7 @@ is not hammered by every caller at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import boto3
 from botocore.config import Config
@@ -38,61 +38,53 @@ def client_config(timeout_seconds: float, *, max_pool_connections: int = 32) -> 
     )
 
 
+def _client(
+    service: str, region: str, endpoint_url: str | None, config: Config
+) -> Any:  # boto3 types every client by its service name only through the stubs
+    session = boto3.session.Session(region_name=region)
+    return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+
+
 def s3_client(*, region: str, timeout_seconds: float, endpoint_url: str | None = None) -> S3Client:
     """`endpoint_url` points it at any S3-compatible server (MinIO, moto, ...)."""
-    session = boto3.session.Session(region_name=region)
-    return session.client("s3", endpoint_url=endpoint_url, config=client_config(timeout_seconds))
+    return cast("S3Client", _client("s3", region, endpoint_url, client_config(timeout_seconds)))
 
 
 def dynamodb_client(
     *, region: str, timeout_seconds: float, endpoint_url: str | None = None
 ) -> DynamoDBClient:
     """`endpoint_url` points it at DynamoDB Local or moto."""
-    session = boto3.session.Session(region_name=region)
-    return session.client(
-        "dynamodb", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
-    )
+    config = client_config(timeout_seconds)
+    return cast("DynamoDBClient", _client("dynamodb", region, endpoint_url, config))
 
 
 def events_client(
     *, region: str, timeout_seconds: float, endpoint_url: str | None = None
 ) -> EventBridgeClient:
-    """`endpoint_url` points it at moto."""
-    session = boto3.session.Session(region_name=region)
-    return session.client(
-        "events", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
-    )
+    config = client_config(timeout_seconds)
+    return cast("EventBridgeClient", _client("events", region, endpoint_url, config))
 
 
 def sns_client(
     *, region: str, timeout_seconds: float, endpoint_url: str | None = None
 ) -> SNSClient:
-    """`endpoint_url` points it at moto."""
-    session = boto3.session.Session(region_name=region)
-    return session.client("sns", endpoint_url=endpoint_url, config=client_config(timeout_seconds))
+    return cast("SNSClient", _client("sns", region, endpoint_url, client_config(timeout_seconds)))
 
 
 def stepfunctions_client(
     *, region: str, timeout_seconds: float, endpoint_url: str | None = None
 ) -> SFNClient:
-    """`endpoint_url` points it at moto or Step Functions Local."""
-    session = boto3.session.Session(region_name=region)
-    return session.client(
-        "stepfunctions", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
-    )
+    config = client_config(timeout_seconds)
+    return cast("SFNClient", _client("stepfunctions", region, endpoint_url, config))
 
 
 def sqs_client(
     *, region: str, timeout_seconds: float, endpoint_url: str | None = None
 ) -> SQSClient:
-    """`endpoint_url` points it at moto or another SQS-compatible server.
-
-    A long poll is a read that legitimately stays silent for up to 20 s, so reads wait a little
-    longer than that whatever `timeout_seconds` says; shorter, every idle long poll would time
-    out and be retried as if SQS had failed.
-    """
-    session = boto3.session.Session(region_name=region)
+    """A long poll is a read that legitimately stays silent for up to 20 s, so reads wait a
+    little longer than that whatever `timeout_seconds` says; shorter, every idle long poll
+    would time out and be retried as if SQS had failed."""
     config = client_config(timeout_seconds).merge(
         Config(read_timeout=max(timeout_seconds, SQS_LONGEST_POLL_SECONDS + 5))
     )
-    return session.client("sqs", endpoint_url=endpoint_url, config=config)
+    return cast("SQSClient", _client("sqs", region, endpoint_url, config))

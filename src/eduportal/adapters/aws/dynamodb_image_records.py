@@ -12,13 +12,12 @@ cannot move a record backwards. Infrastructure as code creates the table (issue 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from eduportal.domain.errors import StorageUnavailableError
+from eduportal.adapters.aws.service_errors import unavailable_on_failure
 from eduportal.domain.image_records import (
     DayRange,
     ImageRecord,
@@ -38,17 +37,10 @@ BY_DAY: Final = "by_day"
 _UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
 
 
-@contextmanager
-def _mapped_errors(operation: str) -> Iterator[None]:
+def _mapped_errors(operation: str) -> AbstractContextManager[None]:
     """Any failure but a refused condition (handled where it is expected) is the database
     being unavailable, with what failed in the detail for the log."""
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise StorageUnavailableError(_UNAVAILABLE, detail=f"dynamodb {operation}: {code}") from exc
-    except BotoCoreError as exc:
-        raise StorageUnavailableError(_UNAVAILABLE, detail=f"dynamodb {operation}: {exc}") from exc
+    return unavailable_on_failure(_UNAVAILABLE, f"dynamodb {operation}")
 
 
 def _refused(exc: ClientError) -> bool:

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from eduportal.adapters.aws.clients import SQS_LONGEST_POLL_SECONDS
-from eduportal.domain.errors import ConfigurationError, StorageUnavailableError, ValidationError
+from eduportal.domain.errors import ConfigurationError, StorageUnavailableError
+from eduportal.domain.messages import encoded_body
 from eduportal.ports import DeadLetter, QueueDepth, QueueMessage
 
 if TYPE_CHECKING:
@@ -84,13 +85,6 @@ def _refused(exc: ClientError) -> bool:
     )
 
 
-def _encoded(body: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(dict(body), separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(detail=f"a queue message body must be a JSON object: {exc}") from exc
-
-
 def _whole_seconds(seconds: float) -> int:
     return max(math.ceil(seconds), 0)
 
@@ -132,7 +126,7 @@ class SqsQueue:
         self._lock = threading.Lock()
 
     def send(self, body: Mapping[str, Any], *, delay_seconds: float = 0.0) -> str:
-        text = _encoded(body)
+        text = encoded_body(body)
         with _mapped_errors("send message"):
             return self._client.send_message(
                 QueueUrl=self._url, MessageBody=text, DelaySeconds=_whole_seconds(delay_seconds)
@@ -224,7 +218,7 @@ class SqsQueue:
                 del self._moved_leases[gone]
 
     def dead_letter(self, body: Mapping[str, Any], *, reason: str, receive_count: int) -> str:
-        text = _encoded(body)
+        text = encoded_body(body)
         with _mapped_errors("send a dead letter"):
             return self._client.send_message(
                 QueueUrl=self._dead_letter_url,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from eduportal.adapters.local.sqlite_db import SqliteDatabase
-from eduportal.domain.errors import ValidationError
+from eduportal.domain.messages import encoded_body
 from eduportal.ports import DeadLetter, QueueDepth, QueueMessage
 
 _POLL_SECONDS: Final = 0.05
@@ -44,13 +44,6 @@ _INSERT_DEAD_LETTER: Final = """
 
 _LEASED: Final = "message_id = ? AND receipt = ? AND visible_at > ?"
 """This delivery's lease is still the current one and has not run out."""
-
-
-def _encoded(body: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(dict(body), separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(detail=f"a queue message body must be a JSON object: {exc}") from exc
 
 
 class SqliteQueue:
@@ -74,7 +67,7 @@ class SqliteQueue:
 
     def send(self, body: Mapping[str, Any], *, delay_seconds: float = 0.0) -> str:
         message_id = uuid.uuid4().hex
-        text = _encoded(body)
+        text = encoded_body(body)
         with self._db.transaction(f"send to queue {self._name}") as connection:
             now = self._clock()
             connection.execute(
@@ -173,7 +166,7 @@ class SqliteQueue:
 
     def dead_letter(self, body: Mapping[str, Any], *, reason: str, receive_count: int) -> str:
         message_id = uuid.uuid4().hex
-        text = _encoded(body)
+        text = encoded_body(body)
         with self._db.transaction(f"dead-letter to queue {self._name}") as connection:
             connection.execute(
                 _INSERT_DEAD_LETTER,
