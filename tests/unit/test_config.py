@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eduportal.cli import streamlit_command
+from eduportal.cli.serve import streamlit_command
 from eduportal.config import load_settings
 from eduportal.domain.errors import ConfigurationError
 

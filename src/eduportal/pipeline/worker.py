@@ -9,14 +9,16 @@ second worker meanwhile. A run that ends with an error (its bookkeeping failed a
 retries) gives the message back after a pause; the queue's receive count then sends a message
 that never succeeds to the dead letters.
 
-Stopping (SIGTERM, Ctrl-C) lets the current run finish, then the loop ends: nothing is left
-leased to a process that is gone.
+Stopping (`stop`, set on SIGTERM or Ctrl-C) lets the current run finish, then the loop ends:
+nothing is left leased to a process that is gone. An interrupt in the middle of a run (a second
+Ctrl-C) gives the message back at once, so another worker need not wait for the lease.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +89,8 @@ class Worker:
 
     def handle(self, message: QueueMessage, tally: Tally) -> None:
         with correlation_scope(), log_context(message_id=message.message_id):
+            started = time.monotonic()
+            job = None
             try:
                 with self._heartbeat(message):
                     job = self._intake.job_for(message.body)
@@ -99,9 +103,20 @@ class Worker:
                 tally.errors += 1
                 self._queue.release(message, delay_seconds=RETRY_PAUSE_SECONDS)
                 return
+            except BaseException:  # stopped at once (a second Ctrl-C): give the message back
+                self._queue.release(message)
+                raise
             if not self._queue.ack(message):
                 log.warning("the lease ran out before the run ended; another run follows")
             tally.add(outcome)
+            log.info(
+                "image processed",
+                extra={
+                    "image_id": job["image_id"] if job else None,
+                    "status": outcome.value if outcome else "SETTLED",
+                    "seconds": round(time.monotonic() - started, 3),
+                },
+            )
 
     @contextmanager
     def _heartbeat(self, message: QueueMessage) -> Iterator[None]:

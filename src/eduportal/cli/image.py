@@ -1,0 +1,132 @@
+"""`eduportal image`: optimize, store and read one image by hand, on the configured backend."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from eduportal.cli.common import Commands, print_json, read_input, write_output
+from eduportal.config import Settings, load_settings
+from eduportal.observability.logging import log_context
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build_optimizer
+
+    settings: Settings = args.settings
+    options = {"max_image_dimension": args.max_dimension, "webp_quality": args.quality}
+    overrides = {name: value for name, value in options.items() if value}
+    if overrides:  # validated like the environment's values
+        settings = load_settings(**overrides)
+    optimizer = build_optimizer(settings)
+    result = optimizer.optimize(read_input(args.input))
+    write_output(args.output, result.data)
+    print_json(
+        {
+            **result.figures.as_dict(),
+            "optimized": result.optimized,
+            "content_type": result.content_type,
+            **({"fallback_reason": result.fallback_reason} if result.fallback_reason else {}),
+        }
+    )
+    return 0
+
+
+def _cmd_put(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    container = build(args.settings)
+    data = read_input(args.file)
+    with log_context(user=args.teacher_id, assignment_id=args.assignment_id):
+        stored = container.image_store.store_generated(
+            args.assignment_id, data, teacher_id=args.teacher_id
+        )
+    print_json(stored.as_dict())
+    return 0
+
+
+def _cmd_get(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    stored = build(args.settings).image_store.fetch(args.key)
+    write_output(args.output, stored.data)
+    print_json({"key": stored.key, "bytes": len(stored.data), "content_type": stored.content_type})
+    return 0
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    build(args.settings).image_store.delete(args.key)
+    print_json({"key": args.key, "deleted": True})
+    return 0
+
+
+def _cmd_permanent(args: argparse.Namespace) -> int:
+    from eduportal.domain.images import Lifecycle
+    from eduportal.wiring import build
+
+    lifecycle = Lifecycle.AUTO if args.undo else Lifecycle.PERMANENT
+    build(args.settings).image_store.set_lifecycle(args.key, lifecycle)
+    print_json({"key": args.key, "lifecycle": lifecycle.value})
+    return 0
+
+
+def register(commands: Commands) -> None:
+    image = commands.add_parser(
+        "image", help="optimize, store and read images", description="Work with images."
+    )
+    image_commands = image.add_subparsers(dest="image_command", required=True, metavar="ACTION")
+
+    optimize = image_commands.add_parser(
+        "optimize",
+        help="optimize one image file to WebP; print the figures as JSON",
+        description="Apply EXIF orientation, fit within the maximum dimension, convert to "
+        "WebP and strip metadata. Writes OUT and prints original_size_bytes, "
+        "optimized_size_bytes, compression_ratio (fraction saved), format and dimensions.",
+    )
+    optimize.add_argument("input", type=Path, metavar="IN", help="image file to read")
+    optimize.add_argument("output", type=Path, metavar="OUT", help="file to write")
+    optimize.add_argument(
+        "--max-dimension", type=int, metavar="N", help="longest side in pixels (default 1024)"
+    )
+    optimize.add_argument(
+        "--quality", type=int, metavar="Q", help="WebP quality 1-100 (default 85)"
+    )
+    optimize.set_defaults(handler=_cmd_optimize)
+
+    put = image_commands.add_parser(
+        "put",
+        help="optimize and store an image for an assignment; print key, URL, status as JSON",
+        description="Optimize FILE and store it as generated_images/{ID}.webp on the "
+        "configured backend, with retries. Prints key, url, upload_status, attempts and "
+        "the optimization figures.",
+    )
+    put.add_argument("file", type=Path, metavar="FILE", help="image file to store")
+    put.add_argument("--assignment-id", required=True, metavar="ID", help="the assignment's id")
+    put.add_argument("--teacher-id", default="cli", metavar="NAME", help="recorded as owner")
+    put.set_defaults(handler=_cmd_put)
+
+    get = image_commands.add_parser(
+        "get",
+        help="read a stored image into a file",
+        description="Read KEY from the configured backend and write its bytes to OUT.",
+    )
+    get.add_argument("key", metavar="KEY", help="object key, e.g. generated_images/a1.webp")
+    get.add_argument("output", type=Path, metavar="OUT", help="file to write")
+    get.set_defaults(handler=_cmd_get)
+
+    delete = image_commands.add_parser(
+        "delete", help="delete a stored image", description="Delete KEY (no error if missing)."
+    )
+    delete.add_argument("key", metavar="KEY")
+    delete.set_defaults(handler=_cmd_delete)
+
+    permanent = image_commands.add_parser(
+        "mark-permanent",
+        help="exclude an image from the lifecycle rules (tag lifecycle=permanent)",
+        description="Tag KEY lifecycle=permanent so archival and expiry rules skip it.",
+    )
+    permanent.add_argument("key", metavar="KEY")
+    permanent.add_argument("--undo", action="store_true", help="tag it lifecycle=auto again")
+    permanent.set_defaults(handler=_cmd_permanent)
