@@ -39,10 +39,11 @@ from eduportal.domain.assignments import (
     EditedQuestion,
     ImageLock,
     ImageUpload,
+    OwnImage,
     QuestionAnswer,
     UploadState,
 )
-from eduportal.domain.drafts import NO_DRAFT, Draft, DraftImage, DraftQuestion, DraftUpload
+from eduportal.domain.drafts import NO_DRAFT, Draft, DraftImage, DraftQuestion
 from eduportal.domain.errors import (
     ConfigurationError,
     ConflictError,
@@ -1034,7 +1035,7 @@ def test_a_saved_draft_reads_back_equal(backend: Backend, with_image: bool) -> N
 
 
 def test_a_draft_keeps_an_own_upload_beside_an_image(backend: Backend) -> None:
-    chosen = DraftUpload("0001700000000-9f8e7d6c", "Your image: ü.jpg")
+    chosen = OwnImage("0001700000000-9f8e7d6c", "Your image: ü.jpg")
     draft = replace(make_draft(), upload=chosen)
     backend.drafts.save("alice", draft, expected_version=NO_DRAFT)
     assert backend.drafts.get("alice") == draft

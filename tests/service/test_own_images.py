@@ -13,8 +13,14 @@ import pytest
 
 from eduportal.config import load_settings
 from eduportal.domain.accounts import Account, Role
-from eduportal.domain.assignments import Assignment, ImageUpload, UploadState, numbered
-from eduportal.domain.drafts import NO_DRAFT, DraftUpload
+from eduportal.domain.assignments import (
+    Assignment,
+    ImageUpload,
+    OwnImage,
+    UploadState,
+    numbered,
+)
+from eduportal.domain.drafts import NO_DRAFT
 from eduportal.domain.errors import ConfigurationError, ForbiddenError, ValidationError
 from eduportal.domain.image_records import ImageStatus, Stage, StageFailure
 from eduportal.domain.images import UploadStatus
@@ -42,8 +48,8 @@ def send(container: Container, teacher: Account, data: bytes = PHOTO, name: str 
     return record.image_id
 
 
-def upload(image_id: str, name: str = "cat.png") -> ImageUpload:
-    return ImageUpload(image_id, f"Your image: {name}", time.time())
+def upload(image_id: str, name: str = "cat.png") -> OwnImage:
+    return OwnImage(image_id, f"Your image: {name}")
 
 
 def process(container: Container, image_id: str) -> ImageStatus | None:
@@ -309,7 +315,9 @@ class ReplacedFirst:
             self.newer = send(self.container, self.teacher, png(gradient(90, 60)), "newer.png")
             current = self.real.get(self.assignment_id)
             self.real.replace(
-                current.awaiting(upload(self.newer, "newer.png")).next_version(),
+                current.awaiting(
+                    ImageUpload.of(upload(self.newer, "newer.png"), time.time())
+                ).next_version(),
                 expected_version=current.version,
             )
         self.real.replace(assignment, expected_version=expected_version)
@@ -411,7 +419,7 @@ def test_a_draft_keeps_the_upload_not_its_bytes(container: Container, teacher: A
         teacher, title="", text=TEXT, questions=[], image=generated, expected_version=NO_DRAFT
     )
     assert first.image is not None
-    chosen = DraftUpload(image_id, "Your image: cat.png")
+    chosen = OwnImage(image_id, "Your image: cat.png")
     second = container.drafts.save(
         teacher,
         title="",

@@ -185,6 +185,28 @@ MAX_UPLOAD_LABEL_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
+class OwnImage:
+    """A teacher's own image sent to the processing pipeline: its image id there, and the
+    label a page shows under it ("Your image: photo.jpg"). What a page holds (and a draft
+    keeps) between choosing the file and saving."""
+
+    image_id: str
+    label: str
+
+    def __post_init__(self) -> None:
+        validate_id(self.image_id, "image id")
+        if not self.label.strip():
+            raise ValidationError("Please say where the image comes from.")
+        if len(self.label) > MAX_UPLOAD_LABEL_CHARS:
+            raise ValidationError(
+                f"The image's label is limited to {MAX_UPLOAD_LABEL_CHARS} characters."
+            )
+
+    def as_dict(self) -> dict[str, str]:
+        return {"image_id": self.image_id, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
 class ImageUpload:
     """A teacher's own image for this assignment, sent through the processing pipeline.
 
@@ -208,6 +230,10 @@ class ImageUpload:
             raise ValidationError(
                 f"The image's label is limited to {MAX_UPLOAD_LABEL_CHARS} characters."
             )
+
+    @classmethod
+    def of(cls, chosen: OwnImage, since: float) -> ImageUpload:
+        return cls(chosen.image_id, chosen.label, since)
 
     @property
     def pending(self) -> bool:

@@ -20,9 +20,10 @@ from eduportal.domain.assignments import (
     MAX_QUESTIONS,
     MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
+    OwnImage,
 )
 from eduportal.domain.errors import ConflictError, ValidationError
-from eduportal.domain.keys import DRAFTS_PREFIX, validate_id, validate_key
+from eduportal.domain.keys import DRAFTS_PREFIX, validate_key
 
 MAX_IMAGE_LABEL_CHARS: Final = 300
 """The label under the image ("Your image: photo.jpg"): room for a 255-character file name."""
@@ -73,29 +74,6 @@ class DraftImage:
 
 
 @dataclass(frozen=True, slots=True)
-class DraftUpload:
-    """A teacher's own image chosen on the page: the processing pipeline's image id, not the
-    bytes. The upload is stored once, under `uploads/`, by the pipeline (which keeps it with
-    its record); the draft only remembers which one, so a reload finds it again and its
-    progress, and nothing is written under `drafts/` for it."""
-
-    image_id: str
-    label: str
-
-    def __post_init__(self) -> None:
-        validate_id(self.image_id, "image id")
-        if not self.label.strip():
-            raise ValidationError("Please say where the image comes from.")
-        if len(self.label) > MAX_IMAGE_LABEL_CHARS:
-            raise ValidationError(
-                f"The image's label is limited to {MAX_IMAGE_LABEL_CHARS} characters."
-            )
-
-    def as_dict(self) -> dict[str, str]:
-        return {"image_id": self.image_id, "label": self.label}
-
-
-@dataclass(frozen=True, slots=True)
 class Draft:
     """The page's state as last saved: title, subject, text, questions as edited, the chosen
     image."""
@@ -107,9 +85,12 @@ class Draft:
     updated_at: float
     version: int
     subject: str = ""
-    upload: DraftUpload | None = None
-    """An own image chosen, in the pipeline. `image` may be kept beside it (the illustration
-    shown before), to fall back on should the pipeline refuse the upload."""
+    upload: OwnImage | None = None
+    """An own image chosen: the processing pipeline's image id, not the bytes (the pipeline
+    stores the upload once, under `uploads/`, and keeps it with its record), so a reload
+    finds it and its progress again and nothing is written under `drafts/` for it. `image`
+    may be kept beside it (the illustration shown before), to fall back on should the
+    pipeline refuse the upload."""
 
     def __post_init__(self) -> None:
         if len(self.title) > MAX_TITLE_CHARS:
@@ -151,7 +132,7 @@ class Draft:
             updated_at=float(doc["updated_at"]),
             version=int(doc["version"]),
             subject=str(doc.get("subject", "")),
-            upload=DraftUpload(str(upload["image_id"]), str(upload["label"])) if upload else None,
+            upload=OwnImage(str(upload["image_id"]), str(upload["label"])) if upload else None,
         )
 
 

@@ -38,6 +38,7 @@ from eduportal.domain.assignments import (
     Assignment,
     ImageLock,
     ImageUpload,
+    OwnImage,
     QuestionAnswer,
     QuestionEdit,
     UploadState,
@@ -161,7 +162,7 @@ class AssignmentService:
         *,
         title: str | None = None,
         subject: str | None = None,
-        upload: ImageUpload | None = None,
+        upload: OwnImage | None = None,
     ) -> Assignment:
         """Save a reviewed assignment; with `image`, optimize and upload it first.
 
@@ -197,7 +198,7 @@ class AssignmentService:
                 stored = self._store(assignment, optimized)
                 assignment = _with_stored(assignment, stored)
             if upload is not None:
-                assignment = assignment.awaiting(upload)
+                assignment = assignment.awaiting(ImageUpload.of(upload, self.clock.now()))
             progress(Step.SAVING)
             try:
                 self.assignments.add(assignment)
@@ -334,7 +335,7 @@ class AssignmentService:
         require_role(teacher, Role.TEACHER)
         return self._record(image_id)
 
-    def use_image(self, teacher: Account, assignment_id: str, upload: ImageUpload) -> Assignment:
+    def use_image(self, teacher: Account, assignment_id: str, upload: OwnImage) -> Assignment:
         """Make the teacher's own image `upload` the assignment's: at once when the pipeline
         has completed it, else when it does; until then the assignment keeps its image. A newer
         choice (another upload, a removal) wins over one still awaited. A refused upload
@@ -342,7 +343,7 @@ class AssignmentService:
         current = self._owned_unlocked(teacher, assignment_id)
         self._record(upload.image_id)  # a known upload, or a sentence now
         with log_context(user=teacher.username, assignment_id=assignment_id):
-            awaiting = current.awaiting(upload).next_version()
+            awaiting = current.awaiting(ImageUpload.of(upload, self.clock.now())).next_version()
             self._save(awaiting, current.version)
             log.info("own image awaited", extra={"image_id": upload.image_id})
             return self._settle(awaiting)
@@ -359,7 +360,7 @@ class AssignmentService:
         """`send_image` and `use_image` in one call (the REST API's own image)."""
         self.check_can_change(teacher, assignment_id)
         record = self.send_image(teacher, data, file_name=file_name, content_type=content_type)
-        upload = ImageUpload(record.image_id, own_image_label(file_name), self.clock.now())
+        upload = OwnImage(record.image_id, own_image_label(file_name))
         return self.use_image(teacher, assignment_id, upload)
 
     def dismiss_image_problem(self, teacher: Account, assignment_id: str) -> Assignment:

@@ -29,12 +29,12 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import OwnImage
 from eduportal.domain.drafts import (
     NO_DRAFT,
     Draft,
     DraftImage,
     DraftQuestion,
-    DraftUpload,
     draft_changed_meanwhile,
 )
 from eduportal.domain.errors import ConflictError, EduportalError, NotFoundError
@@ -129,7 +129,7 @@ class DraftService:
         image: ChosenImage | None,
         expected_version: int,
         subject: str = "",
-        upload: DraftUpload | None = None,
+        upload: OwnImage | None = None,
     ) -> Draft:
         """Save the page as it is now, from `expected_version` (`NO_DRAFT` for the first save).
 
