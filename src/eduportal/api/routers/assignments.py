@@ -7,6 +7,7 @@ to change the assignment are checked first, and a refused upload is never parsed
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -126,7 +127,7 @@ async def get_assignment(
     "/{assignment_id}",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Edit the title, subject or questions (the teacher who created it), from the "
-    "version read; 409 when another version was saved since",
+    "version read; 409 when the title, subject or questions changed since",
 )
 def edit_assignment(
     assignment_id: AssignmentId, body: EditAssignmentRequest, user: SignedIn, service: Assignments
@@ -172,18 +173,34 @@ def delete_assignment(
 @router.post(
     "/{assignment_id}/image",
     name=UPLOAD_ROUTE,
+    status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=_UPLOAD_BODY,
     responses=error_responses(400, 401, 403, 404, 408, 409, 413, 422, 502, 503, 504),
-    summary="Replace the image with an own one, optimized like generated ones",
+    summary="Replace the image with an own one: accepted into the processing pipeline, it "
+    "becomes the image when processed",
 )
 async def upload_image(
     assignment_id: AssignmentId, request: Request, user: SignedIn, service: Assignments
 ) -> AssignmentView:
     """Multipart form with one field, `file`. Refused before parsing unless the caller may
-    change the assignment; optimized (WebP, at most 1024 px, no metadata) and stored."""
+    change the assignment. Answered at once (202) with the assignment awaiting the image
+    (`image_upload`, state `pending`) and still showing its current one; the pipeline
+    validates it and makes the processed image (WebP, at most 1024 px, no metadata), which
+    then replaces the current one. A file the pipeline refuses leaves the image as it was and
+    `image_upload` says why (state `rejected` or `failed`). Read the assignment again to see
+    the outcome, or follow `GET /api/uploads/{image_id}`."""
     await run_in_threadpool(service.check_can_change, user, assignment_id)
-    data = await _read_upload(request)
-    updated = await run_in_threadpool(service.replace_image, user, assignment_id, data)
+    data, file_name, content_type = await _read_upload(request)
+    updated = await run_in_threadpool(
+        partial(
+            service.upload_image,
+            user,
+            assignment_id,
+            data,
+            file_name=file_name,
+            content_type=content_type,
+        )
+    )
     return view(service, updated, user)
 
 
@@ -209,10 +226,11 @@ def keep_image(assignment_id: AssignmentId, user: SignedIn, service: Assignments
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _read_upload(request: Request) -> bytes:
-    """The `file` field's bytes; the body limit has already bounded what can arrive."""
+async def _read_upload(request: Request) -> tuple[bytes, str, str | None]:
+    """The `file` field's bytes, file name and declared type; the body limit has already
+    bounded what can arrive."""
     async with request.form(max_files=1, max_fields=4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ValidationError("Send the image as a multipart form field named 'file'.")
-        return await upload.read()
+        return await upload.read(), upload.filename or "image", upload.content_type
