@@ -99,11 +99,12 @@ def assignment_list(
         with st.container(border=True):
             if item.has_image:
                 thumb, text, action = st.columns([1, 5, 1], vertical_alignment="center")
-                thumb.image(
-                    thumbnail_bytes(item, THUMBNAIL_WIDTH),
-                    width=THUMBNAIL_WIDTH,
-                    alt=alt_text(item),
-                )
+                # Stretched in a container of the row image's width: given a width in
+                # pixels, st.image would shrink the thumbnail to exactly that many, blurred
+                # on a dense screen; this way the browser gets the thumbnail itself.
+                with thumb.container(width=THUMBNAIL_WIDTH):
+                    small = thumbnail_bytes(item, THUMBNAIL_WIDTH)
+                    st.image(small, width="stretch", alt=alt_text(item))
             else:  # no empty column: on a phone it would stack into a gap above the title
                 text, action = st.columns([6, 1], vertical_alignment="center")
             text.markdown(f"**{escape_markdown(item.title)}**")

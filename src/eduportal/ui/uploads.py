@@ -116,6 +116,7 @@ def awaited(
     `while_processing` after it); the caller draws a final one. None when it cannot be read."""
     record = record_of(teacher, chosen.image_id)
     if record is not None and record.status not in FINAL:
-        follow(teacher, chosen.image_id, chosen.label)
-        while_processing()
+        with st.container(border=True):
+            follow(teacher, chosen.image_id, chosen.label)
+            while_processing()
     return record

@@ -44,8 +44,8 @@ from eduportal.ui.wording import clock_time, local_time, plural
 DRAFT = "create_draft"
 PROBLEM = "create_problem"
 SAVED = "create_saved"
+# The assignment just saved while its own image was still processing: followed to the end.
 FOLLOWING = "create_following"
-"""The assignment just saved while its own image was still processing: followed to the end."""
 # How many forms were started: part of every field's key, since only a new key gives a
 # fresh widget (the browser keeps a removed widget's value).
 FORMS = "create_forms"
@@ -360,7 +360,10 @@ def own_image_state(account: Account, current: dict[str, Any], chosen: OwnImage)
         )
         return True
     if record.status in (ImageStatus.REJECTED, ImageStatus.FAILED):
-        st.warning(refused_words(record.status, refusal(record), chosen.label))
+        kept = " The illustration below stays." if current["image"] is not None else ""
+        st.warning(refused_words(record.status, refusal(record), chosen.label) + kept)
+        # Saving keeps the illustration shown below; a way to save with no image at all.
+        current["offer_without_image"] = current["image"] is not None
     return False
 
 
