@@ -163,11 +163,14 @@ def test_saved_while_processing_its_page_shows_the_image_when_ready(
     choose_file(page, "cat.png", PHOTO)
     expect(page.get_by_text(WAITING)).to_be_visible()
     page.get_by_role("button", name="Save assignment").click()
-    expect(page.get_by_text("Your image is still being processed")).to_be_visible()
+    expect(page.get_by_text("with 5 questions.")).to_be_visible()
+    expect(page.get_by_text("is being processed")).to_be_visible()  # followed from here too
+    settled(page)
+    shot(page, f"45a-saved-while-processing-create-{size}")
     saved = newest(portal)
     assert saved["image_upload"] is not None  # awaited,
     assert str(saved["s3_image_key"]).startswith("generated_images/")  # the poster meanwhile
-    page.get_by_role("link", name="Open the assignment").first.click()
+    page.get_by_role("link", name="Open the assignment").click()
     expect(page.get_by_role("heading", name=f"Own image, saved early ({size})")).to_be_visible()
     expect(page.get_by_text("is being processed")).to_be_visible()
     expect(page.get_by_text("The image below stays until yours is ready.")).to_be_visible()

@@ -79,7 +79,8 @@ def test_saved_while_processing_the_page_follows_it_to_the_illustration(
     app.button(key="save").click().run()
     assert not app.exception
     assert f"Saved “{TEXT_TITLE}” with 5 questions." in texts(app)
-    assert "Your image is still being processed" in texts(app)
+    assert "is being processed" in progress_text(app)  # followed at once
+    assert f"It becomes the illustration of “{TEXT_TITLE}” when ready." in texts(app)
     saved = container.assignments.list().items[0]
     assert saved.awaits_image and saved.s3_image_key.startswith("generated_images/")
     app.run()  # the page as it polls

@@ -30,7 +30,7 @@ from eduportal.domain.assignments import (
     propose_title,
 )
 from eduportal.domain.drafts import NO_DRAFT
-from eduportal.domain.errors import ConflictError, EduportalError
+from eduportal.domain.errors import ConflictError, EduportalError, NotFoundError
 from eduportal.domain.image_records import ImageRecord, ImageStatus
 from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
@@ -267,9 +267,8 @@ def usable(upload: OwnImage) -> ImageRecord | None:
 def confirm(saved: Assignment) -> None:
     count = plural(len(saved.question_answers), "question")
     st.success(f"Saved “{saved.title}” with {count}.")
-    if saved.awaits_image:
-        st.caption("Your image is still being processed: it becomes the illustration when ready.")
-    open_link(saved)
+    if not saved.awaits_image:  # else the box following the image has the link
+        open_link(saved)
 
 
 def open_link(saved: Assignment) -> None:
@@ -286,11 +285,17 @@ def following(teacher: Account) -> None:
     saved: Assignment | None = st.session_state.get(FOLLOWING)
     if saved is None:
         return
-    current = container().assignments.get(saved.assignment_id)  # settles a finished one
+    try:
+        current = container().assignments.get(saved.assignment_id)  # settles a finished one
+    except NotFoundError:  # deleted meanwhile: nothing left to follow
+        st.session_state.pop(FOLLOWING)
+        return
     upload = current.image_upload
     if current.awaits_image and upload is not None:
         with st.container(border=True):
             follow(teacher, upload.image_id, upload.label)
+            st.caption(f"It becomes the illustration of “{current.title}” when ready.")
+            open_link(current)
         return
     st.session_state.pop(FOLLOWING)
     if upload is not None and upload.message is not None:
@@ -373,8 +378,7 @@ with page("Create an assignment", Role.TEACHER) as account:
     if saved := st.session_state.pop(SAVED, None):
         start_a_fresh_form()
         confirm(saved)
-    else:
-        following(account)
+    following(account)
     current = draft()
     if problem := st.session_state.pop(PROBLEM, None):
         show_error(problem)
