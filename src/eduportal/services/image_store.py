@@ -68,6 +68,7 @@ class StoredImage:
             "attempts": self.attempts,
             "optimized": self.optimized,
             "image_metadata": self.figures.as_dict(),
+            "thumbnail_keys": list(self.thumbnail_keys),
         }
 
 
