@@ -203,6 +203,21 @@ def test_a_failed_image_is_given_up_with_the_pipelines_sentence(
     assert not failed.has_image and failed.s3_upload_status is UploadStatus.NO_IMAGE
 
 
+def test_an_upload_whose_record_is_gone_is_given_up_not_awaited_for_ever(
+    container: Container, teacher: Account
+) -> None:
+    image_id = send(container, teacher)
+    created = create(container, teacher, awaiting=image_id)
+    with container.sqlite.transaction("lose the records") as connection:  # behind our back
+        connection.execute("DELETE FROM image_records")
+    given_up = container.assignments.get(created.assignment_id)
+    assert given_up.image_upload is not None
+    assert given_up.image_upload.state is UploadState.FAILED
+    assert (
+        given_up.image_upload.message == "This image was not found. Please choose the file again."
+    )
+
+
 def test_without_the_event_a_read_adopts_it(
     container: Container, teacher: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -553,7 +553,9 @@ class AssignmentService:
             if upload is None or not upload.pending:
                 return assignment
             try:
-                record = self._record(upload.image_id)
+                record = self._awaited_record(assignment, upload.image_id)
+                if record is None:
+                    return self._refuse(assignment, UploadState.FAILED, _RECORD_MISSING)
                 if record.status not in FINAL or assignment.locked_at(self.clock.now()):
                     return assignment
                 with log_context(assignment_id=assignment.assignment_id, image_id=upload.image_id):
@@ -571,6 +573,18 @@ class AssignmentService:
                 )
                 return assignment
         return assignment
+
+    def _awaited_record(self, assignment: Assignment, image_id: str) -> ImageRecord | None:
+        """The record of the upload `assignment` awaits; None when there is none (it was
+        written with the upload, so it will not come: the upload is given up)."""
+        try:
+            return self._records().get(image_id)
+        except NotFoundError:
+            log.warning(
+                "the awaited image has no record",
+                extra={"assignment_id": assignment.assignment_id, "image_id": image_id},
+            )
+            return None
 
     def _apply(self, awaiting: Assignment, record: ImageRecord) -> Assignment:
         """One compare-and-set from `awaiting` to the pipeline's outcome for `record`."""
@@ -683,6 +697,7 @@ landed meanwhile, which almost always settles it or supersedes the upload."""
 _REJECTED = "This file could not be used as an image."
 _FAILED = "The image could not be processed."
 _PROCESSED_MISSING = "The processed image is missing. Please choose the file again."
+_RECORD_MISSING = "This image was not found. Please choose the file again."
 
 
 def _no_pipeline() -> ConfigurationError:
