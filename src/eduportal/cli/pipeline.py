@@ -27,14 +27,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_dlq_list(args: argparse.Namespace) -> int:
+    from eduportal.domain.messages import image_id_in
     from eduportal.wiring import build
 
     letters = build(args.settings).uploads.dead_letters(limit=args.limit, offset=args.offset)
     rows = [
         {
             "id": letter.message_id,
-            "image_id": letter.body.get("image_id"),
-            "key": letter.body.get("key"),
+            "image_id": image_id_in(letter.body),
             "reason": letter.reason,
             "receive_count": letter.receive_count,
             "dead_at": iso_time(letter.dead_at),
@@ -48,7 +48,7 @@ def _cmd_dlq_list(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             sys.stdout.write(
-                f"{row['id']}  {row['dead_at']}  image {row['image_id']}  "
+                f"{row['id']}  {row['dead_at']}  image {row['image_id'] or '(none)'}  "
                 f"received {row['receive_count']}x\n    {row['reason']}\n"
             )
     return 0

@@ -25,6 +25,7 @@ from urllib.parse import quote
 from eduportal.domain.errors import ConflictError, NotFoundError, ValidationError
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.keys import upload_key
+from eduportal.domain.messages import image_id_in
 from eduportal.ports import Clock, DeadLetter, ImageRecordRepository, ObjectStore, Queue
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class UploadService:
         for letter in wanted:
             self._reopen(letter)
             if self._queue.redrive(letter.message_id):
-                redriven.append(str(letter.body.get("image_id", letter.message_id)))
+                redriven.append(image_id_in(letter.body) or letter.message_id)
         asked: set[str] = set(dead_letter_ids or ())
         missing = tuple(sorted(asked - {letter.message_id for letter in wanted}))
         return Redrive(tuple(redriven), missing)
@@ -125,8 +126,8 @@ class UploadService:
     def _reopen(self, letter: DeadLetter) -> None:
         """FAILED → UPLOADED with the next run number; any other status stays as it is (a
         record a later delivery completed, or one a first redrive already reopened)."""
-        image_id = letter.body.get("image_id")
-        if not isinstance(image_id, str):
+        image_id = image_id_in(letter.body)
+        if image_id is None:
             return
         try:
             record = self._records.get(image_id)
