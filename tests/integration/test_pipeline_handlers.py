@@ -36,18 +36,6 @@ STEPS = (Step.BEGIN, *Stage)
 
 
 @pytest.fixture
-def calls(aws_pipeline: AwsPipeline, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsCalls]:
-    """The Lambda environment's variables set, and every AWS call of the handlers recorded;
-    after the test, each call must be one its function is granted."""
-    for name, value in aws_pipeline.environment().items():
-        monkeypatch.setenv(name, value)
-    recorded = AwsCalls()
-    recorded.install(monkeypatch)
-    yield recorded
-    assert recorded.ungranted(aws_pipeline) == []
-
-
-@pytest.fixture
 def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[JsonLog]:
     """The JSON lines the handlers logged (on standard error, as in Lambda), parsed."""
     yield lambda: parsed(capsys.readouterr().err)
