@@ -1,8 +1,9 @@
 """The composition root: the only place that chooses and constructs adapters.
 
 The embedded default (files, SQLite, offline generators) needs nothing but a data directory;
-`EDUPORTAL_STORAGE=s3`, `MONGODB_URI` and `EDUPORTAL_GENERATORS` switch each part to AWS. AWS
-and MongoDB modules are imported only when chosen, so the default starts fast.
+`EDUPORTAL_STORAGE=s3`, `MONGODB_URI` and `EDUPORTAL_GENERATORS` switch each part to AWS, and
+the pipeline's AWS settings (`Settings.aws_pipeline`) its parts. AWS and MongoDB modules are
+imported only when chosen, so the default starts fast.
 """
 
 from __future__ import annotations
