@@ -152,7 +152,8 @@ class PipelineSteps:
         finds settled; the other order could lose the dead letter."""
         error = job.get("error") or {}
         message = _cause(job)
-        stage = next((s for s in self.definition.stages if s.value not in job["results"]), None)
+        done = job.get("results") or {}  # none when `begin` itself failed
+        stage = next((s for s in self.definition.stages if s.value not in done), None)
         failure = StageFailure(
             stage or self.definition.stages[-1],
             message,
