@@ -285,9 +285,10 @@ class Container:
 
     @property
     def object_store(self) -> ObjectStore:
-        """The object store the faces write through. S3 announces new uploads to EventBridge
-        itself; files do not, so on one machine the store is wrapped to do the same."""
-        if self.settings.storage == "s3":
+        """The object store the faces write through. With the pipeline on AWS, S3 announces
+        new uploads to EventBridge itself; otherwise (files, or S3 with the pipeline on this
+        machine) the store is wrapped to announce them on the local bus."""
+        if self.settings.aws_pipeline:
             return self.stored_objects
 
         def announcing() -> ObjectStore:

@@ -22,7 +22,7 @@ from eduportal.adapters.local.sqlite_image_records import SqliteImageRecordRepos
 from eduportal.adapters.local.sqlite_queue import SqliteQueue
 from eduportal.config import load_settings
 from eduportal.domain.errors import ConfigurationError
-from eduportal.domain.image_records import Stage
+from eduportal.domain.image_records import ImageStatus, Stage
 from eduportal.wiring import Container, build
 from tests.support.aws_pipeline import AwsPipeline, execution_inputs
 from tests.support.images import gradient, png
@@ -117,3 +117,9 @@ def test_s3_storage_without_the_pipelines_settings_keeps_the_pipeline_here(
     assert isinstance(container.stored_objects, S3ObjectStore)
     assert_embedded(container)
     assert not settings.aws_pipeline
+    # Uploads to the bucket are announced on the local bus, so the workers here get them.
+    record = container.uploads.upload(
+        png(gradient(64, 48)), file_name="a.png", content_type="image/png", uploader="t"
+    )
+    assert container.worker().run(drain=True).runs == {"COMPLETED": 1}
+    assert container.uploads.get(record.image_id).status is ImageStatus.COMPLETED

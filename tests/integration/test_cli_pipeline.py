@@ -202,6 +202,13 @@ def test_pipeline_asl_prints_the_definition_for_terraform_or_an_account(
     assert concrete["States"]["Resize"]["Resource"] == prefix + "eduportal-pipeline-resize"
 
 
+def test_pipeline_permissions_prints_each_functions_grants(env: dict[str, str]) -> None:
+    printed = json.loads(run_cli(["pipeline", "permissions"], env).stdout)
+    functions = {function["name"]: function for function in printed["functions"]}
+    assert "eduportal-pipeline-resize" in functions
+    assert printed["roles"]["state_machine"]["statements"]
+
+
 def test_every_new_command_explains_itself(env: dict[str, str]) -> None:
     for command in (
         ["worker"],
@@ -209,6 +216,7 @@ def test_every_new_command_explains_itself(env: dict[str, str]) -> None:
         ["images", "show"],
         ["images", "list"],
         ["pipeline", "asl"],
+        ["pipeline", "permissions"],
         ["pipeline", "status"],
         ["pipeline", "dlq", "list"],
         ["pipeline", "dlq", "redrive"],
