@@ -346,6 +346,17 @@ def test_fail_after_begin_itself_failed_marks_the_record_failed(
     assert record["failure"]["message"] == "Task timed out."
 
 
+def test_fail_when_begin_never_reached_the_record_still_marks_it_failed(
+    aws_pipeline: AwsPipeline, calls: AwsCalls
+) -> None:
+    """Begin timed out before it moved the record: the record is still UPLOADED, and a
+    record never goes to a final status without PROCESSING, so `fail` passes through it."""
+    job = started_job(aws_pipeline, png(gradient(64, 48)))
+    assert record_of(aws_pipeline, job["image_id"])["status"] == "UPLOADED"
+    step(Step.FAIL, {**job, "error": {"Error": "States.Timeout", "Cause": "Task timed out."}})
+    assert record_of(aws_pipeline, job["image_id"])["status"] == "FAILED"
+
+
 def test_the_handlers_refuse_to_run_without_the_pipelines_aws_settings(
     aws_pipeline: AwsPipeline, calls: AwsCalls, monkeypatch: pytest.MonkeyPatch
 ) -> None:

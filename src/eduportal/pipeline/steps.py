@@ -164,7 +164,11 @@ class PipelineSteps:
             reason=f"{failure.stage.value}: {message}",
             receive_count=failure.attempts,
         )
-        failed = self._current(job).moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
+        current = self._current(job)
+        if current.status is ImageStatus.UPLOADED:  # `begin` failed before its move: a run
+            current = current.moved_to(ImageStatus.PROCESSING, self.clock.now())  # did start
+            self._move(current)
+        failed = current.moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
         self._move(failed)
         self._settled(
             failed,
