@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from eduportal.domain.errors import ValidationError
 from eduportal.domain.image_records import ImageRecord, ImageStatus, Outcome, Stage
+from eduportal.domain.messages import upload_key_in
 from eduportal.ports import DeadLetter, Event
 from eduportal.ui.listing import escape_markdown
 from eduportal.ui.wording import duration_words, plural
@@ -49,9 +51,12 @@ def stage_words(stage: Stage | str) -> str:
     return str(stage).replace("_", " ").capitalize()
 
 
-def file_name_of(key: object) -> str:
-    """The file name an upload's key ends with, escaped; "an upload" when there is none."""
-    if not isinstance(key, str) or not key:
+def letter_name(letter: DeadLetter) -> str:
+    """The file a dead letter is about, escaped, from either message the queue carries (a job,
+    or an upload's event that never got through); "an upload" when it names none."""
+    try:
+        key = upload_key_in(letter.body)
+    except ValidationError:
         return "an upload"
     return escape_markdown(key.rsplit("/", 1)[-1])
 

@@ -13,6 +13,7 @@ import streamlit as st
 from eduportal.domain.accounts import Role
 from eduportal.domain.errors import NotFoundError
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus, Outcome
+from eduportal.domain.messages import image_id_in
 from eduportal.ports import DeadLetter
 from eduportal.services.uploads import Redrive, StatusCount, UploadService
 from eduportal.ui.listing import escape_markdown
@@ -21,7 +22,7 @@ from eduportal.ui.pipeline_words import (
     STATUS_WORDS,
     event_words,
     exif_lines,
-    file_name_of,
+    letter_name,
     letter_reason,
     picture_words,
     stage_words,
@@ -298,7 +299,7 @@ def dead_letters(service: UploadService) -> None:
         )
         return
     letters = service.dead_letters(limit=LETTERS_SHOWN)
-    names = {image_of(letter): file_name_of(letter.body.get("key")) for letter in letters}
+    names = {image_of(letter): letter_name(letter) for letter in letters}
     if dead == 1:
         st.markdown(
             "1 image failed after its retries and waits here. Fix the cause (it says what "
@@ -326,7 +327,7 @@ def dead_letters(service: UploadService) -> None:
                 f"{plural(letter.receive_count, 'try', 'tries')}"
             )
             st.markdown(letter_reason(letter))
-            image_id = letter.body.get("image_id")
+            image_id = image_id_in(letter.body)
             with st.container(horizontal=True):
                 ask = st.popover(
                     "Redrive", icon=":material/replay:", key=f"ask_{letter.message_id}"
@@ -337,13 +338,13 @@ def dead_letters(service: UploadService) -> None:
                         "Yes, redrive", key=f"redrive_{letter.message_id}", type="primary"
                     ):
                         redriven(service.redrive([letter.message_id]), names)
-                if isinstance(image_id, str) and st.button("Open", key=f"see_{letter.message_id}"):
+                if image_id is not None and st.button("Open", key=f"see_{letter.message_id}"):
                     open_record(image_id)
 
 
 def image_of(letter: DeadLetter) -> str:
     """The image a dead letter is about, as a redrive reports it."""
-    return str(letter.body.get("image_id", letter.message_id))
+    return image_id_in(letter.body) or letter.message_id
 
 
 def redriven(result: Redrive, names: dict[str, str]) -> None:
