@@ -33,6 +33,7 @@ from eduportal.ports import (
     Embedder,
     Event,
     EventBus,
+    EventLog,
     ImageGenerator,
     ImageRecordRepository,
     Metrics,
@@ -399,6 +400,15 @@ class Container:
         return self._part("events", build)
 
     @property
+    def event_log(self) -> EventLog | None:
+        """The events an operator reads back: the embedded default's log; None where the bus
+        keeps no history (EventBridge)."""
+        from eduportal.adapters.local.sqlite_events import SqliteEventBus
+
+        bus = self.events
+        return bus if isinstance(bus, SqliteEventBus) else None
+
+    @property
     def notifier(self) -> Notifier:
         def build() -> Notifier:
             if self.settings.aws_pipeline:
@@ -510,6 +520,7 @@ class Container:
                 self.intake.record_upload,
                 self.clock,
                 max_bytes=self.settings.max_upload_bytes,
+                event_log=self.event_log,
             ),
         )
 

@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +58,13 @@ class Portal:
 
 
 @contextmanager
-def running_portal(work: Path) -> Iterator[Portal]:
+def running_portal(work: Path, settings: Mapping[str, str] | None = None) -> Iterator[Portal]:
     """`eduportal serve` (API and UI) on free ports and a fresh data directory under `work`;
-    Ctrl-C when done, as a person would stop it."""
+    Ctrl-C when done, as a person would stop it. `settings`: more `EDUPORTAL_*` variables."""
     api_port, ui_port = free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
+        **(settings or {}),
         "EDUPORTAL_DATA_DIR": str(work / "data"),
         "EDUPORTAL_API_PORT": str(api_port),
         "EDUPORTAL_UI_PORT": str(ui_port),

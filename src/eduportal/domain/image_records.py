@@ -151,6 +151,11 @@ class StageAttempt:
     seconds: float
     message: str | None = None
 
+    @property
+    def started_at(self) -> float:
+        """When the try began: a timeline places each try from here to `at`."""
+        return self.at - self.seconds
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage.value,
@@ -215,6 +220,11 @@ class ImageRecord:
 
     def __post_init__(self) -> None:
         validate_id(self.image_id, "image id")
+
+    @property
+    def file_name(self) -> str:
+        """What the upload was stored as (the key's last part): what a person knows it by."""
+        return self.key.rsplit("/", 1)[-1]
 
     def moved_to(self, status: ImageStatus, now: float, **changes: Any) -> ImageRecord:
         """This record in `status` (with `changes`); a move the rule forbids is a conflict."""
