@@ -221,7 +221,7 @@ def test_a_bad_file_is_refused_with_a_sentence_and_recorded_nowhere(
         "Send the image as a multipart form field named 'file'.",
         "Send the image as a multipart form field named 'file'.",
     ]
-    assert "the largest we accept is 2.0 MB" in sentences[3]
+    assert sentences[3] == "The file is 2,000,001 bytes; the largest we accept is 2,000,000 bytes."
     assert sentences[4] == "The file is larger than 2.0 MB, the largest we accept."
     assert sentences[5] == "Missing boundary in multipart."
     assert api.container.queue.depth().waiting == before

@@ -32,6 +32,7 @@ from eduportal.domain.errors import ConflictError, NotFoundError, ValidationErro
 from eduportal.domain.image_records import MAX_DAYS, DayRange, ImageRecord, ImageStatus, upload_day
 from eduportal.domain.keys import upload_key, validate_id
 from eduportal.domain.messages import image_id_in
+from eduportal.domain.sizes import too_large
 from eduportal.ports import (
     Clock,
     DeadLetter,
@@ -140,10 +141,7 @@ class UploadService:
         if not data:
             raise ValidationError("The file is empty.")
         if len(data) > self._max_bytes:
-            raise ValidationError(
-                f"The file is {len(data) / 1e6:.1f} MB; the largest we accept is "
-                f"{self._max_bytes / 1e6:.1f} MB."
-            )
+            raise ValidationError(too_large("The file", len(data), self._max_bytes))
         key = upload_key(new_image_id(self._clock.now()), file_name)
         self._store.put(
             key,
