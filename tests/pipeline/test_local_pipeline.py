@@ -134,6 +134,8 @@ def test_a_stage_failing_after_its_retries_fails_the_image_into_the_dead_letters
     assert record.status is ImageStatus.FAILED
     assert record.failure is not None
     assert (record.failure.stage, record.failure.attempts) == (Stage.THUMBNAILS, 4)
+    tries = [a.outcome for a in record.history if a.stage is Stage.THUMBNAILS]
+    assert tries == [Outcome.RETRYING] * 3 + [Outcome.FAILED]  # no retry followed the last
     (letter,) = container.uploads.dead_letters()
     assert letter.body == {"image_id": image_id, "key": record.key}
     notifier = container.notifier

@@ -97,7 +97,8 @@ def test_a_failed_image_waits_in_the_dead_letters_and_a_redrive_completes_it(
     app = open_page(PAGE, user="teacher1", query={"image": image_id})
     detail = texts(app)
     assert "Failed at resize after 4 tries: “Image storage is unavailable" in detail
-    assert "6. Resize** · temporary failure · " in detail  # the fourth try of resize
+    assert "5. Resize** · temporary failure · " in detail  # the third try of resize
+    assert "6. Resize** · failed · " in detail  # the fourth and last
 
     processed_folder_blocked.unlink()  # the cause, fixed
     app = open_page(PAGE, user="teacher1", query={"tab": "Dead letters"})

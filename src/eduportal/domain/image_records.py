@@ -241,6 +241,18 @@ class ImageRecord:
                 first.setdefault(attempt.stage, attempt.at)
         return tuple((stage, first[stage]) for stage in Stage if stage in first)
 
+    def given_up(self, stage: Stage) -> tuple[StageAttempt, ...]:
+        """The history with `stage`'s last try marked failed when it was left `retrying`: no
+        try came after it, so what the history says of it is that it failed."""
+        for index in range(len(self.history) - 1, -1, -1):
+            attempt = self.history[index]
+            if attempt.stage is stage:
+                if attempt.outcome is Outcome.RETRYING:
+                    failed = replace(attempt, outcome=Outcome.FAILED)
+                    return (*self.history[:index], failed, *self.history[index + 1 :])
+                break
+        return self.history
+
     def with_attempt(self, attempt: StageAttempt) -> ImageRecord:
         history = (*self.history, attempt)[-MAX_HISTORY:]
         return replace(self, history=history, updated_at=attempt.at)

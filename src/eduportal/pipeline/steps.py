@@ -168,7 +168,12 @@ class PipelineSteps:
         if current.status is ImageStatus.UPLOADED:  # `begin` failed before its move: a run
             current = current.moved_to(ImageStatus.PROCESSING, self.clock.now())  # did start
             self._move(current)
-        failed = current.moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
+        failed = current.moved_to(
+            ImageStatus.FAILED,
+            self.clock.now(),
+            failure=failure,
+            history=current.given_up(failure.stage),
+        )
         self._move(failed)
         self._settled(
             failed,

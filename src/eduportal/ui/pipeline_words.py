@@ -38,7 +38,7 @@ OUTCOME_WORDS: Final = {
     Outcome.FAILED: "Failed",
 }
 """How one try of a stage ended; also the chart's series, in this order. A temporary failure
-is one worth retrying (the record keeps the last try of a stage that failed for good so too)."""
+is one retried after a pause; the last try of a stage that failed for good reads failed."""
 
 
 def status_badge(status: ImageStatus, words: str | None = None) -> str:
