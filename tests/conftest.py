@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -21,6 +20,7 @@ from eduportal.adapters.local.file_store import LocalObjectStore
 from eduportal.observability.logging import configure_logging
 from tests.support.fault_proxy import FaultProxy
 from tests.support.fixture_types import JsonLog, S3StoreFactory
+from tests.support.logs import detach_handlers, parsed
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -111,14 +111,7 @@ def local_store(tmp_path: Path) -> LocalObjectStore:
 @pytest.fixture
 def json_log() -> Iterator[JsonLog]:
     """The JSON lines eduportal logs during the test, parsed."""
-    import json
-
     stream = io.StringIO()
     configure_logging("DEBUG", stream=stream)
-
-    def lines() -> list[dict[str, Any]]:
-        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
-
-    yield lines
-    for handler in list(logging.getLogger("eduportal").handlers):
-        logging.getLogger("eduportal").removeHandler(handler)
+    yield lambda: parsed(stream.getvalue())
+    detach_handlers()

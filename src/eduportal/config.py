@@ -6,8 +6,9 @@ are what Terraform's user data exports; eduportal's own carry the `EDUPORTAL_` p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import pydantic
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -20,6 +21,22 @@ MiB = 1024 * 1024
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
+
+
+_AWS_PIPELINE_SETTINGS: Final = (
+    ("image_records_table", "IMAGE_RECORDS_TABLE"),
+    ("pipeline_queue_url", "PIPELINE_QUEUE_URL"),
+    ("pipeline_dlq_url", "PIPELINE_DLQ_URL"),
+    ("pipeline_topic_arn", "PIPELINE_TOPIC_ARN"),
+    ("state_machine_arn", "STATE_MACHINE_ARN"),
+    ("archive_bucket_name", "ARCHIVE_BUCKET_NAME"),
+)
+"""The settings that move the pipeline to AWS (field, variable), given all together or not at
+all. `EVENT_BUS_NAME` is not among them: it has a default, the account's default bus."""
+_TOPIC_ARN: Final = re.compile(r"arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+_STATE_MACHINE_ARN: Final = re.compile(
+    r"arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]{1,80}"
+)
 
 
 class Settings(BaseSettings):
@@ -179,9 +196,28 @@ class Settings(BaseSettings):
         3, ge=0, le=10, validation_alias=_env("EDUPORTAL_PIPELINE_RETRIES")
     )
 
+    # The pipeline on AWS: the names Terraform exports for the resources it provisions.
+    image_records_table: str | None = Field(None, validation_alias=_env("IMAGE_RECORDS_TABLE"))
+    pipeline_queue_url: str | None = Field(None, validation_alias=_env("PIPELINE_QUEUE_URL"))
+    pipeline_dlq_url: str | None = Field(None, validation_alias=_env("PIPELINE_DLQ_URL"))
+    pipeline_topic_arn: str | None = Field(None, validation_alias=_env("PIPELINE_TOPIC_ARN"))
+    event_bus_name: str = Field("default", min_length=1, validation_alias=_env("EVENT_BUS_NAME"))
+    state_machine_arn: str | None = Field(None, validation_alias=_env("STATE_MACHINE_ARN"))
+    archive_bucket_name: str | None = Field(None, validation_alias=_env("ARCHIVE_BUCKET_NAME"))
+
     @property
     def use_bedrock(self) -> bool:
         return self.generators == "bedrock" or (self.generators == "auto" and self.storage == "s3")
+
+    @property
+    def aws_pipeline(self) -> bool:
+        """Whether the pipeline runs on AWS's services (DynamoDB, SQS, SNS, EventBridge, Step
+        Functions, the archive bucket) rather than on this machine's SQLite and files. S3
+        storage alone does not move it: the portal may keep its images in S3 and still run
+        the pipeline here."""
+        return self.storage == "s3" and all(
+            getattr(self, name) for name, _ in _AWS_PIPELINE_SETTINGS
+        )
 
     @property
     def sqlite_path(self) -> Path:
@@ -194,7 +230,12 @@ class Settings(BaseSettings):
         return self.data_dir / "archive"
 
     @field_validator(
-        "s3_bucket_name", "aws_endpoint_url", "cloudfront_domain", "mongodb_uri", mode="before"
+        "s3_bucket_name",
+        "aws_endpoint_url",
+        "cloudfront_domain",
+        "mongodb_uri",
+        *(name for name, _ in _AWS_PIPELINE_SETTINGS),
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -211,6 +252,31 @@ class Settings(BaseSettings):
             raise ValueError("must be a domain name such as d1234abcd.cloudfront.net")
         return domain
 
+    @field_validator("pipeline_queue_url", "pipeline_dlq_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be a queue URL such as https://sqs.REGION.amazonaws.com/ID/NAME")
+        return value
+
+    @field_validator("pipeline_topic_arn")
+    @classmethod
+    def _topic_arn(cls, value: str | None) -> str | None:
+        """ARNs are checked here so that a wrong value stops the start, not the first image."""
+        if value is not None and not _TOPIC_ARN.fullmatch(value):
+            raise ValueError("must be a topic's ARN such as arn:aws:sns:REGION:ACCOUNT:NAME")
+        return value
+
+    @field_validator("state_machine_arn")
+    @classmethod
+    def _state_machine_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _STATE_MACHINE_ARN.fullmatch(value):
+            raise ValueError(
+                "must be a state machine's ARN such as "
+                "arn:aws:states:REGION:ACCOUNT:stateMachine:NAME"
+            )
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -222,6 +288,22 @@ class Settings(BaseSettings):
     def _s3_needs_a_bucket(self) -> Settings:
         if self.storage == "s3" and not self.s3_bucket_name:
             raise ValueError("EDUPORTAL_STORAGE=s3 needs S3_BUCKET_NAME")
+        return self
+
+    @model_validator(mode="after")
+    def _aws_pipeline_all_or_nothing(self) -> Settings:
+        """Half a pipeline on AWS would split one image's life between two places (records
+        in DynamoDB, the queue in SQLite, ...), so with S3 storage the pipeline's settings
+        are all given (the pipeline on AWS) or none (the pipeline on this machine)."""
+        if self.storage != "s3":
+            return self
+        given = [variable for name, variable in _AWS_PIPELINE_SETTINGS if getattr(self, name)]
+        missing = [variable for name, variable in _AWS_PIPELINE_SETTINGS if not getattr(self, name)]
+        if given and missing:
+            raise ValueError(
+                f"the pipeline on AWS needs {', '.join(missing)} as well as {', '.join(given)}; "
+                "set them all, or none to run the pipeline on this machine"
+            )
         return self
 
     @model_validator(mode="after")

@@ -446,6 +446,16 @@ class EventBus(Protocol):
     def publish(self, event: Event) -> None: ...
 
 
+class EventLog(Protocol):
+    """The events about one image, read back for an operator. Only a bus that keeps a history
+    has one: the embedded default's log in SQLite does; EventBridge delivers events and keeps
+    none, so on AWS there is no `EventLog` and a face says where the events went instead."""
+
+    def events_for(self, image_id: str, limit: int) -> list[Event]:
+        """Newest first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Notification:
     subject: str

@@ -1,8 +1,9 @@
 """The composition root: the only place that chooses and constructs adapters.
 
 The embedded default (files, SQLite, offline generators) needs nothing but a data directory;
-`EDUPORTAL_STORAGE=s3`, `MONGODB_URI` and `EDUPORTAL_GENERATORS` switch each part to AWS. AWS
-and MongoDB modules are imported only when chosen, so the default starts fast.
+`EDUPORTAL_STORAGE=s3`, `MONGODB_URI` and `EDUPORTAL_GENERATORS` switch each part to AWS, and
+the pipeline's AWS settings (`Settings.aws_pipeline`) its parts. AWS and MongoDB modules are
+imported only when chosen, so the default starts fast.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import MiB, Settings
+from eduportal.domain.errors import ConfigurationError
 from eduportal.imaging.allocator import return_freed_images_to_the_os
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
@@ -32,6 +34,7 @@ from eduportal.ports import (
     Embedder,
     Event,
     EventBus,
+    EventLog,
     ImageGenerator,
     ImageRecordRepository,
     Metrics,
@@ -52,6 +55,7 @@ from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
 from eduportal.services.uploads import UploadService
 
 if TYPE_CHECKING:
+    from eduportal.adapters.aws.step_functions import StepFunctionsStarter
     from eduportal.adapters.local.sqlite_db import SqliteDatabase
     from eduportal.pipeline.intake import Intake
     from eduportal.pipeline.steps import PipelineSteps
@@ -89,8 +93,9 @@ class Generators:
 def build_optimizer(settings: Settings) -> ImageOptimizer:
     """The optimizer with the process's one decode gate.
 
-    Called once per process in practice: the container builds its image store once, and a
-    face builds one container (the CLI's `image optimize` calls it directly). So every decode
+    Called once per process in practice: the container builds it once (its `optimizer` part,
+    which the image store and the pipeline's stages share), and a face builds one container
+    (the CLI's `image optimize` calls it directly). So every decode
     reserves memory from the same pool; anything else that decodes images takes
     `optimizer.gate` rather than a gate of its own. The allocator is told to give freed image
     memory back, without which the gate's bound would not hold for the process's RSS.
@@ -109,21 +114,34 @@ def build_optimizer(settings: Settings) -> ImageOptimizer:
 
 def build_object_store(settings: Settings) -> ObjectStore:
     if settings.storage == "s3":
-        from eduportal.adapters.aws.clients import s3_client
-        from eduportal.adapters.aws.s3_store import S3ObjectStore
-
-        client = s3_client(
-            region=settings.aws_region,
-            timeout_seconds=settings.s3_timeout_seconds,
-            endpoint_url=settings.aws_endpoint_url,
-        )
         assert settings.s3_bucket_name is not None  # Settings validated it
-        return S3ObjectStore(
-            client, settings.s3_bucket_name, timeout_seconds=settings.s3_timeout_seconds
-        )
+        return build_s3_store(settings, settings.s3_bucket_name)
     from eduportal.adapters.local.file_store import LocalObjectStore
 
     return LocalObjectStore(settings.data_dir)
+
+
+def build_s3_store(settings: Settings, bucket: str) -> ObjectStore:
+    from eduportal.adapters.aws.clients import s3_client
+    from eduportal.adapters.aws.s3_store import S3ObjectStore
+
+    client = s3_client(
+        region=settings.aws_region,
+        timeout_seconds=settings.s3_timeout_seconds,
+        endpoint_url=settings.aws_endpoint_url,
+    )
+    return S3ObjectStore(client, bucket, timeout_seconds=settings.s3_timeout_seconds)
+
+
+def aws_client_options(settings: Settings) -> dict[str, Any]:
+    """What every client of the pipeline's AWS services (DynamoDB, SQS, SNS, EventBridge,
+    Step Functions) is built with: the database's timeout, since each call is one small
+    request like a database's."""
+    return {
+        "region": settings.aws_region,
+        "timeout_seconds": settings.db_timeout_seconds,
+        "endpoint_url": settings.aws_endpoint_url,
+    }
 
 
 def build_repositories(settings: Settings, sqlite: Callable[[], SqliteDatabase]) -> Repositories:
@@ -279,9 +297,10 @@ class Container:
 
     @property
     def object_store(self) -> ObjectStore:
-        """The object store the faces write through. S3 announces new uploads to EventBridge
-        itself; files do not, so on one machine the store is wrapped to do the same."""
-        if self.settings.storage == "s3":
+        """The object store the faces write through. With the pipeline on AWS, S3 announces
+        new uploads to EventBridge itself; otherwise (files, or S3 with the pipeline on this
+        machine) the store is wrapped to announce them on the local bus."""
+        if self.settings.aws_pipeline:
             return self.stored_objects
 
         def announcing() -> ObjectStore:
@@ -297,11 +316,24 @@ class Container:
             "repositories", lambda: build_repositories(self.settings, lambda: self.sqlite)
         )
 
-    # --- the processing pipeline (embedded default) ------------------------------------
+    # --- the processing pipeline ----------------------------------------------------------
+    # On one machine (the embedded default) SQLite and files; with `Settings.aws_pipeline`,
+    # AWS's services, each part its adapter, its client built with the part.
 
     @property
     def image_records(self) -> ImageRecordRepository:
         def build() -> ImageRecordRepository:
+            if self.settings.aws_pipeline:
+                from eduportal.adapters.aws.clients import dynamodb_client
+                from eduportal.adapters.aws.dynamodb_image_records import (
+                    DynamoImageRecordRepository,
+                )
+
+                assert self.settings.image_records_table is not None  # aws_pipeline says so
+                return DynamoImageRecordRepository(
+                    dynamodb_client(**aws_client_options(self.settings)),
+                    self.settings.image_records_table,
+                )
             if self.settings.mongodb_uri:
                 from eduportal.adapters.mongo import mongo_database
                 from eduportal.adapters.mongo_image_records import MongoImageRecordRepository
@@ -322,6 +354,17 @@ class Container:
     @property
     def queue(self) -> Queue:
         def build() -> Queue:
+            if self.settings.aws_pipeline:
+                from eduportal.adapters.aws.clients import sqs_client
+                from eduportal.adapters.aws.sqs_queue import SqsQueue
+
+                assert self.settings.pipeline_queue_url and self.settings.pipeline_dlq_url
+                # The lease and the receive limit are the queue's own, as provisioned.
+                return SqsQueue(
+                    sqs_client(**aws_client_options(self.settings)),
+                    self.settings.pipeline_queue_url,
+                    self.settings.pipeline_dlq_url,
+                )
             from eduportal.adapters.local.sqlite_queue import SqliteQueue
 
             return SqliteQueue(
@@ -335,9 +378,18 @@ class Container:
     @property
     def events(self) -> EventBus:
         """On one machine the bus routes "Object Created" under uploads/ as the AWS rules do:
-        to the record writer and to the processing queue."""
+        to the record writer and to the processing queue. On AWS those rules are the
+        infrastructure's, and the bus only publishes."""
 
         def build() -> EventBus:
+            if self.settings.aws_pipeline:
+                from eduportal.adapters.aws.clients import events_client
+                from eduportal.adapters.aws.eventbridge_bus import EventBridgeBus
+
+                return EventBridgeBus(
+                    events_client(**aws_client_options(self.settings)),
+                    self.settings.event_bus_name,
+                )
             from eduportal.adapters.local.announcing_store import OBJECT_CREATED, envelope
             from eduportal.adapters.local.sqlite_events import Rule, SqliteEventBus
             from eduportal.domain.keys import UPLOADS_PREFIX
@@ -376,8 +428,26 @@ class Container:
             log.exception("assignments awaiting an image not settled", extra={"image_id": image_id})
 
     @property
+    def event_log(self) -> EventLog | None:
+        """The events an operator reads back: the embedded default's log; None where the bus
+        keeps no history (EventBridge)."""
+        from eduportal.adapters.local.sqlite_events import SqliteEventBus
+
+        bus = self.events
+        return bus if isinstance(bus, SqliteEventBus) else None
+
+    @property
     def notifier(self) -> Notifier:
         def build() -> Notifier:
+            if self.settings.aws_pipeline:
+                from eduportal.adapters.aws.clients import sns_client
+                from eduportal.adapters.aws.sns_notifier import SnsNotifier
+
+                assert self.settings.pipeline_topic_arn is not None  # aws_pipeline says so
+                return SnsNotifier(
+                    sns_client(**aws_client_options(self.settings)),
+                    self.settings.pipeline_topic_arn,
+                )
             from eduportal.adapters.local.sqlite_events import SqliteNotifier
 
             return SqliteNotifier(self.sqlite, self.clock.now)
@@ -386,9 +456,38 @@ class Container:
 
     @property
     def archive_store(self) -> ObjectStore:
-        from eduportal.adapters.local.file_store import LocalObjectStore
+        def build() -> ObjectStore:
+            if self.settings.aws_pipeline:
+                assert self.settings.archive_bucket_name is not None  # aws_pipeline says so
+                return build_s3_store(self.settings, self.settings.archive_bucket_name)
+            from eduportal.adapters.local.file_store import LocalObjectStore
 
-        return self._part("archive_store", lambda: LocalObjectStore(self.settings.archive_dir))
+            return LocalObjectStore(self.settings.archive_dir)
+
+        return self._part("archive_store", build)
+
+    @property
+    def step_functions(self) -> StepFunctionsStarter:
+        """Starts the pipeline's executions on AWS; the embedded default runs them with the
+        local runner instead, and has none."""
+
+        def build() -> StepFunctionsStarter:
+            if not self.settings.aws_pipeline:
+                raise ConfigurationError(
+                    "The pipeline does not run on AWS Step Functions here.",
+                    detail="step_functions asked for without the AWS pipeline settings "
+                    "(EDUPORTAL_STORAGE=s3, STATE_MACHINE_ARN, ...)",
+                )
+            from eduportal.adapters.aws.clients import stepfunctions_client
+            from eduportal.adapters.aws.step_functions import StepFunctionsStarter
+
+            assert self.settings.state_machine_arn is not None  # aws_pipeline says so
+            return StepFunctionsStarter(
+                stepfunctions_client(**aws_client_options(self.settings)),
+                self.settings.state_machine_arn,
+            )
+
+        return self._part("step_functions", build)
 
     @property
     def intake(self) -> Intake:
@@ -415,9 +514,7 @@ class Container:
 
             return PipelineSteps(
                 records=self.image_records,
-                tools=StageTools(
-                    self.stored_objects, self.archive_store, self.image_store.optimizer
-                ),
+                tools=StageTools(self.stored_objects, self.archive_store, self.optimizer),
                 events=self.events,
                 notifier=self.notifier,
                 dead_letters=self.queue,
@@ -451,6 +548,7 @@ class Container:
                 self.intake.record_upload,
                 self.clock,
                 max_bytes=self.settings.max_upload_bytes,
+                event_log=self.event_log,
             ),
         )
 
@@ -471,12 +569,17 @@ class Container:
         return self._part("attempts", lambda: build_attempt_counter(self.settings))
 
     @property
+    def optimizer(self) -> ImageOptimizer:
+        """The process's one optimizer, with its one decode gate (`build_optimizer`)."""
+        return self._part("optimizer", lambda: build_optimizer(self.settings))
+
+    @property
     def image_store(self) -> ImageStore:
         return self._part(
             "image_store",
             lambda: ImageStore(
                 self.object_store,
-                build_optimizer(self.settings),
+                self.optimizer,
                 self.metrics,
                 public_url=self.settings.public_url,
                 cdn_domain=self.settings.cloudfront_domain,

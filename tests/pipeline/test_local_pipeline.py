@@ -12,30 +12,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from eduportal.adapters.local.file_store import LocalObjectStore
 from eduportal.adapters.local.sqlite_events import SqliteEventBus, SqliteNotifier
 from eduportal.config import load_settings
 from eduportal.domain.errors import StorageUnavailableError
 from eduportal.domain.image_records import ImageStatus, Outcome, Stage
 from eduportal.domain.images import Lifecycle
-from eduportal.ports import PutReceipt
 from eduportal.wiring import Container, build
+from tests.support.flaky_store import FlakyStore
 from tests.support.images import gps_exif, gradient
-
-
-class FlakyStore(LocalObjectStore):
-    """Files whose writes under `prefix` fail `failures` times as an unavailable backend."""
-
-    def __init__(self, root: Path, prefix: str, failures: int) -> None:
-        super().__init__(root)
-        self.prefix = prefix
-        self.failures = failures
-
-    def put(self, key: str, data: bytes, **options: Any) -> PutReceipt:
-        if key.startswith(self.prefix) and self.failures > 0:
-            self.failures -= 1
-            raise StorageUnavailableError(detail=f"test: {key} refused")
-        return super().put(key, data, **options)
 
 
 def pipeline(tmp_path: Path, **parts: Any) -> Container:
@@ -150,6 +134,8 @@ def test_a_stage_failing_after_its_retries_fails_the_image_into_the_dead_letters
     assert record.status is ImageStatus.FAILED
     assert record.failure is not None
     assert (record.failure.stage, record.failure.attempts) == (Stage.THUMBNAILS, 4)
+    tries = [a.outcome for a in record.history if a.stage is Stage.THUMBNAILS]
+    assert tries == [Outcome.RETRYING] * 3 + [Outcome.FAILED]  # no retry followed the last
     (letter,) = container.uploads.dead_letters()
     assert letter.body == {"image_id": image_id, "key": record.key}
     notifier = container.notifier

@@ -8,7 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +61,17 @@ class Portal:
 
 
 @contextmanager
-def running_portal(work: Path, *, workers: int | None = None) -> Iterator[Portal]:
+def running_portal(
+    work: Path, settings: Mapping[str, str] | None = None, *, workers: int | None = None
+) -> Iterator[Portal]:
     """`eduportal serve` (API, UI and its worker) on free ports and a fresh data directory
-    under `work`; Ctrl-C when done, as a person would stop it. `workers=0` starts none, for a
-    test that processes uploads itself when it chooses (`eduportal worker --drain`)."""
+    under `work`; Ctrl-C when done, as a person would stop it. `settings`: more `EDUPORTAL_*`
+    variables. `workers=0` starts no worker, for a test that processes uploads itself when
+    it chooses (`eduportal worker --drain`)."""
     api_port, ui_port = free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
+        **(settings or {}),
         "EDUPORTAL_DATA_DIR": str(work / "data"),
         "EDUPORTAL_API_PORT": str(api_port),
         "EDUPORTAL_UI_PORT": str(ui_port),

@@ -24,7 +24,22 @@ _NAMES = (
     "EDUPORTAL_MAX_DECODE_MB",
     "EDUPORTAL_DECODE_MEMORY_MB",
     "EDUPORTAL_DECODE_WAIT_SECONDS",
+    "IMAGE_RECORDS_TABLE",
+    "PIPELINE_QUEUE_URL",
+    "PIPELINE_DLQ_URL",
+    "PIPELINE_TOPIC_ARN",
+    "EVENT_BUS_NAME",
+    "STATE_MACHINE_ARN",
+    "ARCHIVE_BUCKET_NAME",
 )
+AWS_PIPELINE = {
+    "IMAGE_RECORDS_TABLE": "eduportal-image-records",
+    "PIPELINE_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/eduportal-pipeline",
+    "PIPELINE_DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/eduportal-pipeline-dlq",
+    "PIPELINE_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:eduportal-pipeline",
+    "STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:eduportal-pipeline",
+    "ARCHIVE_BUCKET_NAME": "eduportal-archive-1a2b",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +134,58 @@ def test_the_ui_uploader_takes_the_upload_limit(max_upload_bytes: int, megabytes
     """Streamlit's limit is in whole megabytes: rounded up, never below what we accept."""
     command = streamlit_command(load_settings(max_upload_bytes=max_upload_bytes), "h", 1)
     assert command[command.index("--server.maxUploadSize") + 1] == megabytes
+
+
+def test_the_pipeline_moves_to_aws_with_all_of_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
+    monkeypatch.setenv("S3_BUCKET_NAME", "education-portal-images-1a2b")
+    assert not load_settings().aws_pipeline  # S3 storage alone: the pipeline stays here
+    for name, value in AWS_PIPELINE.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.aws_pipeline
+    assert settings.image_records_table == "eduportal-image-records"
+    assert settings.pipeline_dlq_url == AWS_PIPELINE["PIPELINE_DLQ_URL"]
+    assert settings.event_bus_name == "default"
+    monkeypatch.setenv("EVENT_BUS_NAME", "eduportal")
+    assert load_settings().event_bus_name == "eduportal"
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "local")
+    assert not load_settings().aws_pipeline  # the embedded default whatever else is set
+
+
+def test_half_a_pipeline_on_aws_is_refused_naming_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
+    monkeypatch.setenv("S3_BUCKET_NAME", "education-portal-images-1a2b")
+    monkeypatch.setenv("IMAGE_RECORDS_TABLE", AWS_PIPELINE["IMAGE_RECORDS_TABLE"])
+    monkeypatch.setenv("STATE_MACHINE_ARN", AWS_PIPELINE["STATE_MACHINE_ARN"])
+    monkeypatch.setenv("PIPELINE_TOPIC_ARN", " ")  # blank counts as unset
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert caught.value.user_message == (
+        "Invalid configuration: settings: the pipeline on AWS needs PIPELINE_QUEUE_URL, "
+        "PIPELINE_DLQ_URL, PIPELINE_TOPIC_ARN, ARCHIVE_BUCKET_NAME as well as "
+        "IMAGE_RECORDS_TABLE, STATE_MACHINE_ARN; set them all, or none to run the pipeline "
+        "on this machine"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PIPELINE_QUEUE_URL", "eduportal-pipeline"),
+        ("PIPELINE_TOPIC_ARN", "eduportal-pipeline"),
+        ("PIPELINE_TOPIC_ARN", "arn:aws:sqs:eu-west-1:123456789012:eduportal-pipeline"),
+        ("STATE_MACHINE_ARN", "arn:aws:states:eu-west-1:123456789012:execution:m:run-1"),
+        ("STATE_MACHINE_ARN", "arn:aws:states:eu-west-1:123456789012:stateMachine:m:live"),
+    ],
+)
+def test_a_pipeline_resource_of_the_wrong_kind_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings()

@@ -15,15 +15,17 @@ def account(role: Role) -> Account:
     return Account(username="someone", role=role, password_hash="x", created_at=0.0)
 
 
-def test_teachers_are_offered_their_list_and_the_create_page() -> None:
+def test_teachers_are_offered_their_list_the_create_page_and_the_pipeline() -> None:
     assert offered(account(Role.TEACHER)) == {
         "assignments": "Assignments",
         "create": "Create an assignment",
+        "pipeline": "Image pipeline",
     }
 
 
-def test_students_are_not_offered_the_create_page() -> None:
+def test_students_are_not_offered_the_create_page_or_the_pipeline() -> None:
     assert "create" not in offered(account(Role.STUDENT))
+    assert "pipeline" not in offered(account(Role.STUDENT))
     assert offered(account(Role.STUDENT))["assignments"] == "Assignments"
 
 

@@ -18,7 +18,15 @@ import eduportal
 from eduportal.api.body_limit import BodyLimit, BodyLimitMiddleware
 from eduportal.api.correlation import CorrelationIdMiddleware
 from eduportal.api.errors import install_error_handlers
-from eduportal.api.routers import accounts, answers, assignments, health, images, results
+from eduportal.api.routers import (
+    accounts,
+    answers,
+    assignments,
+    health,
+    images,
+    results,
+    uploads,
+)
 from eduportal.api.security_headers import SecurityHeadersMiddleware
 from eduportal.wiring import Container
 
@@ -32,10 +40,11 @@ def create_app(container: Container) -> FastAPI:
         title="eduportal",
         version=eduportal.__version__,
         description="The eduportal education portal: accounts, assignments with generated "
-        "questions and images, answers, leaderboards and results; the image origin; health and "
-        "metrics. Sign in with `POST /api/login`, then press **Authorize** and paste the token "
-        "(or send `Authorization: Bearer <token>`). Every error is JSON: a sentence for the "
-        "user, its kind and the correlation id its log line carries.",
+        "questions and images, answers, leaderboards and results; uploads into the image "
+        "processing pipeline and their records; the image origin; health and metrics. Sign in "
+        "with `POST /api/login`, then press **Authorize** and paste the token (or send "
+        "`Authorization: Bearer <token>`). Every error is JSON: a sentence for the user, its "
+        "kind and the correlation id its log line carries.",
         static_url="/docs-assets",
         redoc_url=None,
     )
@@ -44,7 +53,7 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     # The image origin first, as a plain route: it is the hottest one (see routers/images.py).
     app.router.routes.insert(0, images.route)
-    for module in (accounts, assignments, answers, results, health):
+    for module in (accounts, assignments, answers, results, uploads, health):
         app.include_router(module.router)
     _document_the_image_origin(app)
 
@@ -59,8 +68,9 @@ def create_app(container: Container) -> FastAPI:
     )
     upload_routes = [
         route
-        for route in assignments.router.routes
-        if isinstance(route, APIRoute) and route.name == assignments.UPLOAD_ROUTE
+        for module in (assignments, uploads)
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and route.name == module.UPLOAD_ROUTE
     ]
 
     def limit_for(scope: Scope) -> BodyLimit:

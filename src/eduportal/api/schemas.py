@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from eduportal.domain.accounts import Role
@@ -15,6 +19,7 @@ from eduportal.domain.assignments import (
     EditedQuestion,
 )
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry, QuestionProgress
+from eduportal.domain.image_records import ImageRecord, ImageStatus, StageAttempt, upload_day
 from eduportal.domain.results import AssignmentResults, StudentResult
 from eduportal.services.grading import AnswerResult
 
@@ -329,3 +334,143 @@ class OwnAssignmentResult(BaseModel):
                 for qid in result.question_ids
             ],
         )
+
+
+# --- Uploads into the processing pipeline ------------------------------------------------------
+
+UrlFor = Callable[[str], str | None]
+"""The image store's URL for a key (`ImageStore.url_for`): the CDN's, else the origin's."""
+
+
+def _moment(timestamp: float) -> datetime:
+    """Times go out as ISO 8601 in UTC."""
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def upload_path(image_id: str) -> str:
+    return f"/api/uploads/{image_id}"
+
+
+class UploadLinks(BaseModel):
+    self_: str = Field(serialization_alias="self", description="This record, to follow it")
+    thumbnail: str | None = Field(description="The smallest thumbnail, once processed")
+
+
+class UploadSummary(BaseModel):
+    """An upload's record at a glance: what a listing shows, and what an upload answers."""
+
+    image_id: str
+    key: str = Field(description="Where the upload is stored (`uploads/{image_id}/{name}`)")
+    file_name: str
+    status: ImageStatus
+    run: int = Field(description="1, and one more for each redrive")
+    uploaded_at: datetime
+    updated_at: datetime
+    size_bytes: int
+    content_type: str = Field(description="As the uploader declared it")
+    links: UploadLinks
+
+    @classmethod
+    def of(cls, record: ImageRecord, url_for: UrlFor) -> UploadSummary:
+        return cls.model_validate(_summary_fields(record, url_for))
+
+
+def _summary_fields(record: ImageRecord, url_for: UrlFor) -> dict[str, Any]:
+    thumbnail = url_for(record.thumbnail_keys[0]) if record.thumbnail_keys else None
+    return {
+        "image_id": record.image_id,
+        "key": record.key,
+        "file_name": record.file_name,
+        "status": record.status,
+        "run": record.run,
+        "uploaded_at": _moment(record.uploaded_at),
+        "updated_at": _moment(record.updated_at),
+        "size_bytes": record.size_bytes,
+        "content_type": record.content_type,
+        "links": UploadLinks(self_=upload_path(record.image_id), thumbnail=thumbnail),
+    }
+
+
+class StageTry(BaseModel):
+    """One try of one stage: the timeline is every try in order."""
+
+    stage: str
+    outcome: str = Field(description="completed, retrying, rejected or failed")
+    started_at: datetime
+    finished_at: datetime
+    seconds: float
+    message: str | None = Field(description="Why a try did not complete")
+
+    @classmethod
+    def of(cls, attempt: StageAttempt) -> StageTry:
+        return cls(
+            stage=attempt.stage.value,
+            outcome=attempt.outcome.value,
+            started_at=_moment(attempt.started_at),
+            finished_at=_moment(attempt.at),
+            seconds=round(attempt.seconds, 4),
+            message=attempt.message,
+        )
+
+
+class StoredOutput(BaseModel):
+    key: str
+    url: str | None = Field(
+        description="Where a browser fetches it; null for the archive, which no origin serves"
+    )
+
+
+class UploadFailure(BaseModel):
+    stage: str
+    message: str
+    attempts: int = Field(description="Tries of that stage in the failed run")
+
+
+class UploadRecordView(UploadSummary):
+    """An upload's whole record: its stages, its outputs, and why it stopped if it did."""
+
+    upload_date: str = Field(description="The UTC day it was uploaded on, YYYY-MM-DD")
+    stages: list[StageTry] = Field(description="Every try of every stage, oldest first")
+    processed: StoredOutput | None
+    thumbnails: list[StoredOutput] = Field(description="Smallest first")
+    archive: StoredOutput | None = Field(description="The upload as it came, kept apart")
+    metadata: dict[str, Any] = Field(
+        description="Width, height, format, mode and an EXIF summary without GPS"
+    )
+    reason: str | None = Field(description="Why it was rejected, for the uploader")
+    failure: UploadFailure | None
+
+    @classmethod
+    def of(cls, record: ImageRecord, url_for: UrlFor) -> UploadRecordView:
+        def served(key: str) -> StoredOutput:
+            return StoredOutput(key=key, url=url_for(key))
+
+        failure = record.failure
+        return cls.model_validate(
+            {
+                **_summary_fields(record, url_for),
+                "upload_date": upload_day(record.uploaded_at),
+                "stages": [StageTry.of(attempt) for attempt in record.history],
+                "processed": served(record.processed_key) if record.processed_key else None,
+                "thumbnails": [served(key) for key in record.thumbnail_keys],
+                "archive": StoredOutput(key=record.archive_key, url=None)
+                if record.archive_key
+                else None,
+                "metadata": record.metadata,
+                "reason": record.reason,
+                "failure": None
+                if failure is None
+                else UploadFailure(
+                    stage=failure.stage.value, message=failure.message, attempts=failure.attempts
+                ),
+            }
+        )
+
+
+class UploadPage(BaseModel):
+    items: list[UploadSummary] = Field(description="Newest upload first")
+    limit: int
+    offset: int
+    next: str | None = Field(
+        description="The next page's address, when this page came back full (it may be empty)"
+    )

@@ -18,6 +18,13 @@ def _cmd_asl(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_permissions(args: argparse.Namespace) -> int:
+    from eduportal.pipeline.permissions import document
+
+    print_json(document())
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from eduportal.wiring import build
 
@@ -27,14 +34,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_dlq_list(args: argparse.Namespace) -> int:
+    from eduportal.domain.messages import image_id_in
     from eduportal.wiring import build
 
     letters = build(args.settings).uploads.dead_letters(limit=args.limit, offset=args.offset)
     rows = [
         {
             "id": letter.message_id,
-            "image_id": letter.body.get("image_id"),
-            "key": letter.body.get("key"),
+            "image_id": image_id_in(letter.body),
             "reason": letter.reason,
             "receive_count": letter.receive_count,
             "dead_at": iso_time(letter.dead_at),
@@ -48,7 +55,7 @@ def _cmd_dlq_list(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             sys.stdout.write(
-                f"{row['id']}  {row['dead_at']}  image {row['image_id']}  "
+                f"{row['id']}  {row['dead_at']}  image {row['image_id'] or '(none)'}  "
                 f"received {row['receive_count']}x\n    {row['reason']}\n"
             )
     return 0
@@ -93,6 +100,17 @@ def register(commands: Commands) -> None:
         help="e.g. arn:aws:lambda:eu-west-1:123456789012:function:",
     )
     asl.set_defaults(handler=_cmd_asl)
+
+    permissions = actions.add_parser(
+        "permissions",
+        help="print which AWS actions on which resources each Lambda function needs",
+        description="Print, as JSON, the least privilege of the pipeline on AWS: for each "
+        "Lambda function (the record writer, the queue consumer, one per step) the IAM "
+        "actions it needs on which resources (object grants limited to key prefixes), with "
+        "a reason each, and the state machine's role. The infrastructure builds its IAM "
+        "policies from it; a test checks every AWS call the handlers make is in it.",
+    )
+    permissions.set_defaults(handler=_cmd_permissions)
 
     status = actions.add_parser(
         "status",

@@ -27,7 +27,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     ui_port = args.ui_port or settings.ui_port
-    workers = (1 if settings.storage == "local" else 0) if args.workers is None else args.workers
+    workers = (0 if settings.aws_pipeline else 1) if args.workers is None else args.workers
     container = build(settings)
     container.check()
     demo = container.accounts.ensure_demo_accounts()
@@ -127,8 +127,8 @@ def register(commands: Commands) -> None:
         "serve",
         help="start the portal: REST API, image origin, Streamlit UI and a worker",
         description="Start the REST API (with the image origin, health and metrics), the "
-        "Streamlit UI and, on the embedded default, a worker that processes uploaded images "
-        "(on AWS, Step Functions does). On a database with no account, demo accounts are "
+        "Streamlit UI and a worker that processes uploaded images (none when the pipeline "
+        "runs on AWS, where Step Functions does). On a database with no account, demo accounts are "
         "created and their passwords printed. Stops them all on Ctrl-C.",
     )
     serve.add_argument("--host", help="interface to listen on (default: EDUPORTAL_API_HOST)")
@@ -144,6 +144,6 @@ def register(commands: Commands) -> None:
         type=int,
         choices=range(0, 17),
         metavar="N",
-        help="worker processes to start (default: 1 on the embedded default, 0 on AWS)",
+        help="worker processes to start (default: 1; 0 when the pipeline runs on AWS)",
     )
     serve.set_defaults(handler=_cmd_serve)

@@ -7,7 +7,7 @@ import argparse
 import mimetypes
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,14 @@ from eduportal.cli.common import (
     EXIT_FAILURE,
     EXIT_NEEDS_ATTENTION,
     Commands,
-    UsageError,
     iso_time,
     offset,
     page_size,
     print_json,
     read_input,
 )
-from eduportal.domain.image_records import FINAL, DayRange, ImageRecord, ImageStatus
+from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus
+from eduportal.services.uploads import upload_days
 
 WAIT_POLL_SECONDS = 0.25
 
@@ -137,16 +137,9 @@ def _describe(record: ImageRecord) -> str:
 def _cmd_images_list(args: argparse.Namespace) -> int:
     from eduportal.wiring import build
 
-    if args.date and (args.since or args.until):
-        raise UsageError("Give --date, or --since/--until, not both.")
-    days = None
-    if args.date:
-        days = DayRange.one(args.date)
-    elif args.since or args.until:
-        days = DayRange(
-            args.since or args.until, args.until or datetime.now(UTC).date().isoformat()
-        )
-    records = build(args.settings).uploads.find(
+    uploads = build(args.settings).uploads
+    days = upload_days(on=args.date, since=args.since, until=args.until, today=uploads.today())
+    records = uploads.find(
         status=ImageStatus(args.status) if args.status else None,
         days=days,
         limit=args.limit,
@@ -237,7 +230,9 @@ def register(commands: Commands) -> None:
         "--status", choices=[status.value for status in ImageStatus], help="only this status"
     )
     listing.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="uploaded on this day")
-    listing.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="uploaded from")
+    listing.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="uploaded from (until defaults to today)"
+    )
     listing.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="uploaded until")
     listing.add_argument(
         "--limit", type=page_size, default=50, metavar="N", help="records per page (default 50)"

@@ -132,7 +132,7 @@ def _report(*tallies: Tally) -> dict[str, object]:
 
 
 def _announce(settings: Settings, concurrency: int, drain: bool) -> None:
-    where = f"in {settings.data_dir.resolve()}" if settings.storage == "local" else "on AWS"
+    where = "from SQS" if settings.aws_pipeline else f"in {settings.data_dir.resolve()}"
     until = "until the queue is empty" if drain else "until stopped (Ctrl-C or SIGTERM)"
     processes = "1 process" if concurrency == 1 else f"{concurrency} processes"
     sys.stderr.write(f"eduportal worker: {processes} processing uploads {where}, {until}.\n")

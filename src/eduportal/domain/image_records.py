@@ -151,6 +151,11 @@ class StageAttempt:
     seconds: float
     message: str | None = None
 
+    @property
+    def started_at(self) -> float:
+        """When the try began: a timeline places each try from here to `at`."""
+        return self.at - self.seconds
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "stage": self.stage.value,
@@ -216,6 +221,11 @@ class ImageRecord:
     def __post_init__(self) -> None:
         validate_id(self.image_id, "image id")
 
+    @property
+    def file_name(self) -> str:
+        """What the upload was stored as (the key's last part): what a person knows it by."""
+        return self.key.rsplit("/", 1)[-1]
+
     def moved_to(self, status: ImageStatus, now: float, **changes: Any) -> ImageRecord:
         """This record in `status` (with `changes`); a move the rule forbids is a conflict."""
         if not may_move(self.status, status):
@@ -230,6 +240,18 @@ class ImageRecord:
             if attempt.outcome is Outcome.COMPLETED:
                 first.setdefault(attempt.stage, attempt.at)
         return tuple((stage, first[stage]) for stage in Stage if stage in first)
+
+    def given_up(self, stage: Stage) -> tuple[StageAttempt, ...]:
+        """The history with `stage`'s last try marked failed when it was left `retrying`: no
+        try came after it, so what the history says of it is that it failed."""
+        for index in range(len(self.history) - 1, -1, -1):
+            attempt = self.history[index]
+            if attempt.stage is stage:
+                if attempt.outcome is Outcome.RETRYING:
+                    failed = replace(attempt, outcome=Outcome.FAILED)
+                    return (*self.history[:index], failed, *self.history[index + 1 :])
+                break
+        return self.history
 
     def with_attempt(self, attempt: StageAttempt) -> ImageRecord:
         history = (*self.history, attempt)[-MAX_HISTORY:]

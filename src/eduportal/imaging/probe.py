@@ -14,6 +14,7 @@ from typing import Final
 from PIL import Image, UnidentifiedImageError
 
 from eduportal.domain.errors import ValidationError
+from eduportal.domain.sizes import too_large
 
 ACCEPTED_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "AVIF")
 """Formats we decode (JPEG includes MPO, as phones write it). Pillow reads more (EPS, for one,
@@ -45,17 +46,12 @@ class ProbedImage:
         return EXTENSIONS.get(self.format, self.format.lower())
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
-
-
 def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> ProbedImage:
     if not data:
         raise ValidationError("The file is empty.")
     if len(data) > max_bytes:
         raise ValidationError(
-            f"The image is {_megabytes(len(data))}; the largest we accept is "
-            f"{_megabytes(max_bytes)}.",
+            too_large("The image", len(data), max_bytes),
         )
     try:
         with warnings.catch_warnings():

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eduportal.domain.errors import ValidationError
 from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus
-from eduportal.domain.keys import UPLOADS_PREFIX, image_id_for_key, validate_key
+from eduportal.domain.keys import image_id_for_key
+from eduportal.domain.messages import upload_key_in
 from eduportal.ports import Clock, ImageRecordRepository, ObjectStore
 
 
@@ -52,17 +52,3 @@ class Intake:
         if record.status in FINAL:
             return None
         return {"image_id": record.image_id, "key": record.key, "run": record.run}
-
-
-def upload_key_in(body: Mapping[str, Any]) -> str:
-    """The upload's key from either message the queue carries: an "Object Created" event, or
-    a job set aside in the dead-letter queue and redriven."""
-    if "detail" in body:
-        key = (body.get("detail") or {}).get("object", {}).get("key")
-    else:
-        key = body.get("key")
-    if not isinstance(key, str) or not key.startswith(UPLOADS_PREFIX):
-        raise ValidationError(
-            "This message names no upload.", detail=f"queue message without an upload key: {body}"
-        )
-    return validate_key(key)

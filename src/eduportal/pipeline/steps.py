@@ -152,7 +152,8 @@ class PipelineSteps:
         finds settled; the other order could lose the dead letter."""
         error = job.get("error") or {}
         message = _cause(job)
-        stage = next((s for s in self.definition.stages if s.value not in job["results"]), None)
+        done = job.get("results") or {}  # none when `begin` itself failed
+        stage = next((s for s in self.definition.stages if s.value not in done), None)
         failure = StageFailure(
             stage or self.definition.stages[-1],
             message,
@@ -163,7 +164,16 @@ class PipelineSteps:
             reason=f"{failure.stage.value}: {message}",
             receive_count=failure.attempts,
         )
-        failed = self._current(job).moved_to(ImageStatus.FAILED, self.clock.now(), failure=failure)
+        current = self._current(job)
+        if current.status is ImageStatus.UPLOADED:  # `begin` failed before its move: a run
+            current = current.moved_to(ImageStatus.PROCESSING, self.clock.now())  # did start
+            self._move(current)
+        failed = current.moved_to(
+            ImageStatus.FAILED,
+            self.clock.now(),
+            failure=failure,
+            history=current.given_up(failure.stage),
+        )
         self._move(failed)
         self._settled(
             failed,

@@ -324,9 +324,10 @@ class AssignmentService:
 
         Raises `ValidationError` for an empty or oversized file and the storage error when the
         store refuses it (then nothing is recorded)."""
-        require_role(teacher, Role.TEACHER)
+        uploads = self._uploads()
+        uploads.authorize(teacher)
         with log_context(user=teacher.username):
-            return self._uploads().upload(
+            return uploads.upload(
                 data, file_name=file_name, content_type=content_type, uploader=teacher.username
             )
 

@@ -47,13 +47,15 @@ TEACHER_LIST = View("assignments.py", "Assignments", ":material/library_books:",
 CREATE = View("create.py", "Create an assignment", ":material/edit_note:", "create")
 STUDENT_LIST = View("answer.py", "Assignments", ":material/assignment:", "assignments")
 MY_RESULTS = View("my_results.py", "My results", ":material/insights:", "my-results")
+PIPELINE = View("pipeline.py", "Image pipeline", ":material/conveyor_belt:", "pipeline")
+"""Teachers acting as operators: every upload's record, and the dead letters to redrive."""
 
 
 def views_for(account: Account | None) -> list[View]:
     if account is None:
-        return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS]
+        return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS, PIPELINE]
     if account.role is Role.TEACHER:
-        return [START, TEACHER_LIST, CREATE]
+        return [START, TEACHER_LIST, CREATE, PIPELINE]
     return [START, STUDENT_LIST, MY_RESULTS]
 
 

@@ -99,3 +99,24 @@ def best_words(progress: QuestionProgress) -> str:
 def unbroken(words: str) -> str:
     """No line break inside: spaces become no-break spaces."""
     return words.replace(" ", "\u00a0")
+
+
+def size_words(size_bytes: int) -> str:
+    """ "840 bytes", "56 KB", "1.2 MB": a file's size as a person reads it."""
+    if size_bytes < 1000:
+        return plural(size_bytes, "byte")
+    if size_bytes < 1_000_000:
+        return f"{size_bytes / 1000:.0f} KB"
+    return f"{size_bytes / 1_000_000:.1f} MB"
+
+
+def duration_words(seconds: float) -> str:
+    """ "12 ms", "1.4 s", "2 min 5 s": how long something took, to a useful precision."""
+    if seconds < 0.0005:
+        return "under 1 ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"

@@ -1,21 +1,22 @@
 """Assignments: create, list and search, read, edit, delete, and their image.
 
-Uploads are read by hand rather than declared as a `File` parameter, because FastAPI parses a
-declared form before it runs any dependency: this way the bearer token and the teacher's right
-to change the assignment are checked first, and a refused upload is never parsed.
+Uploads are read by hand (`api/multipart.py`) rather than declared as a `File` parameter,
+because FastAPI parses a declared form before it runs any dependency: this way the bearer token
+and the teacher's right to change the assignment are checked first, and a refused upload is
+never parsed.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from eduportal.api.dependencies import Assignments, SignedIn
 from eduportal.api.errors import error_responses
+from eduportal.api.multipart import FILE_FIELD_BODY, read_file_field
 from eduportal.api.schemas import (
     AssignmentPage,
     AssignmentView,
@@ -25,7 +26,6 @@ from eduportal.api.schemas import (
 )
 from eduportal.domain.accounts import Account
 from eduportal.domain.assignments import MAX_SEARCH_CHARS, Assignment
-from eduportal.domain.errors import ValidationError
 from eduportal.services.assignments import MAX_OFFSET, MAX_PAGE, AssignmentService
 
 router = APIRouter(prefix="/api/assignments", tags=["assignments"])
@@ -33,27 +33,6 @@ router = APIRouter(prefix="/api/assignments", tags=["assignments"])
 AssignmentId = Annotated[str, Path(min_length=1, max_length=64)]
 UPLOAD_ROUTE = "upload_image"
 """The route that takes `EDUPORTAL_MAX_UPLOAD_BYTES`; every other body gets the JSON limit."""
-
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
 
 
 def view(service: AssignmentService, assignment: Assignment, viewer: Account) -> AssignmentView:
@@ -174,7 +153,7 @@ def delete_assignment(
     "/{assignment_id}/image",
     name=UPLOAD_ROUTE,
     status_code=status.HTTP_202_ACCEPTED,
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=FILE_FIELD_BODY,
     responses=error_responses(400, 401, 403, 404, 408, 409, 413, 422, 502, 503, 504),
     summary="Replace the image with an own one: accepted into the processing pipeline, it "
     "becomes the image when processed",
@@ -190,15 +169,15 @@ async def upload_image(
     `image_upload` says why (state `rejected` or `failed`). Read the assignment again to see
     the outcome, or follow `GET /api/uploads/{image_id}`."""
     await run_in_threadpool(service.check_can_change, user, assignment_id)
-    data, file_name, content_type = await _read_upload(request)
+    upload = await read_file_field(request)
     updated = await run_in_threadpool(
         partial(
             service.upload_image,
             user,
             assignment_id,
-            data,
-            file_name=file_name,
-            content_type=content_type,
+            upload.data,
+            file_name=upload.name or "image",
+            content_type=upload.content_type,
         )
     )
     return view(service, updated, user)
@@ -224,13 +203,3 @@ def remove_image(
 def keep_image(assignment_id: AssignmentId, user: SignedIn, service: Assignments) -> Response:
     service.mark_image_permanent(user, assignment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _read_upload(request: Request) -> tuple[bytes, str, str | None]:
-    """The `file` field's bytes, file name and declared type; the body limit has already
-    bounded what can arrive."""
-    async with request.form(max_files=1, max_fields=4) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationError("Send the image as a multipart form field named 'file'.")
-        return await upload.read(), upload.filename or "image", upload.content_type

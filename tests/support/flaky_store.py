@@ -1,0 +1,26 @@
+"""A real file store that refuses writes under a prefix as an unavailable backend would: the
+storage failures the pipeline and the uploads must survive, without a stub of our own code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eduportal.adapters.local.file_store import LocalObjectStore
+from eduportal.domain.errors import StorageUnavailableError
+from eduportal.ports import PutReceipt
+
+
+class FlakyStore(LocalObjectStore):
+    """Files whose writes under `prefix` fail `failures` times as an unavailable backend."""
+
+    def __init__(self, root: Path, prefix: str, failures: int) -> None:
+        super().__init__(root)
+        self.prefix = prefix
+        self.failures = failures
+
+    def put(self, key: str, data: bytes, **options: Any) -> PutReceipt:
+        if key.startswith(self.prefix) and self.failures > 0:
+            self.failures -= 1
+            raise StorageUnavailableError(detail=f"test: {key} refused")
+        return super().put(key, data, **options)
