@@ -217,6 +217,11 @@ class AssignmentRepository(Protocol):
         """
         ...
 
+    def awaiting_image(self, image_id: str) -> list[Assignment]:
+        """The assignments awaiting the pipeline's image `image_id` (`image_upload` pending
+        with that id), through an index: what settles them when the pipeline is done."""
+        ...
+
     def list(
         self,
         *,

@@ -8,10 +8,11 @@ imported only when chosen, so the default starts fast.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import MiB, Settings
@@ -61,6 +62,16 @@ if TYPE_CHECKING:
     from eduportal.pipeline.worker import Worker
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+PIPELINE_FINAL_EVENTS: Final = (
+    "Image Processing Completed",
+    "Image Rejected",
+    "Image Processing Failed",
+)
+"""The events `pipeline.steps` publishes (from `SOURCE`) when an image reaches a final
+status: each settles the assignments awaiting that image."""
 
 
 @dataclass(frozen=True)
@@ -382,6 +393,7 @@ class Container:
             from eduportal.adapters.local.announcing_store import OBJECT_CREATED, envelope
             from eduportal.adapters.local.sqlite_events import Rule, SqliteEventBus
             from eduportal.domain.keys import UPLOADS_PREFIX
+            from eduportal.pipeline.steps import SOURCE as PIPELINE
 
             def write_record(event: Event) -> None:
                 self.intake.record_upload(event.detail["object"]["key"])
@@ -394,10 +406,26 @@ class Container:
                 rules=[
                     Rule(OBJECT_CREATED, write_record, key_prefix=UPLOADS_PREFIX),
                     Rule(OBJECT_CREATED, enqueue, key_prefix=UPLOADS_PREFIX),
+                    *(
+                        Rule(final, self._settle_assignments, source=PIPELINE)
+                        for final in PIPELINE_FINAL_EVENTS
+                    ),
                 ],
             )
 
         return self._part("events", build)
+
+    def _settle_assignments(self, event: Event) -> None:
+        """A pipeline image reached its final status: the assignments awaiting it adopt or
+        refuse it now (`AssignmentService.settle_image`). It never fails the pipeline's step:
+        what is not settled here is settled when the assignment is next read."""
+        image_id = event.detail.get("image_id")
+        if not isinstance(image_id, str):
+            return
+        try:
+            self.assignments.settle_image(image_id)
+        except Exception:
+            log.exception("assignments awaiting an image not settled", extra={"image_id": image_id})
 
     @property
     def event_log(self) -> EventLog | None:
@@ -588,6 +616,8 @@ class Container:
                 self.generators.questions,
                 self.generators.images,
                 self.clock,
+                records=self.image_records,
+                uploads=self.uploads,
             ),
         )
 

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.api_server import Api
 from tests.support.images import photograph, png
 from tests.support.portal_api import assert_error, create_assignment
 from tests.support.texts import TEXT
@@ -57,34 +58,80 @@ def test_out_of_bounds_paging_is_a_clear_422(teacher: httpx.Client, params: dict
     assert sentence.startswith("The request is not valid: query.")
 
 
-def test_teacher_uploads_and_removes_an_own_image(teacher: httpx.Client) -> None:
-    assignment_id = create_assignment(teacher)["assignment_id"]
+def test_teacher_uploads_and_removes_an_own_image(api: Api, teacher: httpx.Client) -> None:
+    created = create_assignment(teacher, with_image=True)
+    assignment_id = created["assignment_id"]
     response = teacher.post(
         f"/api/assignments/{assignment_id}/image",
         files={"file": ("photo.png", png(photograph("chelsea")), "image/png")},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text  # accepted into the pipeline
     body = response.json()
-    assert body["s3_image_key"] == f"generated_images/{assignment_id}.webp"
-    assert body["image_metadata"]["format"] == "webp"
-    assert body["version"] == 3  # claimed, then published with the lock released
-    assert teacher.get(body["cloudfront_url"]).status_code == 200
+    upload = body["image_upload"]
+    assert (upload["state"], upload["label"], upload["message"]) == (
+        "pending",
+        "Your image: photo.png",
+        None,
+    )
+    assert body["s3_image_key"] == created["s3_image_key"]  # the current image, meanwhile
+    assert body["cloudfront_url"] == created["cloudfront_url"]
+
+    api.container.worker().run(drain=True)
+    adopted = teacher.get(f"/api/assignments/{assignment_id}").json()
+    assert adopted["s3_image_key"] == f"processed/{upload['image_id']}.webp"
+    assert adopted["image_upload"] is None
+    assert adopted["image_metadata"]["format"] == "webp"
+    assert adopted["image_metadata"]["dimensions"] == "451x300"
+    assert adopted["thumbnail_keys"] == [
+        f"thumbnails/{upload['image_id']}/128.webp",
+        f"thumbnails/{upload['image_id']}/256.webp",
+    ]
+    assert teacher.get(adopted["cloudfront_url"]).status_code == 200
+    assert teacher.get(created["cloudfront_url"]).status_code == 404  # its own, deleted
     assert teacher.post(f"/api/assignments/{assignment_id}/image/permanent").status_code == 204
 
     removed = teacher.delete(f"/api/assignments/{assignment_id}/image")
     assert removed.status_code == 200 and removed.json()["s3_image_key"] == "no_image"
-    assert teacher.get(body["cloudfront_url"]).status_code == 404
+    assert removed.json()["cloudfront_url"] is None and removed.json()["thumbnail_keys"] == []
 
 
-def test_a_wrong_or_oversized_file_is_a_clear_error_and_changes_nothing(
-    teacher: httpx.Client,
+def test_a_pending_image_has_no_url_yet_and_students_see_no_upload(
+    api: Api, teacher: httpx.Client, student: httpx.Client
+) -> None:
+    assignment_id = create_assignment(teacher)["assignment_id"]
+    teacher.post(
+        f"/api/assignments/{assignment_id}/image",
+        files={"file": ("photo.png", png(photograph("chelsea")), "image/png")},
+    )
+    pending = teacher.get(f"/api/assignments/{assignment_id}").json()
+    assert (pending["s3_upload_status"], pending["s3_image_key"]) == ("pending", "no_image")
+    assert pending["cloudfront_url"] is None  # no URL that could break
+    assert pending["image_upload"]["state"] == "pending"
+    seen = student.get(f"/api/assignments/{assignment_id}").json()
+    assert seen["image_upload"] is None and seen["s3_upload_status"] == "pending"
+    api.container.worker().run(drain=True)
+
+
+def test_a_file_the_pipeline_refuses_leaves_the_image_and_says_why(
+    api: Api, teacher: httpx.Client
 ) -> None:
     assignment_id = create_assignment(teacher)["assignment_id"]
     wrong = teacher.post(
         f"/api/assignments/{assignment_id}/image",
-        files={"file": ("notes.txt", b"just some text", "text/plain")},
+        files={"file": ("notes.png", b"just some text", "image/png")},
     )
-    assert "not an image we can read" in assert_error(wrong, 422, "validation")
+    assert wrong.status_code == 202, wrong.text  # decided from the bytes, by the pipeline
+    api.container.worker().run(drain=True)
+    current = teacher.get(f"/api/assignments/{assignment_id}").json()
+    assert current["s3_image_key"] == "no_image" and current["s3_upload_status"] == "no_image"
+    assert current["image_upload"]["state"] == "rejected"
+    assert "not an image we can read" in current["image_upload"]["message"]
+
+
+def test_an_oversized_file_or_a_missing_field_is_a_clear_error_and_changes_nothing(
+    teacher: httpx.Client,
+) -> None:
+    assignment_id = create_assignment(teacher)["assignment_id"]
     too_big = teacher.post(
         f"/api/assignments/{assignment_id}/image",
         files={"file": ("big.png", b"\x89PNG" + b"0" * 2_100_000, "image/png")},
@@ -94,6 +141,10 @@ def test_a_wrong_or_oversized_file_is_a_clear_error_and_changes_nothing(
         f"/api/assignments/{assignment_id}/image", files={"picture": ("a.png", b"x", "image/png")}
     )
     assert "field named 'file'" in assert_error(no_field, 422, "validation")
+    empty = teacher.post(
+        f"/api/assignments/{assignment_id}/image", files={"file": ("a.png", b"", "image/png")}
+    )
+    assert "The file is empty." in assert_error(empty, 422, "validation")
     current = teacher.get(f"/api/assignments/{assignment_id}").json()
     assert current["s3_image_key"] == "no_image" and current["version"] == 1
 

@@ -38,7 +38,10 @@ from eduportal.domain.assignments import (
     Assignment,
     EditedQuestion,
     ImageLock,
+    ImageUpload,
+    OwnImage,
     QuestionAnswer,
+    UploadState,
 )
 from eduportal.domain.drafts import NO_DRAFT, Draft, DraftImage, DraftQuestion
 from eduportal.domain.errors import (
@@ -80,6 +83,9 @@ ARCHITECTURE_FIELDS = {
     "image_lock",
     "subject",
     "last_question_number",
+    "thumbnail_keys",
+    "image_upload",
+    "content_version",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
 
@@ -260,15 +266,19 @@ def make_assignment(
         assignment,
         s3_image_key=generated_image_key(assignment_id),
         cloudfront_url=f"https://d123.cloudfront.net/generated_images/{assignment_id}.webp",
-        image_metadata=ImageFigures(
-            original_size_bytes=1_048_576,
-            optimized_size_bytes=262_144,
-            compression_ratio=0.75,
-            format="WEBP",
-            dimensions="1024x1024",
-        ),
+        image_metadata=make_figures(),
         s3_upload_status=UploadStatus.SUCCESS,
         s3_upload_attempts=2,
+    )
+
+
+def make_figures() -> ImageFigures:
+    return ImageFigures(
+        original_size_bytes=1_048_576,
+        optimized_size_bytes=262_144,
+        compression_ratio=0.75,
+        format="WEBP",
+        dimensions="1024x1024",
     )
 
 
@@ -460,6 +470,79 @@ def test_a_document_from_before_subjects_and_stable_ids_still_loads(backend: Bac
     assert loaded.subject is None
     assert loaded.last_question_number == LEGACY_QUESTION_NUMBERS
     assert [qa.id for qa in loaded.question_answers] == ["q1", "q2", "q3", "q4", "q5"]
+
+
+def test_an_awaited_upload_thumbnails_and_the_content_version_are_stored(
+    backend: Backend,
+) -> None:
+    awaiting = (
+        make_assignment(with_image=False)
+        .awaiting(ImageUpload("0001700000000-9f8e7d6c", "Your image: ü.png", 1_700_000_001.5))
+        .next_version()
+    )
+    backend.assignments.add(awaiting)
+    stored = backend.stored_assignment(awaiting.assignment_id)
+    assert stored["image_upload"] == {
+        "image_id": "0001700000000-9f8e7d6c",
+        "label": "Your image: ü.png",
+        "since": 1_700_000_001.5,
+        "state": "pending",
+        "message": None,
+    }
+    assert (stored["s3_upload_status"], stored["content_version"]) == ("pending", 1)
+    assert backend.assignments.get(awaiting.assignment_id) == awaiting
+
+    thumbnails = ("thumbnails/0001700000000-9f8e7d6c/128.webp",)
+    adopted = awaiting.with_image(
+        "processed/0001700000000-9f8e7d6c.webp", None, make_figures(), 1, thumbnails
+    ).next_version()
+    backend.assignments.replace(adopted, expected_version=awaiting.version)
+    assert backend.assignments.get(adopted.assignment_id) == adopted
+    assert backend.stored_assignment(adopted.assignment_id)["thumbnail_keys"] == list(thumbnails)
+
+
+def test_a_refused_upload_keeps_its_state_and_sentence(backend: Backend) -> None:
+    refused = (
+        make_assignment()
+        .awaiting(ImageUpload("img-1", "Your image: notes.png", 5.0))
+        .refused(UploadState.REJECTED, "This file is not an image we can read.")
+    )
+    backend.assignments.add(refused)
+    assert backend.assignments.get(refused.assignment_id) == refused
+    assert backend.stored_assignment(refused.assignment_id)["image_upload"]["state"] == "rejected"
+
+
+def test_awaiting_image_finds_only_those_awaiting_that_upload(backend: Backend) -> None:
+    def awaiting(assignment_id: str, image_id: str) -> Assignment:
+        upload = ImageUpload(image_id, "Your image: a.png", 1.0)
+        return make_assignment(assignment_id).awaiting(upload)
+
+    backend.assignments.add(awaiting("a1", "img-1"))
+    backend.assignments.add(awaiting("a2", "img-1"))  # two tabs saved the same draft
+    backend.assignments.add(awaiting("a3", "img-2"))
+    backend.assignments.add(
+        awaiting("a4", "img-1").refused(UploadState.FAILED, "It could not be processed.")
+    )
+    backend.assignments.add(make_assignment("a5"))
+    found = backend.assignments.awaiting_image("img-1")
+    assert sorted(a.assignment_id for a in found) == ["a1", "a2"]
+    assert [a.assignment_id for a in backend.assignments.awaiting_image("img-2")] == ["a3"]
+    assert backend.assignments.awaiting_image("img-3") == []
+    settled = found[0].without_image().next_version()
+    backend.assignments.replace(settled, expected_version=found[0].version)
+    assert len(backend.assignments.awaiting_image("img-1")) == 1
+
+
+def test_a_document_from_before_own_images_loads_with_its_version_as_content_version(
+    backend: Backend,
+) -> None:
+    document = make_assignment().next_version().to_document()
+    del document["thumbnail_keys"], document["image_upload"], document["content_version"]
+    backend.insert_document(document)
+    loaded = backend.assignments.get(document["assignment_id"])
+    assert (loaded.version, loaded.content_version) == (2, 2)  # any change counted, as before
+    assert loaded.thumbnail_keys == () and loaded.image_upload is None
+    assert loaded.thumbnail_for(96) == loaded.s3_image_key  # shown whole
 
 
 def searchable(backend: Backend) -> dict[str, Assignment]:
@@ -951,6 +1034,18 @@ def test_a_saved_draft_reads_back_equal(backend: Backend, with_image: bool) -> N
     assert backend.drafts.get("alice") == draft
 
 
+def test_a_draft_keeps_an_own_upload_beside_an_image(backend: Backend) -> None:
+    chosen = OwnImage("0001700000000-9f8e7d6c", "Your image: ü.jpg")
+    draft = replace(make_draft(), upload=chosen)
+    backend.drafts.save("alice", draft, expected_version=NO_DRAFT)
+    assert backend.drafts.get("alice") == draft
+    assert draft.image is not None and backend.drafts.image_keys() == {draft.image.key}
+    only_upload = replace(make_draft(2, image=None), upload=chosen)
+    backend.drafts.save("alice", only_upload, expected_version=1)
+    assert backend.drafts.get("alice") == only_upload
+    assert backend.drafts.image_keys() == set()  # an upload is no object of the draft's
+
+
 def test_without_a_draft_get_and_delete_find_nothing(backend: Backend) -> None:
     assert backend.drafts.get("alice") is None
     assert backend.drafts.delete("alice") is None
@@ -1119,6 +1214,11 @@ def test_answers_saved_before_scorers_were_recorded_read_back_without_one(
 ) -> None:
     path = tmp_path / "eduportal.db"
     with sqlite3.connect(path) as raw:  # the two answer tables as schema version 2 left them
+        raw.execute(  # and the assignments, which later versions index
+            "CREATE TABLE assignments (assignment_id TEXT PRIMARY KEY, teacher_id TEXT NOT NULL,"
+            " created_at REAL NOT NULL, document TEXT NOT NULL,"
+            " version INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID"
+        )
         raw.execute(
             "CREATE TABLE answers (assignment_id TEXT NOT NULL, question_id TEXT NOT NULL,"
             " student_id TEXT NOT NULL, best_score REAL NOT NULL, answer TEXT NOT NULL,"

@@ -100,7 +100,12 @@ def test_put_on_s3_with_cloudfront_urls(
     assert json.loads(permanent.stdout)["lifecycle"] == "permanent"
     tags = s3_admin.get_object_tagging(Bucket=bucket, Key=stored["key"])["TagSet"]
     assert tags == [{"Key": "lifecycle", "Value": "permanent"}]
-    assert run_cli(["image", "delete", stored["key"]], s3_env).returncode == 0
+    assert stored["thumbnail_keys"] == [
+        "generated_images/a7/128.webp",
+        "generated_images/a7/256.webp",
+    ]
+    for key in (stored["key"], *stored["thumbnail_keys"]):
+        assert run_cli(["image", "delete", key], s3_env).returncode == 0
     assert s3_admin.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 

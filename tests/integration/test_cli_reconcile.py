@@ -31,11 +31,13 @@ def portal(env: dict[str, str]) -> Container:
     return build(settings)
 
 
-def store_orphan(portal: Container) -> str:
-    """An image stored as if the process crashed before saving its record."""
-    return portal.image_store.store_generated(
+def store_orphan(portal: Container) -> list[str]:
+    """An image stored as if the process crashed before saving its record: the keys of the
+    image and its thumbnails, sorted as a listing gives them."""
+    stored = portal.image_store.store_generated(
         "0001700000000-crash1", png(gradient(64, 48)), teacher_id="ann"
-    ).key
+    )
+    return sorted([stored.key, *stored.thumbnail_keys])
 
 
 def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Container) -> None:
@@ -48,7 +50,7 @@ def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Contai
     recent = run_cli(["storage", "reconcile"], env)  # default window: 1 h
     assert recent.returncode == 3, recent.stderr
     report = json.loads(recent.stdout)
-    assert report["orphans"] == [] and report["recent_unreferenced"] == 1
+    assert report["orphans"] == [] and report["recent_unreferenced"] == 3
     assert report["dangling_records"] == [
         {"assignment_id": dangling.assignment_id, "teacher_id": "ann", "key": dangling.s3_image_key}
     ]
@@ -57,12 +59,15 @@ def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Contai
     assert result.returncode == 3, result.stderr
     report = json.loads(result.stdout)
     assert report["dry_run"] is True and report["backend"] == "local"
-    assert [o["key"] for o in report["orphans"]] == [orphan]
-    assert report["orphan_bytes"] == report["orphans"][0]["size_bytes"] > 0
+    assert [o["key"] for o in report["orphans"]] == orphan
+    assert report["orphan_bytes"] == sum(o["size_bytes"] for o in report["orphans"]) > 0
     assert report["deleted"] == []
-    assert (report["objects_scanned"], report["records_scanned"]) == (2, 2)
+    # Each image with its two thumbnails; the dangling record's thumbnails only.
+    assert (report["objects_scanned"], report["records_scanned"]) == (8, 2)
     assert any("--delete" in line for line in report["advice"])
-    assert sorted(portal.object_store.list_keys()) == sorted([kept.s3_image_key, orphan])
+    assert sorted(portal.object_store.list_keys()) == sorted(
+        [*kept.image_keys, *dangling.thumbnail_keys, *orphan]
+    )
 
 
 def test_delete_removes_orphans_and_keeps_reporting_dangling_records(
@@ -77,20 +82,23 @@ def test_delete_removes_orphans_and_keeps_reporting_dangling_records(
     result = run_cli(["storage", "reconcile", "--delete", "--older-than", "0s"], env)
     assert result.returncode == 3, result.stderr  # the dangling record still needs a person
     report = json.loads(result.stdout)
-    assert report["dry_run"] is False and report["deleted"] == [orphan]
+    assert report["dry_run"] is False and report["deleted"] == orphan
     assert report["delete_failures"] == []
-    assert list(portal.object_store.list_keys()) == [kept.s3_image_key]
+    assert sorted(portal.object_store.list_keys()) == sorted(
+        [*kept.image_keys, *dangling.thumbnail_keys]
+    )
     assert portal.repositories.assignments.get(dangling.assignment_id) == dangling
 
 
 def test_delete_that_fixes_everything_exits_0(env: dict[str, str], portal: Container) -> None:
     orphan = store_orphan(portal)
     two_hours_ago = time.time() - 7200
-    os.utime(Path(env["EDUPORTAL_DATA_DIR"]) / "objects" / orphan, (two_hours_ago,) * 2)
+    for key in orphan:
+        os.utime(Path(env["EDUPORTAL_DATA_DIR"]) / "objects" / key, (two_hours_ago,) * 2)
     result = run_cli(["storage", "reconcile", "--delete"], env)  # default window: 1 h
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["deleted"] == [orphan] and report["recent_unreferenced"] == 0
+    assert report["deleted"] == orphan and report["recent_unreferenced"] == 0
     assert report["orphans"][0]["last_modified"].endswith("+00:00")
     assert list(portal.object_store.list_keys()) == []
 

@@ -61,6 +61,7 @@ def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
         "assignment_id", "teacher_id", "prompt", "question_answers", "s3_image_key",
         "cloudfront_url", "image_metadata", "s3_upload_status", "s3_upload_attempts",
         "created_at", "title", "version", "image_lock", "subject", "last_question_number",
+        "thumbnail_keys", "image_upload", "content_version",
     }  # fmt: skip
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",
@@ -126,7 +127,8 @@ def test_edit_questions_and_replace_the_image(container: Container, teacher: Acc
     assert replaced.s3_image_key == created.s3_image_key
     assert replaced.cloudfront_url != created.cloudfront_url  # new ?v=: caches see the change
     assert replaced.image_metadata != created.image_metadata
-    assert list(container.object_store.list_keys()) == [created.s3_image_key]
+    assert sorted(container.object_store.list_keys()) == sorted(created.image_keys)
+    assert replaced.image_keys == created.image_keys  # the thumbnails made again in place
 
 
 def test_mark_permanent(container: Container, teacher: Account) -> None:

@@ -116,7 +116,7 @@ def test_after_a_conflict_reading_again_gives_the_latest(
     the page that was refused reloads from it, so the refusal refreshes it."""
     created = saved(container, teacher)
     assert container.assignments.get(created.assignment_id).version == 1  # cached
-    elsewhere = created.next_version(title="Changed through the API")
+    elsewhere = created.next_version(content=True, title="Changed through the API")
     container.repositories.assignments.replace(elsewhere, expected_version=1)
     assert container.assignments.get(created.assignment_id).version == 1  # still cached
     with pytest.raises(ConflictError):

@@ -44,11 +44,12 @@ def teacher(container: Container) -> Account:
 
 
 def assert_consistent(container: Container, assignment_id: str) -> Assignment:
-    """The record names an object that exists (or none), and nothing else is stored for it."""
+    """The record names an object that exists (or none), and nothing else is stored for it
+    (its thumbnails, which it names too, aside)."""
     record = container.repositories.assignments.get(assignment_id)
     stored = sorted(container.object_store.list_keys(f"generated_images/{assignment_id}"))
     if record.has_image:
-        assert stored == [record.s3_image_key]
+        assert stored == sorted(record.image_keys) and len(record.thumbnail_keys) == 2
         data = container.object_store.get(record.s3_image_key).data
         assert record.image_metadata is not None
         width, height = decode(data).size

@@ -45,8 +45,14 @@ class Scene:
     """Its image was deleted behind the portal's back."""
     orphan_key: str
     """Stored as if the process crashed before saving the record."""
+    orphan_thumbnails: tuple[str, ...]
+    """The orphan's thumbnails, stored with it: orphans as well."""
     stray_key: str
     """Under generated_images/ but no key the portal builds: no record can name it."""
+
+    @property
+    def orphans(self) -> list[str]:
+        return sorted([self.orphan_key, *self.orphan_thumbnails, self.stray_key])
 
 
 def arrange(container: Container, teacher: Account) -> Scene:
@@ -61,7 +67,8 @@ def arrange(container: Container, teacher: Account) -> Scene:
     container.object_store.put(
         stray_key, b"not ours", content_type="image/png", cache_control=IMMUTABLE_CACHE_CONTROL
     )
-    return Scene(kept, dangling, orphan.key, stray_key)
+    assert len(orphan.thumbnail_keys) == 2
+    return Scene(kept, dangling, orphan.key, orphan.thumbnail_keys, stray_key)
 
 
 def reconciler(container: Container, clock: float = TWO_HOURS) -> Reconciler:
@@ -78,12 +85,13 @@ def test_finds_orphaned_objects_and_dangling_records(
 ) -> None:
     scene = arrange(container, teacher)
     findings = reconciler(container).find()
-    assert sorted(info.key for info in findings.orphans) == [scene.orphan_key, scene.stray_key]
+    assert sorted(info.key for info in findings.orphans) == scene.orphans
     assert findings.dangling == (
         DanglingRecord(scene.dangling.assignment_id, "teacher1", scene.dangling.s3_image_key),
     )
     assert findings.too_recent == ()
-    assert (findings.objects_scanned, findings.records_scanned) == (3, 3)
+    # Each generated image with its two thumbnails; the dangling one's thumbnails only.
+    assert (findings.objects_scanned, findings.records_scanned) == (9, 3)
     assert not findings.clean
 
 
@@ -93,10 +101,10 @@ def test_unreferenced_objects_younger_than_the_window_are_left_alone(
     scene = arrange(container, teacher)
     young = reconciler(container, clock=0.0).find()  # default window: one hour
     assert young.orphans == ()
-    assert sorted(info.key for info in young.too_recent) == [scene.orphan_key, scene.stray_key]
+    assert sorted(info.key for info in young.too_recent) == scene.orphans
     assert len(young.dangling) == 1  # records have no window: their image came first
     just_past = reconciler(container, clock=601.0).find(min_age_seconds=600)
-    assert sorted(info.key for info in just_past.orphans) == [scene.orphan_key, scene.stray_key]
+    assert sorted(info.key for info in just_past.orphans) == scene.orphans
 
 
 def test_finding_changes_nothing(container: Container, teacher: Account) -> None:
@@ -114,9 +122,11 @@ def test_deleting_removes_only_orphans_and_never_records(
     scene = arrange(container, teacher)
     service = reconciler(container)
     deletion = service.delete_orphans(service.find().orphans)
-    assert sorted(deletion.deleted) == [scene.orphan_key, scene.stray_key]
+    assert sorted(deletion.deleted) == scene.orphans
     assert deletion.failed == ()
-    assert sorted(container.object_store.list_keys()) == [scene.kept.s3_image_key]
+    assert sorted(container.object_store.list_keys()) == sorted(
+        [*scene.kept.image_keys, *scene.dangling.thumbnail_keys]
+    )
     assert scene.kept.image_metadata is not None
     kept = container.image_store.fetch(scene.kept.s3_image_key).data
     assert len(kept) == scene.kept.image_metadata.optimized_size_bytes
@@ -136,7 +146,7 @@ def test_a_failed_delete_is_reported_and_the_others_go_on(
     path.unlink()
     path.mkdir()
     deletion = service.delete_orphans(orphans)
-    assert deletion.deleted == (scene.stray_key,)
+    assert sorted(deletion.deleted) == sorted([*scene.orphan_thumbnails, scene.stray_key])
     assert [failure.key for failure in deletion.failed] == [scene.orphan_key]
     assert "(reference: " in deletion.failed[0].error
 
@@ -191,7 +201,7 @@ def test_an_image_whose_record_the_paged_scan_missed_is_kept(
     assert findings.records_scanned == 2
     assert findings.orphans == ()
     assert sorted(container.object_store.list_keys()) == sorted(
-        [oldest.s3_image_key, middle.s3_image_key]
+        [*oldest.image_keys, *middle.image_keys]
     )
     database.close()
 
@@ -213,8 +223,8 @@ def test_progress_is_reported_for_large_stores(
     assert messages == [
         "read 2 records",
         "read 4 records",
-        "listed 2 objects",
-        "listed 4 objects",
+        # Each image with its two thumbnails.
+        *(f"listed {count} objects" for count in range(2, 13, 2)),
     ]
 
 
@@ -293,10 +303,9 @@ def test_reconcile_over_s3(tmp_path: Path, moto_url: str, bucket: str) -> None:
     scene = arrange(container, teacher)
     service = reconciler(container)
     findings = service.find()
-    assert sorted(info.key for info in findings.orphans) == [scene.orphan_key, scene.stray_key]
+    assert sorted(info.key for info in findings.orphans) == scene.orphans
     assert [record.assignment_id for record in findings.dangling] == [scene.dangling.assignment_id]
-    assert sorted(service.delete_orphans(findings.orphans).deleted) == [
-        scene.orphan_key,
-        scene.stray_key,
-    ]
-    assert sorted(container.object_store.list_keys()) == [scene.kept.s3_image_key]
+    assert sorted(service.delete_orphans(findings.orphans).deleted) == scene.orphans
+    assert sorted(container.object_store.list_keys()) == sorted(
+        [*scene.kept.image_keys, *scene.dangling.thumbnail_keys]
+    )

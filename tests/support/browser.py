@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,19 @@ class Portal:
     api: str
     passwords: dict[str, str]
     """The demo accounts' passwords, as `serve` printed them."""
+    env: dict[str, str] = field(default_factory=dict)
+    """The environment `serve` runs in: what another `eduportal` command needs to act on the
+    same portal (`eduportal worker --drain`)."""
 
 
 @contextmanager
-def running_portal(work: Path, settings: Mapping[str, str] | None = None) -> Iterator[Portal]:
-    """`eduportal serve` (API and UI) on free ports and a fresh data directory under `work`;
-    Ctrl-C when done, as a person would stop it. `settings`: more `EDUPORTAL_*` variables."""
+def running_portal(
+    work: Path, settings: Mapping[str, str] | None = None, *, workers: int | None = None
+) -> Iterator[Portal]:
+    """`eduportal serve` (API, UI and its worker) on free ports and a fresh data directory
+    under `work`; Ctrl-C when done, as a person would stop it. `settings`: more `EDUPORTAL_*`
+    variables. `workers=0` starts no worker, for a test that processes uploads itself when
+    it chooses (`eduportal worker --drain`)."""
     api_port, ui_port = free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("EDUPORTAL_")},
@@ -72,8 +79,9 @@ def running_portal(work: Path, settings: Mapping[str, str] | None = None) -> Ite
     }
     log = work / "serve.log"
     with log.open("w") as sink:
+        extra = [] if workers is None else ["--workers", str(workers)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "eduportal", "serve"], env=env, stderr=sink, text=True
+            [sys.executable, "-m", "eduportal", "serve", *extra], env=env, stderr=sink, text=True
         )
         try:
             wait_until_up(f"http://127.0.0.1:{api_port}/healthz", process=process, seconds=90)
@@ -81,7 +89,9 @@ def running_portal(work: Path, settings: Mapping[str, str] | None = None) -> Ite
             banner = log.read_text()
             passwords = dict(re.findall(r"^\s+(\w+)\s+password: (\S+)$", banner, re.MULTILINE))
             assert {"teacher", "student"} <= set(passwords), banner
-            yield Portal(f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", passwords)
+            yield Portal(
+                f"http://127.0.0.1:{ui_port}", f"http://127.0.0.1:{api_port}", passwords, env
+            )
         finally:
             process.send_signal(signal.SIGINT)
             try:

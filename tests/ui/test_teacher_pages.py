@@ -151,16 +151,23 @@ def test_an_edit_from_a_stale_page_says_so_and_offers_the_latest(
     assert container.assignments.get(assignment_id).version == 3
 
 
-def test_an_image_is_checked_on_choice_replaced_or_removed_and_cancel_saves_nothing(
+def test_an_own_image_is_followed_on_choice_and_replaces_or_is_removed_on_save(
     open_page: PageFactory, container: Container
 ) -> None:
     assignment_id = make_assignment(container, with_image=True)
     kept = container.assignments.get(assignment_id).s3_image_key
     app = open_page(LIST, user="teacher1", query={"assignment": assignment_id, "edit": "1"})
     app.file_uploader[0].set_value(("notes.png", b"just some text", "image/png")).run()
-    assert "not an image we can read" in texts(app)
-    assert [b.label for b in app.button if b.label == "Remove the image"]  # still the current
+    assert "Waiting for its turn to be processed…" in texts(app)  # sent, not decoded here
+    container.worker().run(drain=True)
+    app.run()
+    assert "“notes.png” was refused: This file is not an image we can read." in texts(app)
+    assert "Choose another file, or save without it." in texts(app)
+    assert [b.label for b in app.button if b.label == "Undo the image change"]
     app.file_uploader[0].set_value(("cat.png", png(photograph("chelsea")), "image/png")).run()
+    assert "It replaces the current image once ready, when you save." in texts(app)
+    container.worker().run(drain=True)
+    app.run()
     assert "It replaces the current image when you save." in texts(app)
     app.button(key=editor_key(assignment_id, "cancel")).click().run()
     assert "edit" not in app.query_params
@@ -170,12 +177,35 @@ def test_an_image_is_checked_on_choice_replaced_or_removed_and_cancel_saves_noth
     assert "The image will be removed when you save." in texts(app)
     app.button(key=editor_key(assignment_id, "save", edit=2)).click().run()
     assert not container.assignments.get(assignment_id).has_image
+
     app.button(key="edit").click().run()
     app.file_uploader[0].set_value(("cat.png", png(photograph("chelsea")), "image/png")).run()
-    app.button(key=editor_key(assignment_id, "save", edit=3)).click().run()
+    app.button(key=editor_key(assignment_id, "save", edit=3)).click().run()  # still processing
     assert not app.exception
+    assert container.assignments.get(assignment_id).awaits_image
+    assert "is being processed" in str(app.get("progress")[0].proto.text)  # on the detail
+    container.worker().run(drain=True)
+    app.run()
     replaced = container.assignments.get(assignment_id)
+    assert replaced.s3_image_key.startswith("processed/")
     assert replaced.image_metadata is not None and replaced.image_metadata.dimensions == "451x300"
+    assert not app.get("progress")
+
+
+def test_a_refused_file_chosen_in_the_editor_is_not_saved(
+    open_page: PageFactory, container: Container
+) -> None:
+    assignment_id = make_assignment(container, with_image=True)
+    before = container.assignments.get(assignment_id)
+    app = open_page(LIST, user="teacher1", query={"assignment": assignment_id, "edit": "1"})
+    app.file_uploader[0].set_value(("notes.png", b"just some text", "image/png")).run()
+    container.worker().run(drain=True)
+    app.text_input(key=editor_key(assignment_id, "title")).input("Renamed")
+    app.button(key=editor_key(assignment_id, "save")).click().run()
+    assert not app.exception
+    after = container.assignments.get(assignment_id)
+    assert after.title == "Renamed" and after.image_keys == before.image_keys
+    assert after.image_upload is None  # the refused file was never the assignment's
 
 
 def test_only_the_author_gets_the_editor_and_the_results(

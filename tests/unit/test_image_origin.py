@@ -111,7 +111,8 @@ def test_health_readiness_and_metrics(client: TestClient, key: str) -> None:
         for sample in family.samples
     }
     local = (("backend", "local"),)
-    assert samples[("image_upload_seconds_count", local)] == 1  # the fixture's image
+    # The fixture's image and its two thumbnails: every object stored is an upload.
+    assert samples[("image_upload_seconds_count", local)] == 3
     assert samples[("image_download_seconds_count", local)] == 1  # the GET above
 
 

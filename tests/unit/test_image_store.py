@@ -307,7 +307,11 @@ def test_every_storage_operation_logs_one_json_line_with_its_context(
         stored = images.store_generated("a6", SMALL_PNG, teacher_id="teacher-9")
         images.fetch(stored.key)
         images.fetch(stored.key)  # cached: no storage operation, no line
-    lines = [line for line in json_log() if line["logger"] == "eduportal.storage"]
+    logged = [line for line in json_log() if line["logger"] == "eduportal.storage"]
+    assert sorted(line["key"] for line in logged if line["key"] != stored.key) == sorted(
+        stored.thumbnail_keys
+    )  # each thumbnail's put has its line too
+    lines = [line for line in logged if line["key"] == stored.key]
     assert [line["operation"] for line in lines] == ["put", "get"]
     for line in lines:
         assert line["correlation_id"] == "cid-log-1"

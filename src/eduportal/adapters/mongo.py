@@ -27,7 +27,7 @@ from pymongo.errors import ConfigurationError as PyMongoConfigurationError
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from eduportal.domain.accounts import Account, Role, Session
-from eduportal.domain.assignments import Assignment, edited_meanwhile
+from eduportal.domain.assignments import Assignment, UploadState, edited_meanwhile
 from eduportal.domain.drafts import NO_DRAFT, Draft, draft_changed_meanwhile
 from eduportal.domain.errors import (
     ConfigurationError,
@@ -100,6 +100,12 @@ class MongoAssignmentRepository:
             self._assignments.create_index(
                 [("teacher_id", ASCENDING), *_NEWEST_FIRST], name="by_teacher"
             )
+            # Only assignments awaiting a pipeline image carry an upload id worth indexing.
+            self._assignments.create_index(
+                "image_upload.image_id",
+                name="awaiting_image",
+                partialFilterExpression={"image_upload.state": UploadState.PENDING.value},
+            )
 
     def add(self, assignment: Assignment) -> None:
         with mapped_errors(f"add assignment {assignment.assignment_id}"):
@@ -142,6 +148,12 @@ class MongoAssignmentRepository:
     def _stored_version(self, assignment_id: str) -> int | None:
         document = self._assignments.find_one({"_id": assignment_id}, {"version": True})
         return None if document is None else int(document.get("version", 1))
+
+    def awaiting_image(self, image_id: str) -> list[Assignment]:
+        query = {"image_upload.image_id": image_id, "image_upload.state": UploadState.PENDING.value}
+        with mapped_errors(f"assignments awaiting image {image_id}"):
+            cursor = self._assignments.find(query, {"_id": False})
+            return [Assignment.from_document(document) for document in cursor]
 
     def list(
         self,

@@ -118,6 +118,17 @@ class ImageMetadataView(BaseModel):
     dimensions: str
 
 
+class ImageUploadView(BaseModel):
+    """A teacher's own image on its way through the processing pipeline (`GET
+    /api/uploads/{image_id}` has its stages), or why it was refused."""
+
+    image_id: str
+    label: str
+    since: float
+    state: str = Field(description="pending, rejected or failed")
+    message: str | None = Field(None, description="Why it was refused, in a sentence")
+
+
 class AssignmentView(BaseModel):
     assignment_id: str
     title: str
@@ -132,14 +143,25 @@ class AssignmentView(BaseModel):
     s3_upload_attempts: int
     created_at: float
     version: int = Field(description="Grows by one with every saved change")
+    thumbnail_keys: list[str] = Field(
+        default_factory=list, description="Small copies of the image, for lists"
+    )
+    image_upload: ImageUploadView | None = Field(
+        None,
+        description="The author's own image while the pipeline processes it (the image above "
+        "stays, or `s3_upload_status` is `pending` and there is none yet), or why it was "
+        "refused; omitted for students",
+    )
 
     @classmethod
     def of(cls, assignment: Assignment, *, show_answers: bool) -> AssignmentView:
-        """`show_answers` is the service's decision (`AssignmentService.may_see_answers`)."""
+        """`show_answers` is the service's decision (`AssignmentService.may_see_answers`);
+        whoever may not see the answers does not see a teacher's upload either."""
         document = assignment.to_document()
         if not show_answers:
             for question in document["question_answers"]:
                 question["answer"] = None
+            document["image_upload"] = None
         return cls.model_validate(document)
 
 

@@ -14,11 +14,12 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from eduportal.domain.errors import ConflictError, ValidationError
 from eduportal.domain.images import ImageFigures, UploadStatus
-from eduportal.domain.keys import NO_IMAGE, validate_id
+from eduportal.domain.keys import NO_IMAGE, generated_image_owner, thumbnail_size, validate_id
 
 QUESTIONS_PER_ASSIGNMENT = 5
 MAX_QUESTIONS = 10
@@ -168,6 +169,97 @@ class ImageLock:
         return {"owner": self.owner, "expires_at": self.expires_at}
 
 
+class UploadState(StrEnum):
+    """Where a teacher's own image for an assignment stands (`ImageUpload`)."""
+
+    PENDING = "pending"
+    """In the processing pipeline: adopted as the assignment's image once `COMPLETED`."""
+    REJECTED = "rejected"
+    """The pipeline refused the file (not an image, damaged, over the limits)."""
+    FAILED = "failed"
+    """The pipeline could not process it after its retries."""
+
+
+MAX_UPLOAD_LABEL_CHARS = 300
+"""The label under an own image ("Your image: photo.jpg"): room for a 255-character name."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwnImage:
+    """A teacher's own image sent to the processing pipeline: its image id there, and the
+    label a page shows under it ("Your image: photo.jpg"). What a page holds (and a draft
+    keeps) between choosing the file and saving."""
+
+    image_id: str
+    label: str
+
+    def __post_init__(self) -> None:
+        validate_id(self.image_id, "image id")
+        if not self.label.strip():
+            raise ValidationError("Please say where the image comes from.")
+        if len(self.label) > MAX_UPLOAD_LABEL_CHARS:
+            raise ValidationError(
+                f"The image's label is limited to {MAX_UPLOAD_LABEL_CHARS} characters."
+            )
+
+    def as_dict(self) -> dict[str, str]:
+        return {"image_id": self.image_id, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUpload:
+    """A teacher's own image for this assignment, sent through the processing pipeline.
+
+    While `PENDING` the assignment keeps the image it had (or none): an image is replaced only
+    by one that is ready. When the pipeline's record is `COMPLETED` its processed image becomes
+    the assignment's image and this goes; when it is refused, this stays with the state and
+    the pipeline's sentence, so the pages can say why, until the next image change.
+    """
+
+    image_id: str
+    """The pipeline's image id (`uploads/{image_id}/...`, `processed/{image_id}.webp`)."""
+    label: str
+    since: float
+    state: UploadState = UploadState.PENDING
+    message: str | None = None
+    """Why it was refused: the pipeline's sentence (the record's reason or failure)."""
+
+    def __post_init__(self) -> None:
+        validate_id(self.image_id, "image id")
+        if len(self.label) > MAX_UPLOAD_LABEL_CHARS:
+            raise ValidationError(
+                f"The image's label is limited to {MAX_UPLOAD_LABEL_CHARS} characters."
+            )
+
+    @classmethod
+    def of(cls, chosen: OwnImage, since: float) -> ImageUpload:
+        return cls(chosen.image_id, chosen.label, since)
+
+    @property
+    def pending(self) -> bool:
+        return self.state is UploadState.PENDING
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "label": self.label,
+            "since": self.since,
+            "state": self.state.value,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> ImageUpload:
+        message = item.get("message")
+        return cls(
+            image_id=str(item["image_id"]),
+            label=str(item.get("label") or ""),
+            since=float(item["since"]),
+            state=UploadState(item.get("state", UploadState.PENDING)),
+            message=str(message) if message is not None else None,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     """The assignment document: the fields of ARCHITECTURE.md, a version and an image lock.
@@ -196,6 +288,17 @@ class Assignment:
     last_question_number: int = 0
     """The highest `qN` this assignment has ever used, removed questions included; never
     less than its questions' own numbers (raised to them on construction)."""
+    thumbnail_keys: tuple[str, ...] = ()
+    """Small copies of the image for lists (`thumbnails/{image_id}/{size}.webp` of a pipeline
+    image, `generated_images/{assignment_id}/{size}.webp` of a generated one); empty for
+    images stored before thumbnails were made, which lists then show whole."""
+    image_upload: ImageUpload | None = None
+    """The teacher's own image on its way through the pipeline, or why it was refused."""
+    content_version: int = 0
+    """The version at which the title, subject or questions last changed: an edit made from
+    an older page is refused only when these changed since, not when the image alone did
+    (a pipeline image adopted in the background must not make a teacher's edit a conflict).
+    0 on construction means "this version"; never above `version`."""
 
     def __post_init__(self) -> None:
         validate_id(self.assignment_id, "assignment id")
@@ -209,6 +312,8 @@ class Assignment:
         highest = max((_question_number(qid) for qid in ids), default=0)
         if self.last_question_number < highest:
             object.__setattr__(self, "last_question_number", highest)
+        if not 0 < self.content_version <= self.version:
+            object.__setattr__(self, "content_version", self.version)
 
     @property
     def has_image(self) -> bool:
@@ -218,9 +323,41 @@ class Assignment:
         """True while someone's claim on the image is still valid."""
         return self.image_lock is not None and self.image_lock.expires_at > now
 
-    def next_version(self, **changes: Any) -> Assignment:
-        """This assignment with `changes`, as the version that saving it will create."""
-        return replace(self, **changes, version=self.version + 1)
+    def next_version(self, *, content: bool = False, **changes: Any) -> Assignment:
+        """This assignment with `changes`, as the version that saving it will create;
+        `content` when the title, subject or questions change (`content_version`)."""
+        version = self.version + 1
+        kept = version if content else self.content_version
+        return replace(self, **changes, version=version, content_version=kept)
+
+    @property
+    def awaits_image(self) -> bool:
+        """True while a teacher's own image is in the pipeline for this assignment."""
+        return self.image_upload is not None and self.image_upload.pending
+
+    @property
+    def image_keys(self) -> tuple[str, ...]:
+        """Every object the assignment's image is made of: the image and its thumbnails."""
+        return ((self.s3_image_key,) if self.has_image else ()) + self.thumbnail_keys
+
+    @property
+    def own_image_keys(self) -> tuple[str, ...]:
+        """The objects only this assignment names (its generated illustration and that one's
+        thumbnails), which it deletes when it stops naming them. A pipeline image belongs to
+        its image record, which keeps naming it after the assignment moves on."""
+        owner = self.assignment_id
+        return tuple(key for key in self.image_keys if generated_image_owner(key) == owner)
+
+    def thumbnail_for(self, css_pixels: int, *, density: int = 2) -> str:
+        """The key to show the image `css_pixels` wide: the smallest thumbnail that stays
+        sharp on a screen of `density` device pixels per CSS pixel, else the image itself."""
+        wanted = css_pixels * density
+        sizes = sorted(
+            (size, key)
+            for key in self.thumbnail_keys
+            if (size := thumbnail_size(key)) is not None and size >= wanted
+        )
+        return sizes[0][1] if sizes else self.s3_image_key
 
     def question(self, question_id: str) -> QuestionAnswer:
         for qa in self.question_answers:
@@ -253,8 +390,15 @@ class Assignment:
         )
 
     def with_image(
-        self, key: str, url: str | None, figures: ImageFigures, attempts: int
+        self,
+        key: str,
+        url: str | None,
+        figures: ImageFigures,
+        attempts: int,
+        thumbnail_keys: tuple[str, ...] = (),
     ) -> Assignment:
+        """The assignment showing this image; an own image still in the pipeline is
+        superseded by it (the newer choice wins)."""
         return replace(
             self,
             s3_image_key=key,
@@ -262,6 +406,8 @@ class Assignment:
             image_metadata=figures,
             s3_upload_status=UploadStatus.SUCCESS,
             s3_upload_attempts=attempts,
+            thumbnail_keys=tuple(thumbnail_keys),
+            image_upload=None,
         )
 
     def without_image(self) -> Assignment:
@@ -272,7 +418,23 @@ class Assignment:
             image_metadata=None,
             s3_upload_status=UploadStatus.NO_IMAGE,
             s3_upload_attempts=0,
+            thumbnail_keys=(),
+            image_upload=None,
         )
+
+    def awaiting(self, upload: ImageUpload) -> Assignment:
+        """Waiting for `upload` (replacing any upload awaited before: the newer one wins),
+        showing the image it has meanwhile."""
+        status = self.s3_upload_status if self.has_image else UploadStatus.PENDING
+        return replace(self, image_upload=upload, s3_upload_status=status)
+
+    def refused(self, state: UploadState, message: str) -> Assignment:
+        """The awaited upload refused: the image stays as it was (or none), with the reason."""
+        if self.image_upload is None:
+            raise ValueError("no image upload to refuse")
+        status = self.s3_upload_status if self.has_image else UploadStatus.NO_IMAGE
+        upload = replace(self.image_upload, state=state, message=message)
+        return replace(self, image_upload=upload, s3_upload_status=status)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -291,12 +453,16 @@ class Assignment:
             "image_lock": self.image_lock.as_dict() if self.image_lock else None,
             "subject": self.subject,
             "last_question_number": self.last_question_number,
+            "thumbnail_keys": list(self.thumbnail_keys),
+            "image_upload": self.image_upload.as_dict() if self.image_upload else None,
+            "content_version": self.content_version,
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Assignment:
         metadata = doc.get("image_metadata")
         lock = doc.get("image_lock")
+        upload = doc.get("image_upload")
         return cls(
             assignment_id=str(doc["assignment_id"]),
             teacher_id=str(doc["teacher_id"]),
@@ -318,6 +484,9 @@ class Assignment:
             image_lock=ImageLock(str(lock["owner"]), float(lock["expires_at"])) if lock else None,
             subject=str(doc["subject"]) if doc.get("subject") else None,
             last_question_number=int(doc.get("last_question_number", LEGACY_QUESTION_NUMBERS)),
+            thumbnail_keys=tuple(str(key) for key in doc.get("thumbnail_keys") or ()),
+            image_upload=ImageUpload.from_dict(upload) if upload else None,
+            content_version=int(doc.get("content_version") or 0),
         )
 
 

@@ -20,6 +20,7 @@ from eduportal.domain.assignments import (
     MAX_QUESTIONS,
     MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
+    OwnImage,
 )
 from eduportal.domain.errors import ConflictError, ValidationError
 from eduportal.domain.keys import DRAFTS_PREFIX, validate_key
@@ -84,6 +85,12 @@ class Draft:
     updated_at: float
     version: int
     subject: str = ""
+    upload: OwnImage | None = None
+    """An own image chosen: the processing pipeline's image id, not the bytes (the pipeline
+    stores the upload once, under `uploads/`, and keeps it with its record), so a reload
+    finds it and its progress again and nothing is written under `drafts/` for it. `image`
+    may be kept beside it (the illustration shown before), to fall back on should the
+    pipeline refuse the upload."""
 
     def __post_init__(self) -> None:
         if len(self.title) > MAX_TITLE_CHARS:
@@ -106,11 +113,13 @@ class Draft:
             "image": self.image.as_dict() if self.image else None,
             "updated_at": self.updated_at,
             "version": self.version,
+            "upload": self.upload.as_dict() if self.upload else None,
         }
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Draft:
         image = doc.get("image")
+        upload = doc.get("upload")
         return cls(
             title=str(doc["title"]),
             text=str(doc["text"]),
@@ -123,6 +132,7 @@ class Draft:
             updated_at=float(doc["updated_at"]),
             version=int(doc["version"]),
             subject=str(doc.get("subject", "")),
+            upload=OwnImage(str(upload["image_id"]), str(upload["label"])) if upload else None,
         )
 
 

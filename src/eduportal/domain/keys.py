@@ -33,6 +33,7 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_THUMBNAIL_NAME = re.compile(r"[1-9][0-9]{0,4}\.webp")
 
 
 def validate_id(value: str, what: str = "id") -> str:
@@ -114,15 +115,38 @@ def archive_key(image_id: str, upload: str) -> str:
     return f"{ARCHIVE_PREFIX}{validate_id(image_id, 'image id')}/{safe_file_name(name)}"
 
 
+def generated_thumbnail_key(assignment_id: str, size: int) -> str:
+    """`generated_images/{assignment_id}/{size}.webp`: a generated illustration's thumbnail,
+    made when it is stored. Beside its image, under the same owner, so what deletes or
+    reconciles an assignment's image finds its thumbnails in the same place."""
+    return f"{GENERATED_PREFIX}{validate_id(assignment_id, 'assignment id')}/{size:d}.webp"
+
+
 def generated_image_owner(key: str) -> str | None:
-    """The assignment id a `generated_images/{id}.{ext}` key was built for; None for any other
-    key. Lets a key found in storage be checked against its one possible record."""
+    """The assignment id a `generated_images/{id}.{ext}` key, or one of its thumbnails'
+    `generated_images/{id}/{size}.webp`, was built for; None for any other key. Lets a key
+    found in storage be checked against its one possible record."""
     if not key.startswith(GENERATED_PREFIX):
         return None
-    stem, dot, extension = key[len(GENERATED_PREFIX) :].rpartition(".")
+    rest = key[len(GENERATED_PREFIX) :]
+    owner, slash, name = rest.partition("/")
+    if slash:
+        return owner if _ID.fullmatch(owner) and _THUMBNAIL_NAME.fullmatch(name) else None
+    stem, dot, extension = rest.rpartition(".")
     if not dot or not _ID.fullmatch(stem) or not _EXTENSION.fullmatch(extension):
         return None
     return stem
+
+
+def thumbnail_size(key: str) -> int | None:
+    """The size a thumbnail key was made for (`thumbnails/{id}/256.webp` → 256, and the same
+    for a generated illustration's); None for a key that is not a thumbnail's."""
+    if not key.startswith((THUMBNAILS_PREFIX, GENERATED_PREFIX)):
+        return None
+    parts = key.split("/")
+    if len(parts) != 3 or not _THUMBNAIL_NAME.fullmatch(parts[2]):
+        return None
+    return int(parts[2].split(".", 1)[0])
 
 
 def is_private_key(key: str) -> bool:

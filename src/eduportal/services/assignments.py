@@ -13,6 +13,15 @@ claim holds, nobody else writes the record or its objects, so an object is delet
 no record can point to it any more and no other request can be writing it. A request that
 dies mid-way leaves the claim to expire after `IMAGE_LOCK_SECONDS`, and at worst an object no
 record names, which `eduportal storage reconcile` finds.
+
+A teacher's own image goes through the processing pipeline instead (`send_image`, then
+`create(upload=...)` or `use_image`): the assignment records the upload as awaited
+(`ImageUpload`) and keeps the image it has meanwhile; when the pipeline's record is
+`COMPLETED`, its processed image becomes the assignment's image in one compare-and-set
+(`_settle`), and when it is refused the reason is recorded instead. Settling is idempotent and
+happens wherever it is noticed first: the pipeline's final event (`settle_image`), a read of
+the assignment (`get`, `list`), or the save itself when the image was ready already. An
+assignment only ever moves from a whole image to a whole image.
 """
 
 from __future__ import annotations
@@ -28,8 +37,11 @@ from eduportal.domain.assignments import (
     QUESTIONS_PER_ASSIGNMENT,
     Assignment,
     ImageLock,
+    ImageUpload,
+    OwnImage,
     QuestionAnswer,
     QuestionEdit,
+    UploadState,
     checked_questions,
     edited_meanwhile,
     new_assignment_id,
@@ -40,11 +52,14 @@ from eduportal.domain.assignments import (
     validate_title,
 )
 from eduportal.domain.errors import (
+    ConfigurationError,
     ConflictError,
     EduportalError,
     ForbiddenError,
+    NotFoundError,
     ValidationError,
 )
+from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus
 from eduportal.imaging.optimize import OptimizedImage
 from eduportal.observability.logging import log_context
 from eduportal.ports import (
@@ -52,11 +67,13 @@ from eduportal.ports import (
     AssignmentRepository,
     Clock,
     ImageGenerator,
+    ImageRecordRepository,
     QuestionGenerator,
 )
 from eduportal.services.accounts import require_role
 from eduportal.services.image_store import ImageStore, StoredImage
 from eduportal.services.read_cache import RecentCache
+from eduportal.services.uploads import UploadService
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +116,19 @@ class AssignmentService:
         clock: Clock,
         *,
         cache_seconds: float = 10.0,
+        records: ImageRecordRepository | None = None,
+        uploads: UploadService | None = None,
     ) -> None:
+        """`records` and `uploads` are the processing pipeline's, for teachers' own images;
+        without them only generated illustrations can be stored."""
         self.assignments = assignments
         self.answers = answers
         self.images = images
         self.questions = questions
         self.illustrator = illustrator
         self.clock = clock
+        self.records = records
+        self.uploads = uploads
         self._recent: RecentCache[str, Assignment] = RecentCache(cache_seconds)
 
     # -- generation (nothing is stored) ---------------------------------------------------------
@@ -139,16 +162,24 @@ class AssignmentService:
         *,
         title: str | None = None,
         subject: str | None = None,
+        upload: OwnImage | None = None,
     ) -> Assignment:
         """Save a reviewed assignment; with `image`, optimize and upload it first.
 
         Without a `title`, the one proposed from the text (its first sentence) is used;
         `subject` is optional free text (`validate_subject`: empty means none).
 
+        `upload` is a teacher's own image sent to the pipeline (`send_image`): when its
+        record is `COMPLETED` the processed image is the assignment's at once and `image` is
+        not stored; otherwise `image` (if any) is stored as the image to show meanwhile, and
+        the assignment awaits the upload (`_settle` adopts or refuses it later).
+
         Raises the image's `ValidationError` or the storage error after its retries; in both
         cases nothing is saved, and the teacher can retry or save without an image.
         """
         require_role(teacher, Role.TEACHER)
+        if upload is not None and self._record(upload.image_id).status is ImageStatus.COMPLETED:
+            image = None  # the teacher's own image is ready: nothing else need be stored
         assignment = Assignment(
             assignment_id=new_assignment_id(self.clock.now()),
             teacher_id=teacher.username,
@@ -166,15 +197,18 @@ class AssignmentService:
                 progress(Step.UPLOADING)
                 stored = self._store(assignment, optimized)
                 assignment = _with_stored(assignment, stored)
+            if upload is not None:
+                assignment = assignment.awaiting(ImageUpload.of(upload, self.clock.now()))
             progress(Step.SAVING)
             try:
                 self.assignments.add(assignment)
             except EduportalError:
                 if stored is not None:
-                    self._discard(stored.key)
+                    for key in (stored.key, *stored.thumbnail_keys):
+                        self._discard(key)
                 raise
             log.info("assignment created", extra={"has_image": assignment.has_image})
-        return assignment
+            return self._settle(assignment)
 
     def create_from_text(
         self,
@@ -213,13 +247,15 @@ class AssignmentService:
         stay its own), a question left out is removed, an item without an id is added under an
         id never used in this assignment (`Assignment.with_questions`).
 
-        Raises `ForbiddenError` unless `teacher` created it; `ConflictError` when the stored
-        version is not `expected_version` (reload and edit again) or while its image is being
-        changed (try again in a moment); `ValidationError` with the sentence to show. An edit
-        that changes nothing saves nothing and returns the assignment as it is.
+        Raises `ForbiddenError` unless `teacher` created it; `ConflictError` when the title,
+        subject or questions changed after `expected_version` (reload and edit again; a change
+        of the image alone, such as an own image adopted meanwhile, is no conflict) or while
+        its image is being changed (try again in a moment); `ValidationError` with the
+        sentence to show. An edit that changes nothing saves nothing and returns the
+        assignment as it is.
         """
         current = self._owned(teacher, assignment_id)
-        if current.version != expected_version:
+        if current.content_version > expected_version or expected_version > current.version:
             # A copy another process changed may still be in the cache; the page reloads next.
             self._recent.put(assignment_id, current)
             raise edited_meanwhile(
@@ -238,7 +274,9 @@ class AssignmentService:
     def replace_image(
         self, teacher: Account, assignment_id: str, image: bytes, progress: Progress = _quiet
     ) -> Assignment:
-        """A teacher's own image, through the same optimization and storage path.
+        """An image stored synchronously, as generated illustrations are (a teacher's own
+        image goes through the pipeline instead: `use_image`); it supersedes an own image
+        still awaited.
 
         The image is optimized before the record is claimed (it is the slow part, and a bad
         file must not block anyone), then stored and published under the claim.
@@ -264,15 +302,89 @@ class AssignmentService:
             return self._publish(claimed, claimed.without_image())
 
     def delete(self, teacher: Account, assignment_id: str) -> None:
-        """The record goes first (compare-and-set): a failure leaves at worst an orphan image."""
+        """The record goes first (compare-and-set): a failure leaves at worst an orphan image.
+        Its own objects go with it; a pipeline image stays with its image record."""
         current = self._owned_unlocked(teacher, assignment_id)
         with log_context(user=teacher.username, assignment_id=assignment_id):
             self._recent.forget(assignment_id)
             self.assignments.delete(assignment_id, expected_version=current.version)
             self.answers.delete_for_assignment(assignment_id)
-            if current.has_image:
-                self._discard(current.s3_image_key)
+            for key in current.own_image_keys:
+                self._discard(key)
             log.info("assignment deleted")
+
+    # -- own images, through the processing pipeline --------------------------------------------
+
+    def send_image(
+        self, teacher: Account, data: bytes, *, file_name: str, content_type: str | None = None
+    ) -> ImageRecord:
+        """A teacher's own image into the processing pipeline: stored under `uploads/` with
+        its record `UPLOADED`, returned at once. Nothing is decoded here: the pipeline's
+        validation decides from the bytes, and a refusal arrives as the record's reason.
+
+        Raises `ValidationError` for an empty or oversized file and the storage error when the
+        store refuses it (then nothing is recorded)."""
+        uploads = self._uploads()
+        uploads.authorize(teacher)
+        with log_context(user=teacher.username):
+            return uploads.upload(
+                data, file_name=file_name, content_type=content_type, uploader=teacher.username
+            )
+
+    def image_progress(self, teacher: Account, image_id: str) -> ImageRecord:
+        """The pipeline's record of an own image: its status and the stages done."""
+        require_role(teacher, Role.TEACHER)
+        return self._record(image_id)
+
+    def use_image(self, teacher: Account, assignment_id: str, upload: OwnImage) -> Assignment:
+        """Make the teacher's own image `upload` the assignment's: at once when the pipeline
+        has completed it, else when it does; until then the assignment keeps its image. A newer
+        choice (another upload, a removal) wins over one still awaited. A refused upload
+        leaves the image as it was, with the reason recorded for the pages."""
+        current = self._owned_unlocked(teacher, assignment_id)
+        self._record(upload.image_id)  # a known upload, or a sentence now
+        with log_context(user=teacher.username, assignment_id=assignment_id):
+            awaiting = current.awaiting(ImageUpload.of(upload, self.clock.now())).next_version()
+            self._save(awaiting, current.version)
+            log.info("own image awaited", extra={"image_id": upload.image_id})
+            return self._settle(awaiting)
+
+    def upload_image(
+        self,
+        teacher: Account,
+        assignment_id: str,
+        data: bytes,
+        *,
+        file_name: str,
+        content_type: str | None = None,
+    ) -> Assignment:
+        """`send_image` and `use_image` in one call (the REST API's own image)."""
+        self.check_can_change(teacher, assignment_id)
+        record = self.send_image(teacher, data, file_name=file_name, content_type=content_type)
+        upload = OwnImage(record.image_id, own_image_label(file_name))
+        return self.use_image(teacher, assignment_id, upload)
+
+    def dismiss_image_problem(self, teacher: Account, assignment_id: str) -> Assignment:
+        """Forget why the last own image was refused, once the teacher has read it."""
+        current = self._owned_unlocked(teacher, assignment_id)
+        if current.image_upload is None or current.image_upload.pending:
+            return current
+        dismissed = current.next_version(image_upload=None)
+        self._save(dismissed, current.version)
+        return dismissed
+
+    def settle_image(self, image_id: str) -> None:
+        """Adopt or refuse pipeline image `image_id` on every assignment awaiting it: what the
+        pipeline's final events call. Never raises for storage trouble: an assignment that
+        cannot be settled now is settled when it is next read."""
+        try:
+            waiting = self.assignments.awaiting_image(image_id)
+        except EduportalError:
+            log.warning("could not look for assignments awaiting an image", exc_info=True)
+            return
+        for assignment in waiting:
+            self._recent.forget(assignment.assignment_id)
+            self._settle(assignment)
 
     def check_can_change(self, teacher: Account, assignment_id: str) -> None:
         """Raise unless `teacher` may change the assignment now: lets a face refuse an upload
@@ -290,14 +402,16 @@ class AssignmentService:
     def get(self, assignment_id: str) -> Assignment:
         """Served from the recent-reads cache when it can: students open the same few often."""
         assignment = self._recent.get(assignment_id)
-        if assignment is None:
-            assignment = self.assignments.get(assignment_id)
+        if assignment is None or assignment.awaits_image:  # an awaited image may be ready
+            assignment = self._settle(self.assignments.get(assignment_id))
             self._recent.put(assignment_id, assignment)
         return assignment
 
     def peek(self, assignment_id: str) -> Assignment | None:
-        """The assignment if recently read, without touching the database (for async callers)."""
-        return self._recent.get(assignment_id)
+        """The assignment if recently read, without touching the database (for async callers);
+        None for one awaiting its image, which `get` settles first."""
+        found = self._recent.get(assignment_id)
+        return None if found is None or found.awaits_image else found
 
     def list(
         self,
@@ -315,10 +429,11 @@ class AssignmentService:
                 f"Pages hold 1 to {MAX_PAGE} assignments; offsets go from 0 to {MAX_OFFSET}."
             )
         search = validate_search(search)
+        items = self.assignments.list(
+            limit=limit, offset=offset, teacher_id=teacher_id, search=search
+        )
         return Page(
-            items=self.assignments.list(
-                limit=limit, offset=offset, teacher_id=teacher_id, search=search
-            ),
+            items=[self._settle(item) if item.awaits_image else item for item in items],
             total=self.assignments.count(teacher_id=teacher_id, search=search),
             limit=limit,
             offset=offset,
@@ -359,7 +474,7 @@ class AssignmentService:
             edited = replace(edited, subject=validate_subject(subject))
         if edited == current:
             return current
-        updated = edited.next_version()
+        updated = edited.next_version(content=True)
         with log_context(user=current.teacher_id, assignment_id=current.assignment_id):
             self._save(updated, current.version)
             log.info("assignment edited", extra={"version": updated.version})
@@ -393,32 +508,153 @@ class AssignmentService:
     def _publish(self, claimed: Assignment, target: Assignment) -> Assignment:
         """Save `target` (claimed, with its new image or none), delete the old one, unclaim.
 
-        The old object is deleted while the claim still holds and only after the record has
-        stopped naming it, so no record can point at it and nobody else can be rewriting it.
+        The old objects are deleted while the claim still holds and only after the record has
+        stopped naming them, so no record can point at them and nobody else can be rewriting
+        them. Only the assignment's own objects are deleted (`own_image_keys`): a pipeline
+        image stays with its image record.
         """
-        old_key = claimed.s3_image_key if claimed.has_image else None
-        new_key = target.s3_image_key if target.has_image else None
-        stale = old_key if old_key is not None and old_key != new_key else None
+        stale = [key for key in claimed.own_image_keys if key not in target.image_keys]
+        fresh = [key for key in target.own_image_keys if key not in claimed.image_keys]
         try:
-            if stale is None:
+            if not stale:
                 return self._release(target)
             published = target.next_version()
             self._save(published, claimed.version)
         except ConflictError:
             # The claim expired and someone else took the record: touch nothing of theirs.
-            log.warning("image claim lost before publishing", extra={"key": new_key})
+            log.warning("image claim lost before publishing", extra={"key": target.s3_image_key})
             raise
         except EduportalError:
-            if new_key is not None and new_key != old_key:
-                self._discard(new_key)
+            for key in fresh:
+                self._discard(key)
             self._release_quietly(claimed)
             raise
-        self._discard(stale)
+        for key in stale:
+            self._discard(key)
         try:
             return self._release(published)
         except EduportalError:
             log.warning("image lock not released; it expires by itself", exc_info=True)
             return published
+
+    # -- settling an awaited own image ----------------------------------------------------------
+
+    def _settle(self, assignment: Assignment) -> Assignment:
+        """`assignment` with its awaited image adopted or refused when the pipeline is done
+        with it; as it is otherwise (still processing, claimed by an image change, or storage
+        failing: whoever looks next settles it).
+
+        Idempotent and safe under races: each outcome is one compare-and-set from the version
+        read, made only while that version still awaits this very upload. Whoever loses the
+        race reads again and finds it settled, or awaiting a newer upload: an older upload can
+        never replace a newer choice.
+        """
+        for _ in range(SETTLE_ROUNDS):
+            upload = assignment.image_upload
+            if upload is None or not upload.pending:
+                return assignment
+            try:
+                record = self._awaited_record(assignment, upload.image_id)
+                if record is None:
+                    return self._refuse(assignment, UploadState.FAILED, _RECORD_MISSING)
+                if record.status not in FINAL or assignment.locked_at(self.clock.now()):
+                    return assignment
+                with log_context(assignment_id=assignment.assignment_id, image_id=upload.image_id):
+                    return self._apply(assignment, record)
+            except ConflictError:
+                try:  # someone else wrote it meanwhile: look again
+                    assignment = self.assignments.get(assignment.assignment_id)
+                except EduportalError:
+                    return assignment
+            except EduportalError:
+                log.warning(
+                    "own image not settled yet",
+                    extra={"assignment_id": assignment.assignment_id},
+                    exc_info=True,
+                )
+                return assignment
+        return assignment
+
+    def _awaited_record(self, assignment: Assignment, image_id: str) -> ImageRecord | None:
+        """The record of the upload `assignment` awaits; None when there is none (it was
+        written with the upload, so it will not come: the upload is given up)."""
+        try:
+            return self._records().get(image_id)
+        except NotFoundError:
+            log.warning(
+                "the awaited image has no record",
+                extra={"assignment_id": assignment.assignment_id, "image_id": image_id},
+            )
+            return None
+
+    def _apply(self, awaiting: Assignment, record: ImageRecord) -> Assignment:
+        """One compare-and-set from `awaiting` to the pipeline's outcome for `record`."""
+        if record.status is ImageStatus.COMPLETED:
+            try:
+                stored = self._processed(record)
+            except NotFoundError:
+                return self._refuse(awaiting, UploadState.FAILED, _PROCESSED_MISSING)
+            adopted = awaiting.with_image(
+                stored.key, stored.url, stored.figures, stored.attempts, record.thumbnail_keys
+            )
+            return self._switch(awaiting, adopted)
+        if record.status is ImageStatus.REJECTED:
+            return self._refuse(awaiting, UploadState.REJECTED, record.reason or _REJECTED)
+        message = record.failure.message if record.failure else _FAILED
+        return self._refuse(awaiting, UploadState.FAILED, message)
+
+    def _processed(self, record: ImageRecord) -> StoredImage:
+        if record.processed_key is None:
+            raise NotFoundError(detail=f"image {record.image_id} completed without an image")
+        return self.images.stored(record.processed_key, original_size_bytes=record.size_bytes)
+
+    def _switch(self, current: Assignment, adopted: Assignment) -> Assignment:
+        """Save `adopted` in place of `current`; the objects only `current` named are deleted
+        under a claim saved in the same write, then the claim is released (no other writer
+        can be storing those keys meanwhile, as in `_publish`)."""
+        stale = [key for key in current.own_image_keys if key not in adopted.image_keys]
+        if not stale:
+            published = adopted.next_version()
+            self._save(published, current.version)
+            log.info("own image adopted", extra={"key": adopted.s3_image_key})
+            return published
+        lock = ImageLock(secrets.token_hex(8), self.clock.now() + IMAGE_LOCK_SECONDS)
+        claimed = adopted.next_version(image_lock=lock)
+        self._save(claimed, current.version)
+        log.info("own image adopted", extra={"key": adopted.s3_image_key})
+        for key in stale:
+            self._discard(key)
+        try:
+            return self._release(claimed)
+        except EduportalError:
+            log.warning("image lock not released; it expires by itself", exc_info=True)
+            return claimed
+
+    def _refuse(self, awaiting: Assignment, state: UploadState, message: str) -> Assignment:
+        refused = awaiting.refused(state, message).next_version()
+        self._save(refused, awaiting.version)
+        log.info("own image refused", extra={"state": state.value})
+        return refused
+
+    def _record(self, image_id: str) -> ImageRecord:
+        """The pipeline's record of an own image; a sentence when there is none."""
+        try:
+            return self._records().get(image_id)
+        except NotFoundError:
+            raise NotFoundError(
+                "This image was not found. Please choose the file again.",
+                detail=f"no image record {image_id}",
+            ) from None
+
+    def _records(self) -> ImageRecordRepository:
+        if self.records is None:
+            raise _no_pipeline()
+        return self.records
+
+    def _uploads(self) -> UploadService:
+        if self.uploads is None:
+            raise _no_pipeline()
+        return self.uploads
 
     def _release(self, claimed: Assignment) -> Assignment:
         """Save `claimed` (as the next version) without its lock; it holds the stored version."""
@@ -455,6 +691,28 @@ to a database whose integers they could overflow."""
 
 _IMAGE_BUSY = "This assignment's image is being changed right now. Please try again in a moment."
 
+SETTLE_ROUNDS = 3
+"""Compare-and-set attempts to settle an awaited image: each lost round means another write
+landed meanwhile, which almost always settles it or supersedes the upload."""
+
+_REJECTED = "This file could not be used as an image."
+_FAILED = "The image could not be processed."
+_PROCESSED_MISSING = "The processed image is missing. Please choose the file again."
+_RECORD_MISSING = "This image was not found. Please choose the file again."
+
+
+def _no_pipeline() -> ConfigurationError:
+    return ConfigurationError(
+        "Own images cannot be processed here.",
+        detail="AssignmentService built without the pipeline's records and uploads",
+    )
+
+
+def own_image_label(file_name: str) -> str:
+    """What a page shows under a teacher's own image: "Your image: photo.jpg"."""
+    name = file_name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "image"
+    return f"Your image: {name}"[:300]
+
 
 def authored(
     repository: AssignmentRepository, teacher: Account, assignment_id: str, *, to: str
@@ -476,4 +734,6 @@ def authored(
 
 
 def _with_stored(assignment: Assignment, stored: StoredImage) -> Assignment:
-    return assignment.with_image(stored.key, stored.url, stored.figures, stored.attempts)
+    return assignment.with_image(
+        stored.key, stored.url, stored.figures, stored.attempts, stored.thumbnail_keys
+    )

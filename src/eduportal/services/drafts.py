@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from eduportal.domain.accounts import Account, Role
+from eduportal.domain.assignments import OwnImage
 from eduportal.domain.drafts import (
     NO_DRAFT,
     Draft,
@@ -128,8 +129,13 @@ class DraftService:
         image: ChosenImage | None,
         expected_version: int,
         subject: str = "",
+        upload: OwnImage | None = None,
     ) -> Draft:
         """Save the page as it is now, from `expected_version` (`NO_DRAFT` for the first save).
+
+        `upload` is an own image the teacher chose, already in the processing pipeline: the
+        draft keeps its image id (the pipeline keeps the bytes), beside `image` if the page
+        keeps one to fall back on.
 
         Returns the saved draft; its `version` is the `expected_version` of the next save.
         Raises `ValidationError` for a field over its limit or an image refused (too large,
@@ -146,6 +152,7 @@ class DraftService:
             updated_at=self.clock.now(),
             version=expected_version + 1,
             subject=subject,
+            upload=upload,
         )
         with log_context(user=username):
             current = self.drafts.get(username)

@@ -16,10 +16,25 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from eduportal.domain.errors import EduportalError, NotFoundError, ValidationError
-from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, ImageFigures, Lifecycle, UploadStatus
-from eduportal.domain.keys import NO_IMAGE, generated_image_key, is_private_key, validate_key
+from eduportal.domain.image_records import THUMBNAIL_SIZES
+from eduportal.domain.images import (
+    IMMUTABLE_CACHE_CONTROL,
+    ImageFigures,
+    Lifecycle,
+    UploadStatus,
+    compression_ratio,
+)
+from eduportal.domain.keys import (
+    NO_IMAGE,
+    generated_image_key,
+    generated_thumbnail_key,
+    is_private_key,
+    validate_key,
+)
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
+from eduportal.imaging.probe import probe
+from eduportal.imaging.thumbnails import thumbnails
 from eduportal.observability.storage_log import storage_operation
 from eduportal.ports import Metrics, ObjectStore, StoredObject
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
@@ -43,6 +58,7 @@ class StoredImage:
     upload_status: UploadStatus
     attempts: int
     optimized: bool
+    thumbnail_keys: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +68,7 @@ class StoredImage:
             "attempts": self.attempts,
             "optimized": self.optimized,
             "image_metadata": self.figures.as_dict(),
+            "thumbnail_keys": list(self.thumbnail_keys),
         }
 
 
@@ -157,6 +174,82 @@ class ImageStore:
             upload_status=UploadStatus.SUCCESS,
             attempts=receipt.attempts,
             optimized=optimized.optimized,
+            thumbnail_keys=self._store_thumbnails(assignment_id, optimized.data, metadata),
+        )
+
+    def _store_thumbnails(
+        self, assignment_id: str, image: bytes, metadata: dict[str, str]
+    ) -> tuple[str, ...]:
+        """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image (at most
+        1024 px, so a few tens of milliseconds), so a list of assignments never loads whole
+        illustrations. Without them the list shows the image itself: a failure here is
+        logged and costs the thumbnails, never the image."""
+        optimizer = self.optimizer
+        try:
+            made = thumbnails(
+                image,
+                THUMBNAIL_SIZES,
+                gate=optimizer.gate,
+                quality=optimizer.quality,
+                method=optimizer.method,
+            )
+        except Exception:  # an encoder's own error as much as ours: the image stands alone
+            log.warning(
+                "thumbnails not made; lists show the whole image",
+                extra={"assignment_id": assignment_id},
+                exc_info=True,
+            )
+            return ()
+        keys: list[str] = []
+        try:
+            for size, data in made.items():
+                key = generated_thumbnail_key(assignment_id, size)
+                with storage_operation("put", key, self.store.backend, self.metrics) as record:
+                    receipt = self.store.put(
+                        key,
+                        data,
+                        content_type="image/webp",
+                        cache_control=IMMUTABLE_CACHE_CONTROL,
+                        metadata=metadata,
+                    )
+                    record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
+                self._cache.evict(key)
+                keys.append(key)
+        except EduportalError:
+            log.warning(
+                "thumbnails not stored; lists show the whole image",
+                extra={"assignment_id": assignment_id},
+                exc_info=True,
+            )
+            for key in keys:
+                self._delete_quietly(key)
+            return ()
+        return tuple(keys)
+
+    def stored(self, key: str, *, original_size_bytes: int) -> StoredImage:
+        """An image already stored (a pipeline's processed image), described as `store_*`
+        describes what it stores: its URL and figures, read from the object and its header.
+
+        Raises `NotFoundError` when it is gone and the typed storage errors."""
+        found = self.fetch(key)
+        probed = probe(
+            found.data, max_bytes=self.optimizer.max_bytes, max_pixels=self.optimizer.max_pixels
+        )
+        size = len(found.data)
+        figures = ImageFigures(
+            original_size_bytes=original_size_bytes,
+            optimized_size_bytes=size,
+            compression_ratio=compression_ratio(original_size_bytes, size),
+            format=probed.extension,
+            dimensions=f"{probed.width}x{probed.height}",
+        )
+        return StoredImage(
+            key=key,
+            url=self.url_for(key, found.etag) or "",
+            figures=figures,
+            upload_status=UploadStatus.SUCCESS,
+            attempts=found.attempts,
+            optimized=probed.format == "WEBP",
         )
 
     def fetch(self, key: str) -> StoredObject:
@@ -207,6 +300,12 @@ class ImageStore:
         with storage_operation("delete", key, self.store.backend, self.metrics):
             self.store.delete(key)
         self._cache.evict(key)
+
+    def _delete_quietly(self, key: str) -> None:
+        try:
+            self.delete(key)
+        except EduportalError:
+            log.warning("could not delete an unused object", extra={"key": key})
 
     def mark_permanent(self, key: str) -> None:
         """Exclude the image from the lifecycle rules (requirement 5.5)."""

@@ -20,17 +20,30 @@ stopped naming it, so a crash leaves at worst an object no draft names. Draft ke
 reused, so such an object can never be named again; each candidate is still asked about once
 more (`DraftRepository.names_image`) before it is reported. A draft naming a missing object is
 not reported: loading it drops the image and says so in the log.
+
+An assignment's image may also be a pipeline image it adopted (`processed/{image_id}.webp`,
+with `thumbnails/{image_id}/...`). Those objects belong to their image record, which names
+them whether or not an assignment does (an operator's `eduportal upload` has none), so they
+are never orphans here: `processed/` is listed only to check, in one pass, that every adopted
+image is still there. Thumbnails are never reported dangling: a list shows the image itself,
+or the placeholder, in a missing thumbnail's place. A generated illustration's thumbnails
+(`generated_images/{id}/{size}.webp`) are the assignment's own and reconciled like its image.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Final
 
 from eduportal.domain.errors import EduportalError, NotFoundError
-from eduportal.domain.keys import DRAFTS_PREFIX, GENERATED_PREFIX, generated_image_owner
+from eduportal.domain.keys import (
+    DRAFTS_PREFIX,
+    GENERATED_PREFIX,
+    PROCESSED_PREFIX,
+    generated_image_owner,
+)
 from eduportal.ports import AssignmentRepository, Clock, DraftRepository, ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -63,7 +76,7 @@ class Findings:
     """Objects no record names yet, younger than the window: left alone."""
     dangling: tuple[DanglingRecord, ...]
     objects_scanned: int
-    """Assignment images and draft images listed."""
+    """Assignment images (generated and processed) and draft images listed."""
     records_scanned: int
     """Assignment records read."""
 
@@ -110,18 +123,23 @@ class Reconciler:
         every record seen has its object by the time the listing starts, unless it is truly
         dangling. Drafts are read the same way, before their objects are listed.
         """
-        named, records_scanned = self._named_images(progress)
+        named, thumbnails, records_scanned = self._named_images(progress)
         in_drafts = self.drafts.image_keys()
         cutoff = self.clock.now() - min_age_seconds
         listed: set[str] = set()
         candidates: list[ObjectInfo] = []
         too_recent: list[ObjectInfo] = []
-        for prefix, referenced in ((GENERATED_PREFIX, named.keys()), (DRAFTS_PREFIX, in_drafts)):
+        scans: tuple[tuple[str, Container[str] | None], ...] = (
+            (GENERATED_PREFIX, named.keys() | thumbnails),
+            (DRAFTS_PREFIX, in_drafts),
+            (PROCESSED_PREFIX, None),  # the image records' own: listed, never orphans
+        )
+        for prefix, referenced in scans:
             for info in self.store.list_objects(prefix):
                 listed.add(info.key)
                 if len(listed) % PROGRESS_EVERY == 0:
                     progress(f"listed {len(listed)} objects")
-                if info.key not in referenced:
+                if referenced is not None and info.key not in referenced:
                     (candidates if info.last_modified <= cutoff else too_recent).append(info)
         orphans = tuple(info for info in candidates if not self._has_record(info.key))
         dangling = tuple(
@@ -152,10 +170,12 @@ class Reconciler:
                 deleted.append(info.key)
         return Deletion(tuple(deleted), tuple(failed))
 
-    def _named_images(self, progress: Progress) -> tuple[dict[str, tuple[str, str]], int]:
-        """Image key -> (assignment id, teacher id) of the record naming it, and how many
-        records were read, over every assignment a page at a time."""
+    def _named_images(self, progress: Progress) -> tuple[dict[str, tuple[str, str]], set[str], int]:
+        """Image key -> (assignment id, teacher id) of the record naming it, the thumbnail
+        keys records name, and how many records were read, over every assignment a page at a
+        time."""
         named: dict[str, tuple[str, str]] = {}
+        thumbnails: set[str] = set()
         offset, next_report = 0, PROGRESS_EVERY
         while True:
             page = self.assignments.list(limit=self.page_size, offset=offset)
@@ -165,9 +185,10 @@ class Reconciler:
                         assignment.assignment_id,
                         assignment.teacher_id,
                     )
+                thumbnails.update(assignment.thumbnail_keys)
             offset += len(page)
             if len(page) < self.page_size:
-                return named, offset
+                return named, thumbnails, offset
             if offset >= next_report:
                 progress(f"read {offset} records")
                 next_report += PROGRESS_EVERY
@@ -180,7 +201,7 @@ class Reconciler:
         if owner is None:
             return False  # not a key the portal builds: no record can name it
         try:
-            return self.assignments.get(owner).s3_image_key == key
+            return key in self.assignments.get(owner).image_keys
         except NotFoundError:
             return False
 

@@ -2,10 +2,13 @@
 
 The title, the subject and every question and answer in multi-line fields; questions added or
 removed (`question_editor`, whose slots remember each question's id, so an edited question
-keeps its answers and scores); the image replaced by an upload, checked the moment it is
-chosen, or removed. Nothing is saved before Save: then one `edit`, made from the version the
-page was loaded from, and the image change after it. A page made stale by another change is
-refused with the service's sentence and offered the latest.
+keeps its answers and scores); the image replaced by an own image, sent to the processing
+pipeline the moment it is chosen and followed there (`ui/uploads`), or removed. Nothing is
+saved before Save: then one `edit`, made from the version the page was loaded from, and the
+image change after it (`use_image`: the assignment awaits the new image and keeps its own
+until the pipeline is done; one the pipeline refused is not used). A page made stale by
+another change to the title, subject or questions is refused with the service's sentence and
+offered the latest; an image adopted meanwhile is no such change.
 
 Each edit gets fresh widget keys (`prefix`): the browser keeps a removed widget's value, and
 a second edit must start from the assignment, not from what was typed the first time.
@@ -24,14 +27,16 @@ from eduportal.domain.assignments import (
     MAX_TITLE_CHARS,
     Assignment,
     EditedQuestion,
+    OwnImage,
 )
 from eduportal.domain.errors import ConflictError, EduportalError
+from eduportal.domain.image_records import ImageStatus
 from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
 from eduportal.ui import question_editor
 from eduportal.ui.listing import alt_text, as_written, quoted
-from eduportal.ui.session import container, image_bytes, show_error
-from eduportal.ui.uploads import checked_upload
+from eduportal.ui.session import container, image_bytes, show_error, signed_in
+from eduportal.ui.uploads import awaited, refusal, refused_words, sent_upload
 
 EDIT = "edit"
 """The query parameter that opens the assignment in edit mode."""
@@ -42,8 +47,9 @@ _EDITS = "edits_started"
 
 @dataclass(frozen=True)
 class NewImage:
-    data: bytes
-    name: str
+    """An own image chosen to replace the current one, in the pipeline."""
+
+    chosen: OwnImage
 
 
 ImageChoice = NewImage | Literal["remove"] | None
@@ -85,7 +91,7 @@ def edit_page(teacher: Account, assignment: Assignment) -> None:
     st.subheader("Questions")
     question_editor.editor(prefix)
     st.subheader("Illustration")
-    _image_choice(prefix, assignment)
+    _image_choice(teacher, prefix, assignment)
     st.divider()
     with st.container(horizontal=True):
         save = st.button("Save changes", type="primary", key=f"{prefix}_save")
@@ -149,8 +155,8 @@ def _save(teacher: Account, assignment: Assignment, prefix: str) -> None:
             # Saved: a second Save (after an image refusal below) starts from here.
             st.session_state[f"{prefix}_version"] = saved.version
             choice = _image(prefix)
-            if isinstance(choice, NewImage):
-                saved = service.replace_image(teacher, assignment.assignment_id, choice.data)
+            if isinstance(choice, NewImage) and _usable(teacher, choice):
+                saved = service.use_image(teacher, assignment.assignment_id, choice.chosen)
             elif choice == "remove":
                 saved = service.remove_image(teacher, assignment.assignment_id)
     except ConflictError as conflict:
@@ -183,21 +189,20 @@ def _upload_key(prefix: str) -> str:
     return f"{prefix}_upload{st.session_state.get(f'{prefix}_uploads', 0)}"
 
 
-def _image_choice(prefix: str, assignment: Assignment) -> None:
+def _usable(teacher: Account, choice: NewImage) -> bool:
+    """False for an image the pipeline refused: saving keeps the current one."""
+    record = container().assignments.image_progress(teacher, choice.chosen.image_id)
+    return record.status not in (ImageStatus.REJECTED, ImageStatus.FAILED)
+
+
+def _image_choice(teacher: Account, prefix: str, assignment: Assignment) -> None:
     choice = _image(prefix)
     shown, controls = st.columns([2, 3])
     with shown:
         if choice == "remove":
             st.info("The image will be removed when you save.")
-        elif isinstance(choice, NewImage):
-            st.image(choice.data, width="stretch", caption=f"Your image: {choice.name}")
-            st.caption("It replaces the current image when you save.")
-        elif assignment.has_image:
-            st.image(
-                image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
-            )
-        else:
-            st.caption("No image.")
+        elif not (isinstance(choice, NewImage) and _new_image(teacher, choice)):
+            _current_image(assignment)
     with controls:
         if problem := st.session_state.pop(f"{prefix}_image_problem", None):
             show_error(problem)
@@ -214,16 +219,54 @@ def _image_choice(prefix: str, assignment: Assignment) -> None:
             st.button("Remove the image", key=f"{prefix}_remove", on_click=_remove, args=(prefix,))
 
 
+def _new_image(teacher: Account, choice: NewImage) -> bool:
+    """The chosen image where it stands; True when it is drawn in the current one's place
+    (ready), False when the current image is still the one to show."""
+
+    def meanwhile() -> None:
+        st.caption("It replaces the current image once ready, when you save.")
+
+    record = awaited(teacher, choice.chosen, while_processing=meanwhile)
+    if record is None:
+        return False
+    if record.status is ImageStatus.COMPLETED and record.processed_key is not None:
+        st.image(
+            image_bytes(record.processed_key),
+            width="stretch",
+            caption=choice.chosen.label,
+            alt="The new illustration",
+        )
+        st.caption("It replaces the current image when you save.")
+        return True
+    if record.status in (ImageStatus.REJECTED, ImageStatus.FAILED):
+        st.warning(refused_words(record.status, refusal(record), choice.chosen.label))
+    return False
+
+
+def _current_image(assignment: Assignment) -> None:
+    if assignment.has_image:
+        st.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
+    else:
+        st.caption("No image.")
+    upload = assignment.image_upload
+    if upload is not None and upload.pending:
+        st.caption(f"{upload.label} is still being processed: it becomes the image when ready.")
+
+
 def _check_upload(prefix: str) -> None:
-    """Checked the moment it is chosen; a refused file leaves the image as it was."""
+    """Sent to the pipeline the moment it is chosen; a file refused at once (empty, too
+    large) leaves the image as it was."""
+    teacher = signed_in()
+    if teacher is None:
+        return
     try:
-        chosen = checked_upload(_upload_key(prefix))
+        chosen = sent_upload(teacher, _upload_key(prefix))
     except EduportalError as refused:
         log_error(refused)
         st.session_state[f"{prefix}_image_problem"] = refused
         return
     if chosen is not None:
-        st.session_state[f"{prefix}_image"] = NewImage(*chosen)
+        st.session_state[f"{prefix}_image"] = NewImage(chosen)
 
 
 def _remove(prefix: str) -> None:

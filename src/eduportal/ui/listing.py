@@ -13,7 +13,7 @@ import streamlit as st
 
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.errors import ValidationError
-from eduportal.ui.session import container, image_bytes, show_error
+from eduportal.ui.session import container, show_error
 from eduportal.ui.wording import plural
 
 PAGE_SIZE = 10
@@ -21,6 +21,22 @@ SELECTED = "assignment"
 """The query parameter naming the assignment shown in detail."""
 SEARCH = "search"
 """The search box's key, and the query parameter it is kept in."""
+
+
+THUMBNAIL_WIDTH = 96
+"""CSS pixels of a list row's image."""
+
+
+def thumbnail_bytes(assignment: Assignment, width: int) -> bytes:
+    """The smallest thumbnail sharp at `width` (`Assignment.thumbnail_for`), so a list loads
+    kilobytes per row, not whole illustrations; the image itself when it has none or the
+    thumbnail is missing, and the placeholder when that is missing too."""
+    images = container().image_store
+    key = assignment.thumbnail_for(width)
+    content = images.read(key)
+    if content.is_placeholder and key != assignment.s3_image_key:
+        content = images.read(assignment.s3_image_key)
+    return content.data
 
 
 def alt_text(assignment: Assignment) -> str:
@@ -83,7 +99,12 @@ def assignment_list(
         with st.container(border=True):
             if item.has_image:
                 thumb, text, action = st.columns([1, 5, 1], vertical_alignment="center")
-                thumb.image(image_bytes(item.s3_image_key), width=96, alt=alt_text(item))
+                # Stretched in a container of the row image's width: given a width in
+                # pixels, st.image would shrink the thumbnail to exactly that many, blurred
+                # on a dense screen; this way the browser gets the thumbnail itself.
+                with thumb.container(width=THUMBNAIL_WIDTH):
+                    small = thumbnail_bytes(item, THUMBNAIL_WIDTH)
+                    st.image(small, width="stretch", alt=alt_text(item))
             else:  # no empty column: on a phone it would stack into a gap above the title
                 text, action = st.columns([6, 1], vertical_alignment="center")
             text.markdown(f"**{escape_markdown(item.title)}**")

@@ -49,6 +49,8 @@ def local_day(timestamp: float) -> str:
 
 def image_words(assignment: Assignment) -> str:
     """The illustration's state as a teacher would say it."""
+    if assignment.awaits_image:
+        return "new image being processed" if assignment.has_image else "image being processed"
     return {
         UploadStatus.SUCCESS: "with an illustration",
         UploadStatus.NO_IMAGE: "no illustration",

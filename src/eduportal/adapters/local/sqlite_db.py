@@ -27,6 +27,10 @@ from eduportal.domain.errors import ConfigurationError, ConflictError, StorageUn
 
 _UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
 
+AWAITED_IMAGE: Final = "json_extract(document, '$.image_upload.image_id')"
+AWAITING: Final = "json_extract(document, '$.image_upload.state') = 'pending'"
+"""The expressions of the `assignments_awaiting_image` index (version 9)."""
+
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         """CREATE TABLE IF NOT EXISTS assignments (
@@ -187,6 +191,13 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ) WITHOUT ROWID""",
         """CREATE INDEX IF NOT EXISTS queue_dead_letters_oldest
             ON queue_dead_letters (queue, dead_at)""",
+    ),
+    (
+        # Version 9: the assignments awaiting a pipeline image, found by its id when the
+        # pipeline is done with it. A partial index over the JSON document: only assignments
+        # awaiting an image are in it. Queries must spell both expressions exactly like this.
+        f"""CREATE INDEX IF NOT EXISTS assignments_awaiting_image
+            ON assignments ({AWAITED_IMAGE}) WHERE {AWAITING}""",
     ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:

@@ -17,7 +17,12 @@ import json
 import sqlite3
 import time
 
-from eduportal.adapters.local.sqlite_db import UNICODE_LOWER, SqliteDatabase
+from eduportal.adapters.local.sqlite_db import (
+    AWAITED_IMAGE,
+    AWAITING,
+    UNICODE_LOWER,
+    SqliteDatabase,
+)
 from eduportal.domain.accounts import Account, Role, Session
 from eduportal.domain.assignments import Assignment, edited_meanwhile
 from eduportal.domain.drafts import NO_DRAFT, Draft, draft_changed_meanwhile
@@ -83,6 +88,15 @@ class SqliteAssignmentRepository:
             if stored is None:
                 return False
             raise edited_meanwhile(assignment_id, stored, expected_version, where="sqlite")
+
+    def awaiting_image(self, image_id: str) -> list[Assignment]:
+        rows = self._db.query(
+            f"assignments awaiting image {image_id}",
+            # The index's own expressions, so the partial index serves the query.
+            f"SELECT document FROM assignments WHERE {AWAITED_IMAGE} = ? AND {AWAITING}",  # noqa: S608
+            (image_id,),
+        )
+        return [Assignment.from_document(json.loads(row["document"])) for row in rows]
 
     def list(
         self,

@@ -8,6 +8,7 @@ never parsed.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -105,7 +106,7 @@ async def get_assignment(
     "/{assignment_id}",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Edit the title, subject or questions (the teacher who created it), from the "
-    "version read; 409 when another version was saved since",
+    "version read; 409 when the title, subject or questions changed since",
 )
 def edit_assignment(
     assignment_id: AssignmentId, body: EditAssignmentRequest, user: SignedIn, service: Assignments
@@ -151,18 +152,34 @@ def delete_assignment(
 @router.post(
     "/{assignment_id}/image",
     name=UPLOAD_ROUTE,
+    status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=FILE_FIELD_BODY,
     responses=error_responses(400, 401, 403, 404, 408, 409, 413, 422, 502, 503, 504),
-    summary="Replace the image with an own one, optimized like generated ones",
+    summary="Replace the image with an own one: accepted into the processing pipeline, it "
+    "becomes the image when processed",
 )
 async def upload_image(
     assignment_id: AssignmentId, request: Request, user: SignedIn, service: Assignments
 ) -> AssignmentView:
     """Multipart form with one field, `file`. Refused before parsing unless the caller may
-    change the assignment; optimized (WebP, at most 1024 px, no metadata) and stored."""
+    change the assignment. Answered at once (202) with the assignment awaiting the image
+    (`image_upload`, state `pending`) and still showing its current one; the pipeline
+    validates it and makes the processed image (WebP, at most 1024 px, no metadata), which
+    then replaces the current one. A file the pipeline refuses leaves the image as it was and
+    `image_upload` says why (state `rejected` or `failed`). Read the assignment again to see
+    the outcome, or follow `GET /api/uploads/{image_id}`."""
     await run_in_threadpool(service.check_can_change, user, assignment_id)
-    data = (await read_file_field(request)).data
-    updated = await run_in_threadpool(service.replace_image, user, assignment_id, data)
+    upload = await read_file_field(request)
+    updated = await run_in_threadpool(
+        partial(
+            service.upload_image,
+            user,
+            assignment_id,
+            upload.data,
+            file_name=upload.name or "image",
+            content_type=upload.content_type,
+        )
+    )
     return view(service, updated, user)
 
 

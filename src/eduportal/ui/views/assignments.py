@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from eduportal.domain.accounts import Account, Role
-from eduportal.domain.assignments import Assignment
+from eduportal.domain.assignments import Assignment, ImageUpload
 from eduportal.ui.assignment_editor import confirm_saved, edit_button, edit_page, editing
 from eduportal.ui.listing import (
     SELECTED,
@@ -22,6 +22,7 @@ from eduportal.ui.listing import (
 from eduportal.ui.results_table import results_table
 from eduportal.ui.score_review import answers_to_look_at, change_a_score
 from eduportal.ui.session import container, image_bytes, page
+from eduportal.ui.uploads import follow, refused_words
 from eduportal.ui.wording import image_words, local_day, local_time, plural
 
 
@@ -60,28 +61,34 @@ def detail(viewer: Account, assignment: Assignment) -> None:
     st.header(escape_markdown(assignment.title))
     st.caption(byline(assignment))
     if viewer.username != assignment.teacher_id:
-        contents(assignment)
+        contents(viewer, assignment)
         return
     about, results = st.tabs(["Assignment", "Results"], key="tab", bind="query-params")
     if about.open:
         with about:
             edit_button(assignment)
-            contents(assignment)
+            contents(viewer, assignment)
             author_actions(viewer, assignment)
     if results.open:
         with results:
             results_tab(viewer, assignment)
 
 
-def contents(assignment: Assignment) -> None:
-    """The image, the text, and every question with its reference answer."""
-    left, right = st.columns([2, 3]) if assignment.has_image else (None, st.container())
+def contents(viewer: Account, assignment: Assignment) -> None:
+    """The image (and, for its author, how their own image is getting on), the text, and
+    every question with its reference answer."""
+    upload = assignment.image_upload if viewer.username == assignment.teacher_id else None
+    with_column = assignment.has_image or upload is not None
+    left, right = st.columns([2, 3]) if with_column else (None, st.container())
     if left is not None:
         with left:
-            st.image(
-                image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
-            )
-            image_details(assignment)
+            if upload is not None:
+                own_image_news(viewer, assignment, upload)
+            if assignment.has_image:
+                st.image(
+                    image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
+                )
+                image_details(assignment)
     with right:
         st.subheader("Text")
         st.markdown(as_written(assignment.prompt))
@@ -89,6 +96,27 @@ def contents(assignment: Assignment) -> None:
         for number, qa in enumerate(assignment.question_answers, start=1):
             st.markdown(f"**{number}.** {as_written(qa.question)}")
             st.caption(f"Answer: {as_written(qa.answer)}")
+
+
+def own_image_news(teacher: Account, assignment: Assignment, upload: ImageUpload) -> None:
+    """The author's own image on its way (followed until it is adopted), or why it was
+    refused, with a way to put the sentence away."""
+    if upload.pending:
+        with st.container(border=True):
+            follow(teacher, upload.image_id, upload.label)
+            if assignment.has_image:
+                st.caption("The image below stays until yours is ready.")
+        return
+    kept = "The image below stays." if assignment.has_image else "It has no image for now."
+    st.warning(
+        f"{refused_words(upload.state, upload.message or '', upload.label)} {kept} "
+        "To choose another file, edit the assignment."
+    )
+    st.button("OK", key="dismiss_image_problem", on_click=dismiss, args=(teacher, assignment))
+
+
+def dismiss(teacher: Account, assignment: Assignment) -> None:
+    container().assignments.dismiss_image_problem(teacher, assignment.assignment_id)
 
 
 def results_tab(teacher: Account, assignment: Assignment) -> None:

@@ -6,6 +6,12 @@
 # what will be saved. Each change is also saved on the server as the teacher's draft, so a
 # refresh or a new tab brings the work back. A callback's failure is kept and shown on the
 # page it leads to.
+#
+# A teacher's own image goes to the processing pipeline the moment it is chosen (ui/uploads):
+# the draft keeps its image id, and the illustration shown before stays beside it until the
+# pipeline is done. Ready, it is the image; refused, the page says why and the illustration
+# before it stays. Saved while it is still processing, the assignment awaits it and the page
+# follows it to the end.
 # (Comments, not docstrings, in page scripts: Streamlit's magic would show a string.)
 
 from __future__ import annotations
@@ -19,23 +25,27 @@ from eduportal.domain.assignments import (
     MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
     Assignment,
+    OwnImage,
     numbered,
     propose_title,
 )
 from eduportal.domain.drafts import NO_DRAFT
-from eduportal.domain.errors import ConflictError, EduportalError
+from eduportal.domain.errors import ConflictError, EduportalError, NotFoundError
+from eduportal.domain.image_records import ImageRecord, ImageStatus
 from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
 from eduportal.services.assignments import Step
 from eduportal.services.drafts import ChosenImage
 from eduportal.ui import question_editor
-from eduportal.ui.session import container, page, show_error, signed_in
-from eduportal.ui.uploads import checked_upload
+from eduportal.ui.session import container, image_bytes, page, show_error, signed_in
+from eduportal.ui.uploads import awaited, follow, refusal, refused_words, sent_upload
 from eduportal.ui.wording import clock_time, local_time, plural
 
 DRAFT = "create_draft"
 PROBLEM = "create_problem"
 SAVED = "create_saved"
+# The assignment just saved while its own image was still processing: followed to the end.
+FOLLOWING = "create_following"
 # How many forms were started: part of every field's key, since only a new key gives a
 # fresh widget (the browser keeps a removed widget's value).
 FORMS = "create_forms"
@@ -44,7 +54,13 @@ FORMS = "create_forms"
 def draft() -> dict[str, Any]:
     value: dict[str, Any] = st.session_state.setdefault(
         DRAFT,
-        {"image": None, "image_label": None, "offer_without_image": False, "version": NO_DRAFT},
+        {
+            "image": None,
+            "image_label": None,
+            "upload": None,
+            "offer_without_image": False,
+            "version": NO_DRAFT,
+        },
     )
     return value
 
@@ -92,6 +108,7 @@ def restore(teacher: Account) -> None:
         saved_at=saved.updated_at,
         image=loaded.image.data if loaded.image else None,
         image_label=loaded.image.label if loaded.image else None,
+        upload=saved.upload,
     )
 
 
@@ -108,6 +125,7 @@ def persist() -> None:
             text=field("text"),
             questions=[(q, a) for _, q, a in question_editor.edited(questions_prefix())],
             image=ChosenImage(image, current["image_label"]) if image is not None else None,
+            upload=current["upload"],
             expected_version=current["version"],
         )
     except ConflictError as error:
@@ -132,7 +150,7 @@ def on_generate() -> None:
         if st.session_state.get(form_key("with_image"), True):
             set_generated_image()
         else:
-            draft().update(image=None, image_label=None)
+            draft().update(image=None, image_label=None, upload=None)
     except EduportalError as error:
         remember_problem(error)
         return
@@ -160,19 +178,22 @@ def on_regenerate_image() -> None:
 
 def set_generated_image() -> None:
     service = container().assignments
-    draft().update(image=service.generate_image(field("text")), image_label=service.image_source)
+    draft().update(
+        image=service.generate_image(field("text")), image_label=service.image_source, upload=None
+    )
 
 
 def on_upload() -> None:
-    """Checked the moment it is chosen; a refused file leaves the previous image in place."""
+    """Sent to the pipeline the moment it is chosen; the image shown before stays in the
+    draft until the pipeline is done with the new one. A file refused at once (empty, too
+    large) leaves everything as it was."""
     try:
-        chosen = checked_upload(form_key("upload"))
+        chosen = sent_upload(teacher(), form_key("upload"))
     except EduportalError as error:
         remember_problem(error)
         return
     if chosen is not None:
-        data, name = chosen
-        draft().update(image=data, image_label=f"Your image: {name}")
+        draft().update(upload=chosen)
         persist()
 
 
@@ -188,6 +209,9 @@ def on_discard() -> None:
 def save(teacher: Account, with_image: bool) -> None:
     current = draft()
     image = current["image"] if with_image else None
+    upload: OwnImage | None = current["upload"] if with_image else None
+    if upload is not None and usable(upload) is None:
+        upload = None  # refused: the image shown instead is what is saved
     pairs = [(q, a) for _, q, a in question_editor.edited(questions_prefix())]
     with st.status("Creating the assignment…", expanded=True) as status:
 
@@ -203,14 +227,17 @@ def save(teacher: Account, with_image: bool) -> None:
                 progress,
                 title=field("title"),
                 subject=field("subject"),
+                upload=upload,
             )
         except EduportalError as error:
             status.update(label="Not saved", state="error")
             log_error(error)
             show_error(error)
-            current["offer_without_image"] = image is not None
+            current["offer_without_image"] = image is not None or upload is not None
             return
         status.update(label="Saved", state="complete")
+    if created.awaits_image:
+        st.session_state[FOLLOWING] = created
     try:
         container().drafts.discard(teacher)
     except EduportalError as error:  # saved all the same; the old draft comes back once
@@ -227,14 +254,61 @@ def start_a_fresh_form() -> None:
     draft()
 
 
+def usable(upload: OwnImage) -> ImageRecord | None:
+    """The upload's record unless the pipeline refused it (or it cannot be read)."""
+    try:
+        record = container().assignments.image_progress(teacher(), upload.image_id)
+    except EduportalError as error:
+        log_error(error)
+        return None
+    return None if record.status in (ImageStatus.REJECTED, ImageStatus.FAILED) else record
+
+
 def confirm(saved: Assignment) -> None:
     count = plural(len(saved.question_answers), "question")
     st.success(f"Saved “{saved.title}” with {count}.")
+    if not saved.awaits_image:  # else the box following the image has the link
+        open_link(saved)
+
+
+def open_link(saved: Assignment) -> None:
     st.page_link(
         "views/assignments.py",
         label="Open the assignment",  # short: a link does not wrap on a phone
         query_params={"assignment": saved.assignment_id},
     )
+
+
+def following(teacher: Account) -> None:
+    """The own image of the assignment just saved, followed until it is its illustration or
+    refused; the outcome is said once."""
+    saved: Assignment | None = st.session_state.get(FOLLOWING)
+    if saved is None:
+        return
+    try:
+        current = container().assignments.get(saved.assignment_id)  # settles a finished one
+    except NotFoundError:  # deleted meanwhile: nothing left to follow
+        st.session_state.pop(FOLLOWING)
+        return
+    upload = current.image_upload
+    if current.awaits_image and upload is not None:
+        with st.container(border=True):
+            follow(teacher, upload.image_id, upload.label)
+            st.caption(f"It becomes the illustration of “{current.title}” when ready.")
+            open_link(current)
+        return
+    st.session_state.pop(FOLLOWING)
+    if upload is not None and upload.message is not None:
+        kept = "its previous image" if current.has_image else "no image"
+        st.warning(
+            f"{refused_words(upload.state, upload.message, upload.label)} "
+            f"“{current.title}” is saved with {kept}."
+        )
+    elif current.has_image:
+        st.success(f"Your image is now the illustration of “{current.title}”.")
+    else:
+        return
+    open_link(current)
 
 
 def restored_notice(current: dict[str, Any]) -> None:
@@ -246,16 +320,20 @@ def restored_notice(current: dict[str, Any]) -> None:
     action.button("Discard it", key=form_key("discard"), on_click=on_discard)
 
 
-def illustration(current: dict[str, Any]) -> None:
+def illustration(account: Account, current: dict[str, Any]) -> None:
     st.subheader("Illustration")
-    if current["image"] is not None:
+    chosen: OwnImage | None = current["upload"]
+    shown = False
+    if chosen is not None:
+        shown = own_image_state(account, current, chosen)
+    if not shown and current["image"] is not None:
         st.image(
             current["image"],
             width=360,
             caption=current["image_label"],
             alt="Illustration for this assignment",
         )
-    else:
+    elif not shown:
         st.caption("No image: the assignment will be saved without one.")
     left, right = st.columns(2)
     left.button("Regenerate image", key="regenerate_image", on_click=on_regenerate_image)
@@ -267,16 +345,44 @@ def illustration(current: dict[str, Any]) -> None:
     )
 
 
+def own_image_state(account: Account, current: dict[str, Any], chosen: OwnImage) -> bool:
+    """The chosen own image where it stands; True when it is the image shown (ready), False
+    when the illustration chosen before is still the one to show (processing, refused)."""
+
+    def meanwhile() -> None:
+        if current["image"] is not None:
+            st.caption("Until it is ready, the illustration below stays chosen.")
+
+    record = awaited(account, chosen, while_processing=meanwhile)
+    if record is None:
+        return False
+    if record.status is ImageStatus.COMPLETED and record.processed_key is not None:
+        st.image(
+            image_bytes(record.processed_key),
+            width=360,
+            caption=f"{chosen.label} · ready",
+            alt="Illustration for this assignment",
+        )
+        return True
+    if record.status in (ImageStatus.REJECTED, ImageStatus.FAILED):
+        kept = " The illustration below stays." if current["image"] is not None else ""
+        st.warning(refused_words(record.status, refusal(record), chosen.label) + kept)
+        # Saving keeps the illustration shown below; a way to save with no image at all.
+        current["offer_without_image"] = current["image"] is not None
+    return False
+
+
 with page("Create an assignment", Role.TEACHER) as account:
     if DRAFT not in st.session_state:
         restore(account)
     if saved := st.session_state.pop(SAVED, None):
         start_a_fresh_form()
         confirm(saved)
+    following(account)
     current = draft()
     if problem := st.session_state.pop(PROBLEM, None):
         show_error(problem)
-        current["offer_without_image"] = current["image"] is not None
+        current["offer_without_image"] = current["image"] is not None or bool(current["upload"])
     restored_notice(current)
     st.text_area(
         "Text for the assignment",
@@ -305,9 +411,9 @@ with page("Create an assignment", Role.TEACHER) as account:
         st.button(
             "Regenerate questions", key="regenerate_questions", on_click=on_regenerate_questions
         )
-        illustration(current)
+        illustration(account, current)
         if st.button("Save assignment", type="primary", key="save"):
-            save(account, with_image=current["image"] is not None)
+            save(account, with_image=current["image"] is not None or current["upload"] is not None)
         if current["offer_without_image"] and st.button(
             "Save without the image", key="save_without_image"
         ):
