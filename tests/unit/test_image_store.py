@@ -337,15 +337,3 @@ def test_local_store_rejects_symlinks_out_of_the_data_dir(tmp_path: Path) -> Non
     (tmp_path / "data" / "objects" / "generated_images" / "evil.webp").symlink_to(outside)
     with pytest.raises(NotFoundError):
         store.get("generated_images/evil.webp")
-
-
-def test_checking_an_image_refuses_what_storing_would_and_stores_and_counts_nothing(
-    local_store: LocalObjectStore,
-) -> None:
-    metrics = PrometheusMetrics()
-    images = ImageStore(local_store, ImageOptimizer(), metrics, public_url="http://x")
-    images.check(SMALL_PNG)
-    with pytest.raises(ValidationError):
-        images.check(b"just some text")
-    assert list(local_store.list_keys()) == []
-    assert metrics.value("image_optimize_seconds") == 0

@@ -145,11 +145,6 @@ class AssignmentService:
     def generate_image(self, text: str) -> bytes:
         return self.illustrator.generate(validate_prompt(text))
 
-    def check_image(self, image: bytes) -> None:
-        """Raise the `ValidationError` saving `image` would raise, without storing anything:
-        lets a page refuse a file the moment it is chosen, not when the teacher saves."""
-        self.images.check(image)
-
     # -- writes ---------------------------------------------------------------------------------
 
     def create(

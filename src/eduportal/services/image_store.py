@@ -132,11 +132,6 @@ class ImageStore:
             self.metrics.increment("image_optimize_fallbacks_total")
         return result
 
-    def check(self, image: bytes) -> None:
-        """Raise the `ValidationError` storing `image` would raise; store and count nothing
-        (the optimization metrics describe images kept, not images looked at)."""
-        self.optimizer.optimize(image)
-
     def store_generated(self, assignment_id: str, image: bytes, *, teacher_id: str) -> StoredImage:
         """Optimize and store an assignment's image under `generated_images/{id}.{ext}`.
 
