@@ -35,12 +35,14 @@ from typing import Final
 from PIL import Image
 
 from eduportal.domain.errors import BusyError, ValidationError
+from eduportal.domain.image_records import THUMBNAIL_SIZES
 from eduportal.domain.images import ImageFigures, compression_ratio
 from eduportal.imaging.codec import encode
 from eduportal.imaging.convert import fit_to_srgb
 from eduportal.imaging.decode_budget import DecodePlan, estimate_bytes, plan_decode
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.probe import DAMAGED, ProbedImage, probe
+from eduportal.imaging.thumbnails import thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,13 @@ class ImageOptimizer:
             except MemoryError as exc:
                 raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
         return probed
+
+    def thumbnails(self, optimized: bytes) -> dict[int, bytes]:
+        """The thumbnails of every stored image (`THUMBNAIL_SIZES`), made from its optimized
+        version with this optimizer's gate and WebP settings, by size."""
+        return thumbnails(
+            optimized, THUMBNAIL_SIZES, gate=self.gate, quality=self.quality, method=self.method
+        )
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
         probed = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)

@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from eduportal.domain.image_records import THUMBNAIL_SIZES, Stage
+from eduportal.domain.image_records import Stage
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
 from eduportal.domain.keys import archive_key, processed_key, thumbnail_key
 from eduportal.imaging.metadata import describe
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.probe import probe
-from eduportal.imaging.thumbnails import thumbnails
 from eduportal.ports import ObjectStore
 
 Job = Mapping[str, Any]
@@ -66,14 +65,7 @@ def resize(tools: StageTools, job: Job) -> dict[str, Any]:
 
 def make_thumbnails(tools: StageTools, job: Job) -> dict[str, Any]:
     processed = tools.store.get(job["results"][Stage.RESIZE]["processed_key"]).data
-    optimizer = tools.optimizer
-    made = thumbnails(
-        processed,
-        THUMBNAIL_SIZES,
-        gate=optimizer.gate,
-        quality=optimizer.quality,
-        method=optimizer.method,
-    )
+    made = tools.optimizer.thumbnails(processed)
     keys = []
     for size, data in made.items():
         key = thumbnail_key(job["image_id"], size)

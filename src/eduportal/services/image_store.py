@@ -16,7 +16,6 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from eduportal.domain.errors import EduportalError, NotFoundError, ValidationError
-from eduportal.domain.image_records import THUMBNAIL_SIZES
 from eduportal.domain.images import (
     IMMUTABLE_CACHE_CONTROL,
     ImageFigures,
@@ -34,7 +33,6 @@ from eduportal.domain.keys import (
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
-from eduportal.imaging.thumbnails import thumbnails
 from eduportal.observability.storage_log import storage_operation
 from eduportal.ports import Metrics, ObjectStore, StoredObject
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
@@ -179,15 +177,8 @@ class ImageStore:
         1024 px, so a few tens of milliseconds), so a list of assignments never loads whole
         illustrations. Without them the list shows the image itself: a failure here is
         logged and costs the thumbnails, never the image."""
-        optimizer = self.optimizer
         try:
-            made = thumbnails(
-                image,
-                THUMBNAIL_SIZES,
-                gate=optimizer.gate,
-                quality=optimizer.quality,
-                method=optimizer.method,
-            )
+            made = self.optimizer.thumbnails(image)
         except Exception:  # an encoder's own error as much as ours: the image stands alone
             log.warning(
                 "thumbnails not made; lists show the whole image",
