@@ -75,7 +75,11 @@ def kill_while_holding(env: dict[str, str], container: Container, log: Path, del
         return depth.in_flight > 0 or depth.waiting == 0 or worker.poll() is not None
 
     try:
-        wait_for(taken, seconds=30, what="the worker taking a message")
+        try:
+            wait_for(taken, seconds=30, what="the worker taking a message")
+        except AssertionError as exc:
+            depth = container.queue.depth()
+            raise AssertionError(f"{exc}; {depth}; worker log:\n{log.read_text()}") from None
         assert worker.poll() is None, log.read_text()
         time.sleep(delay)
     finally:
