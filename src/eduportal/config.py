@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         25 * MiB, gt=0, validation_alias=_env("EDUPORTAL_MAX_UPLOAD_BYTES")
     )
+    storage_quota_bytes: int | None = Field(
+        None,
+        gt=0,
+        validation_alias=_env("EDUPORTAL_STORAGE_QUOTA_BYTES"),
+        description="The image store's quota: `storage usage` reports the share used, and the "
+        "monitoring alarm fires past 80 % of it (requirement 8.3). Unset: no quota.",
+    )
     max_image_dimension: int = Field(
         1024, ge=16, le=8192, validation_alias=_env("EDUPORTAL_MAX_IMAGE_DIMENSION")
     )

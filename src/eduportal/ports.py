@@ -46,6 +46,9 @@ class ObjectInfo:
     """Seconds since the epoch (UTC) of the last write of the bytes."""
     content_type: str | None = None
     """Known from `head`; a listing does not say (S3's does not)."""
+    storage_class: str = "STANDARD"
+    """S3's storage class as a listing says it (`STANDARD_IA`, `GLACIER_IR` after the
+    lifecycle rules moved it); files on one machine have the one class."""
 
 
 class ObjectStore(Protocol):

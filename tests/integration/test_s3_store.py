@@ -21,6 +21,7 @@ from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
+from eduportal.services.storage_usage import measure
 from tests.support.fault_proxy import (
     ACCESS_DENIED,
     INTERNAL_ERROR,
@@ -209,3 +210,24 @@ def test_round_trip_through_the_image_store_is_byte_identical(
     fresh = image_store(make_s3_store()).fetch(stored.key)
     assert first.data == fresh.data
     assert len(first.data) == stored.figures.optimized_size_bytes
+
+
+def test_usage_counts_by_prefix_and_by_the_storage_class_the_listing_gives(
+    make_s3_store: S3StoreFactory, s3_admin: S3Client, bucket: str
+) -> None:
+    """An object the lifecycle rules moved to STANDARD_IA counts under that class."""
+    store = make_s3_store()
+    store.put("uploads/x/a.png", b"a" * 300, content_type="image/png", cache_control="no-cache")
+    s3_admin.put_object(
+        Bucket=bucket, Key="generated_images/old.webp", Body=b"b" * 200, StorageClass="STANDARD_IA"
+    )
+    usage = measure(store).as_dict()
+    assert usage["objects"] == 2 and usage["bytes"] == 500
+    assert usage["by_prefix"] == {
+        "generated_images/": {"objects": 1, "bytes": 200},
+        "uploads/": {"objects": 1, "bytes": 300},
+    }
+    assert usage["by_storage_class"] == {
+        "STANDARD": {"objects": 1, "bytes": 300},
+        "STANDARD_IA": {"objects": 1, "bytes": 200},
+    }

@@ -101,11 +101,63 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
+def _cmd_storage_usage(args: argparse.Namespace) -> int:
+    from eduportal.services.storage_usage import QUOTA_ALERT_SHARE, measure
+    from eduportal.wiring import build
+
+    container = build(args.settings)
+    quota = args.quota_bytes or container.settings.storage_quota_bytes
+    images = measure(container.stored_objects, progress=_usage_progress)
+    archive = measure(container.archive_store, progress=_usage_progress)
+    share = images.share_of(quota) if quota else None
+    over = share is not None and share > QUOTA_ALERT_SHARE
+    report: dict[str, object] = {
+        "backend": container.storage_backend,
+        "images": images.as_dict(),
+        "archive": archive.as_dict(),
+        "quota_bytes": quota,
+        "quota_used": None if share is None else round(share, 4),
+        "alert_share": QUOTA_ALERT_SHARE,
+        "advice": _usage_advice(share, over),
+    }
+    print_json(report)
+    return EXIT_NEEDS_ATTENTION if over else 0
+
+
+def _usage_advice(share: float | None, over: bool) -> list[str]:
+    from eduportal.services.storage_usage import QUOTA_ALERT_SHARE
+
+    if share is None:
+        return [
+            "No quota is set: give --quota-bytes N or set EDUPORTAL_STORAGE_QUOTA_BYTES to "
+            "see the share used."
+        ]
+    if over:
+        return [
+            f"The image store holds {share:.0%} of its quota, past the "
+            f"{QUOTA_ALERT_SHARE:.0%} alert: raise the quota, or let the lifecycle rules "
+            "and `storage reconcile --delete` free space."
+        ]
+    return []
+
+
+def _usage_progress(message: str) -> None:
+    sys.stderr.write(f"usage: {message}\n")
+    sys.stderr.flush()
+
+
+def _bytes(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the quota in bytes, more than 0.")
+    return int(text)
+
+
 def register(commands: Commands) -> None:
     storage = commands.add_parser(
         "storage",
-        help="check the object store against the database",
-        description="Maintenance of the object store.",
+        help="the object store: check it against the records, measure what it holds",
+        description="Maintenance of the object store: reconcile it with the records, "
+        "measure its usage.",
     )
     storage_commands = storage.add_subparsers(
         dest="storage_command", required=True, metavar="ACTION"
@@ -146,3 +198,22 @@ exit status:
         help="only objects at least this old count as orphans: 90s, 30m, 2h, 7d (default: 1h)",
     )
     reconcile.set_defaults(handler=_cmd_storage_reconcile)
+
+    usage = storage_commands.add_parser(
+        "usage",
+        help="bytes and objects by prefix and storage class, and the share of the quota",
+        description="Count every object of the image store and of the pipeline's archive, "
+        "on the configured backend, by key prefix (generated_images/, uploads/, processed/, "
+        "thumbnails/, drafts/, ...) and by storage class (STANDARD, STANDARD_IA, GLACIER_IR "
+        "on S3), and print a JSON report with the share of the quota the image store uses. "
+        "Exit status 3 when that share is past 80 %, the monitoring alarm's threshold "
+        "(requirement 8.3), so cron can alert on it too. Progress goes to standard error on "
+        "large stores.",
+    )
+    usage.add_argument(
+        "--quota-bytes",
+        type=_bytes,
+        metavar="N",
+        help="the quota in bytes (default: EDUPORTAL_STORAGE_QUOTA_BYTES)",
+    )
+    usage.set_defaults(handler=_cmd_storage_usage)

@@ -142,6 +142,7 @@ class S3ObjectStore:
                     key=item["Key"],
                     size_bytes=int(item["Size"]),
                     last_modified=item["LastModified"].timestamp(),
+                    storage_class=item.get("StorageClass", "STANDARD"),
                 )
             if not page.get("IsTruncated"):
                 return
