@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
+from eduportal import lambdas as handlers
 from eduportal.adapters.aws.clients import sqs_client
 from eduportal.adapters.aws.sqs_queue import SqsQueue
 from eduportal.domain.errors import ConfigurationError, ValidationError
 from eduportal.domain.image_records import Stage
 from eduportal.domain.keys import upload_key
-from eduportal.pipeline import handlers
 from eduportal.pipeline.asl import function_name
 from eduportal.pipeline.definition import ImageRejected, StageTransientError, Step
 from eduportal.pipeline.permissions import QUEUE_CONSUMER, RECORD_WRITER

@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from eduportal import lambdas as handlers
 from eduportal.adapters.aws.clients import sqs_client
 from eduportal.adapters.aws.sqs_queue import SqsQueue
 from eduportal.domain.keys import upload_key
-from eduportal.pipeline import asl, handlers
+from eduportal.pipeline import asl
 from eduportal.pipeline.definition import PipelineDefinition, RetryPolicy
 from eduportal.pipeline.permissions import QUEUE_CONSUMER
 from eduportal.services.uploads import new_image_id

@@ -85,7 +85,7 @@ def test_the_list_renders_to_json_for_the_infrastructure() -> None:
     assert set(rendered) == {"resources", "functions", "roles"}
     assert set(rendered["resources"]) == {resource.value for resource in Resource}
     resize = next(f for f in rendered["functions"] if f["name"] == "eduportal-pipeline-resize")
-    assert resize["handler"] == "eduportal.pipeline.handlers.resize"
+    assert resize["handler"] == "eduportal.lambdas.resize"
     assert {
         "actions": ["s3:PutObject", "s3:PutObjectTagging"],
         "resource": "upload_bucket",

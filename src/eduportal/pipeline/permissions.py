@@ -29,7 +29,7 @@ from eduportal.domain.keys import (
 from eduportal.pipeline.asl import FUNCTION_PREFIX, function_name
 from eduportal.pipeline.definition import PIPELINE, Step
 
-HANDLERS_MODULE: Final = "eduportal.pipeline.handlers"
+HANDLERS_MODULE: Final = "eduportal.lambdas"
 RECORD_WRITER: Final = FUNCTION_PREFIX + "record-writer"
 QUEUE_CONSUMER: Final = FUNCTION_PREFIX + "queue-consumer"
 
