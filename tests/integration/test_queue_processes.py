@@ -26,6 +26,7 @@ from eduportal.ports import QueueDepth
 
 SPAWN = multiprocessing.get_context("spawn")
 LEASE = 1.0
+WORK_SECONDS = 0.002
 
 Start = Callable[..., SpawnProcess]
 
@@ -42,12 +43,15 @@ def hold_forever(path: Path, report: Connection) -> None:
 
 
 def drain(path: Path, together: Barrier, report: Connection, idle_seconds: float) -> None:
-    """Take and ack one message at a time until none comes for `idle_seconds`; report each
-    as (message id, receive count, acknowledged, when)."""
+    """Take and ack one message at a time, each after a moment's work as a worker's would
+    take, until none comes for `idle_seconds`; report each as (message id, receive count,
+    acknowledged, when). Without the work one process can drain the queue before the other
+    is scheduled at all (a CI run saw it), and the test would show no overlap."""
     queue = opened(path)
     together.wait()
     done = []
     while messages := queue.receive(wait_seconds=idle_seconds):
+        time.sleep(WORK_SECONDS)
         done += [(m.message_id, m.receive_count, queue.ack(m), time.time()) for m in messages]
     report.send(done)
 
