@@ -291,9 +291,20 @@ class Container:
         return self._part("sqlite", lambda: SqliteDatabase(self.settings.sqlite_path))
 
     @property
+    def raw_objects(self) -> ObjectStore:
+        """The store's adapter, unlogged: for the readiness canary alone, whose probes every
+        few seconds would crowd the storage log and skew the upload latency metrics."""
+        return self._part("raw_objects", lambda: build_object_store(self.settings))
+
+    @property
     def stored_objects(self) -> ObjectStore:
-        """The object store itself, announcing nothing: what the pipeline reads."""
-        return self._part("stored_objects", lambda: build_object_store(self.settings))
+        """The object store, every operation logged (requirement 8.1), announcing nothing:
+        what the pipeline reads and writes."""
+        from eduportal.observability.logged_store import LoggedObjectStore
+
+        return self._part(
+            "stored_objects", lambda: LoggedObjectStore(self.raw_objects, self.metrics)
+        )
 
     @property
     def object_store(self) -> ObjectStore:
@@ -457,12 +468,16 @@ class Container:
     @property
     def archive_store(self) -> ObjectStore:
         def build() -> ObjectStore:
+            from eduportal.observability.logged_store import LoggedObjectStore
+
             if self.settings.aws_pipeline:
                 assert self.settings.archive_bucket_name is not None  # aws_pipeline says so
-                return build_s3_store(self.settings, self.settings.archive_bucket_name)
-            from eduportal.adapters.local.file_store import LocalObjectStore
+                store = build_s3_store(self.settings, self.settings.archive_bucket_name)
+            else:
+                from eduportal.adapters.local.file_store import LocalObjectStore
 
-            return LocalObjectStore(self.settings.archive_dir)
+                store = LocalObjectStore(self.settings.archive_dir)
+            return LoggedObjectStore(store, self.metrics)
 
         return self._part("archive_store", build)
 
@@ -628,7 +643,6 @@ class Container:
             lambda: DraftService(
                 self.repositories.drafts,
                 self.object_store,
-                self.metrics,
                 self.clock,
                 max_image_bytes=self.settings.max_upload_bytes,
                 max_image_pixels=self.settings.max_image_pixels,

@@ -19,6 +19,7 @@ from eduportal.domain.errors import (
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
+from eduportal.observability.logged_store import LoggedObjectStore
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
 from eduportal.services.storage_usage import measure
@@ -41,7 +42,14 @@ KEY = "generated_images/a1.webp"
 
 
 def image_store(store: Any) -> ImageStore:
-    return ImageStore(store, ImageOptimizer(), PrometheusMetrics(), public_url="http://origin.test")
+    """Over the store logged, as the composition root builds it."""
+    metrics = PrometheusMetrics()
+    return ImageStore(
+        LoggedObjectStore(store, metrics),
+        ImageOptimizer(),
+        metrics,
+        public_url="http://origin.test",
+    )
 
 
 def versions(s3_admin: S3Client, bucket: str, key: str) -> list[dict[str, Any]]:

@@ -41,29 +41,29 @@ CATALOGUE: Final = (
     MetricSpec(
         "image_upload_seconds",
         "histogram",
-        "Time to store one image, retries included",
+        "Time to write one object to the store, retries included",
         ("backend",),
     ),
     MetricSpec(
         "image_download_seconds",
         "histogram",
-        "Time to read one image from the object store (cache misses only)",
+        "Time to read one object from the store (image cache misses, pipeline reads)",
         ("backend",),
     ),
     MetricSpec(
         "image_upload_failures_total",
         "counter",
-        "Image uploads that failed after their retries",
+        "Object writes that failed after their retries",
         ("backend", "kind"),
     ),
     MetricSpec(
         "image_download_failures_total",
         "counter",
-        "Image reads that failed (a placeholder was served instead)",
+        "Object reads that failed (for images shown: a placeholder was served instead)",
         ("backend", "kind"),
     ),
     MetricSpec(
-        "image_upload_retries_total", "counter", "Extra attempts image uploads needed", ("backend",)
+        "image_upload_retries_total", "counter", "Extra attempts object writes needed", ("backend",)
     ),
     MetricSpec("image_cache_hits_total", "counter", "Image reads served from the local cache"),
     MetricSpec("image_cache_misses_total", "counter", "Image reads that went to the object store"),
