@@ -689,8 +689,12 @@ class Container:
         return self.object_store.backend
 
     def check(self) -> None:
-        """Raise when the object store or the database cannot serve (readiness, start-up)."""
-        self.object_store.check()
+        """Raise when the object store or the database cannot serve (readiness, start-up):
+        the store by a canary written, read and deleted, not by a look at the bucket."""
+        from eduportal.services.readiness import check_storage_round_trip
+
+        self.raw_objects.check()
+        check_storage_round_trip(self.raw_objects)
         self.repositories.assignments.check()
 
 

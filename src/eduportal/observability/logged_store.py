@@ -26,7 +26,8 @@ class LoggedObjectStore:
     """
 
     def __init__(self, inner: ObjectStore, metrics: Metrics) -> None:
-        self._inner = inner
+        self.inner = inner
+        """The adapter it logs for."""
         self._metrics = metrics
         self.backend = inner.backend
 
@@ -41,7 +42,7 @@ class LoggedObjectStore:
         lifecycle: Lifecycle = Lifecycle.AUTO,
     ) -> PutReceipt:
         with storage_operation("put", key, self.backend, self._metrics) as record:
-            receipt = self._inner.put(
+            receipt = self.inner.put(
                 key,
                 data,
                 content_type=content_type,
@@ -54,42 +55,42 @@ class LoggedObjectStore:
 
     def get(self, key: str) -> StoredObject:
         with storage_operation("get", key, self.backend, self._metrics) as record:
-            stored = self._inner.get(key)
+            stored = self.inner.get(key)
             record.bytes, record.attempts = len(stored.data), stored.attempts
         return stored
 
     def head(self, key: str) -> ObjectInfo:
         with storage_operation("head", key, self.backend, self._metrics) as record:
-            info = self._inner.head(key)
+            info = self.inner.head(key)
             record.bytes = info.size_bytes
         return info
 
     def delete(self, key: str) -> None:
         with storage_operation("delete", key, self.backend, self._metrics):
-            self._inner.delete(key)
+            self.inner.delete(key)
 
     def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
         with storage_operation("set_lifecycle", key, self.backend, self._metrics):
-            self._inner.set_lifecycle(key, lifecycle)
+            self.inner.set_lifecycle(key, lifecycle)
 
     def get_lifecycle(self, key: str) -> Lifecycle:
         with storage_operation("get_lifecycle", key, self.backend, self._metrics):
-            return self._inner.get_lifecycle(key)
+            return self.inner.get_lifecycle(key)
 
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         with storage_operation("list", prefix, self.backend, self._metrics) as record:
             record.objects = 0
-            for key in self._inner.list_keys(prefix):
+            for key in self.inner.list_keys(prefix):
                 record.objects += 1
                 yield key
 
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         with storage_operation("list", prefix, self.backend, self._metrics) as record:
             record.objects = 0
-            for info in self._inner.list_objects(prefix):
+            for info in self.inner.list_objects(prefix):
                 record.objects += 1
                 record.bytes += info.size_bytes
                 yield info
 
     def check(self) -> None:
-        self._inner.check()
+        self.inner.check()
