@@ -117,8 +117,8 @@ class Clock(Protocol):
 class Metrics(Protocol):
     """Counters and histograms under the stable names of ARCHITECTURE.md.
 
-    Prometheus (the embedded default's `/metrics`) implements it today; a CloudWatch
-    embedded-metric-format implementation can replace it without touching a service. Names
+    Prometheus (`/metrics`) implements it, and with `EDUPORTAL_METRICS=emf` the same values
+    also reach CloudWatch in the embedded metric format (`observability/emf_metrics.py`). Names
     and label names are fixed by the implementation's catalogue: an unknown one is a bug and
     raises `KeyError`.
     """
@@ -126,6 +126,11 @@ class Metrics(Protocol):
     def increment(self, name: str, amount: float = 1.0, **labels: str) -> None: ...
 
     def observe(self, name: str, value: float, **labels: str) -> None: ...
+
+    def flush(self) -> None:
+        """Publish what waits to be sent, where metrics are pushed rather than scraped: a
+        Lambda calls it before its invocation ends, as the process may be frozen after."""
+        ...
 
 
 class AttemptCounter(Protocol):

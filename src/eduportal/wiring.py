@@ -9,6 +9,7 @@ imported only when chosen, so the default starts fast.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -577,7 +578,7 @@ class Container:
 
     @property
     def metrics(self) -> Metrics:
-        return self._part("metrics", PrometheusMetrics)
+        return self._part("metrics", lambda: build_metrics(self.settings))
 
     @property
     def attempts(self) -> AttemptCounter:
@@ -696,6 +697,24 @@ class Container:
         self.raw_objects.check()
         check_storage_round_trip(self.raw_objects)
         self.repositories.assignments.check()
+
+
+def build_metrics(settings: Settings) -> Metrics:
+    """Prometheus always (`/metrics`); with `EDUPORTAL_METRICS=emf` each value is also
+    published to CloudWatch: through the agent's listener when one is named, else on standard
+    error, which Lambda ships to CloudWatch Logs (a Lambda also flushes at the end of each
+    invocation, since a frozen process runs no timer)."""
+    if settings.metrics == "prometheus":
+        return PrometheusMetrics()
+    from eduportal.observability.emf_metrics import EmfMetrics, StreamSink
+
+    if settings.emf_endpoint is None:
+        return EmfMetrics(StreamSink(lambda: sys.stderr))
+    from aws_embedded_metrics.config import get_config
+    from aws_embedded_metrics.sinks.agent_sink import AgentSink
+
+    get_config().agent_endpoint = settings.emf_endpoint  # where the library's sink connects
+    return EmfMetrics(AgentSink(settings.emf_log_group))
 
 
 def build_attempt_counter(settings: Settings) -> AttemptCounter:
