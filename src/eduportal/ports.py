@@ -550,3 +550,24 @@ class DraftRepository(Protocol):
         """Whether some draft points at `key` now: the reconciler's last check before it
         calls an object an orphan."""
         ...
+
+
+# The scaling watch (issue 9). Kept as one block at the end, imports included, so that it
+# merges cleanly with changes elsewhere in this module.
+from eduportal.domain.scaling import GroupReading  # noqa: E402
+
+
+class ScalingGroupReader(Protocol):
+    """An Auto Scaling group as it is now: size, instances, CPU, the alarms of its scaling
+    policies, the target health of its instances, its recent scaling activities.
+
+    AWS implements it (`adapters/aws/scaling_group.py`); the scaling watch polls it.
+    """
+
+    def read(self, group: str, *, now: float) -> GroupReading:
+        """The group at `now` (the sample's time; CPU is read for the periods up to it).
+
+        Raises `NotFoundError` when there is no group of that name, `PermissionDeniedError`
+        when a read is refused, `StorageUnavailableError` when AWS cannot be reached.
+        """
+        ...
