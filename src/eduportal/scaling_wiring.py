@@ -10,6 +10,8 @@ place its adapter is constructed.
 
 from __future__ import annotations
 
+import threading
+
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import Settings
 from eduportal.ports import ScalingGroupReader
@@ -17,7 +19,9 @@ from eduportal.services.scaling_watch import (
     BackgroundWatch,
     OnFailure,
     OnSample,
+    WatchResult,
     WatchSettings,
+    watch,
 )
 
 DEFAULT_CPU_PERIOD_SECONDS = 60
@@ -51,9 +55,31 @@ def build_scaling_reader(
     )
 
 
+def run_scaling_watch(
+    settings: Settings,
+    watch_settings: WatchSettings,
+    *,
+    cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
+    stop: threading.Event | None = None,
+    on_sample: OnSample | None = None,
+    on_failure: OnFailure | None = None,
+) -> WatchResult:
+    """The watch in the caller's thread, until its duration has passed or `stop` is set:
+    what `eduportal scaling watch` runs."""
+    reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
+    return watch(
+        reader,
+        SystemClock(),
+        watch_settings,
+        stop=stop,
+        on_sample=on_sample,
+        on_failure=on_failure,
+    )
+
+
 def start_scaling_watch(
     settings: Settings,
-    watch: WatchSettings,
+    watch_settings: WatchSettings,
     *,
     cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
     on_sample: OnSample | None = None,
@@ -65,5 +91,5 @@ def start_scaling_watch(
     verdicts."""
     reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
     return BackgroundWatch(
-        reader, SystemClock(), watch, on_sample=on_sample, on_failure=on_failure
+        reader, SystemClock(), watch_settings, on_sample=on_sample, on_failure=on_failure
     ).start()
