@@ -14,7 +14,7 @@ from eduportal.domain.scaling_events import (
     scaling_windows,
     timeline_events,
 )
-from tests.support.scaling_samples import poll
+from tests.support.scaling_samples import TG, poll
 
 
 def test_a_period_read_again_keeps_its_latest_value() -> None:
@@ -145,3 +145,10 @@ def test_a_change_the_group_absorbed_between_two_polls() -> None:
 def test_no_samples_no_events() -> None:
     assert timeline_events([], 70) == []
     assert scaling_windows([]) == []
+
+
+def test_healthy_counts_instances_passing_in_every_target_group() -> None:
+    other = TG.replace("/web/", "/api/")
+    sample = poll(0, in_service=["i-1", "i-2", "i-3"], unhealthy=["i-2"], target_groups=(TG, other))
+    assert sample.healthy == 2
+    assert poll(0, in_service=["i-1", "i-2"], unregistered=["i-2"]).healthy == 1

@@ -31,7 +31,7 @@ from eduportal.cli.common import (
 )
 from eduportal.cli.storage import parse_duration
 from eduportal.domain.errors import EduportalError, NotFoundError
-from eduportal.domain.scaling import HEALTHY_TARGET, Sample
+from eduportal.domain.scaling import Sample
 from eduportal.domain.scaling_events import ScalingEvent
 from eduportal.domain.scaling_verdicts import (
     CPU_THRESHOLD_PERCENT,
@@ -139,21 +139,11 @@ class _Progress:
             f"in service {sample.in_service}/{len(sample.instances)}",
         ]
         if sample.target_groups:
-            parts.append(f"healthy {_healthy(sample)}")
+            parts.append(f"healthy {sample.healthy}")
         parts.append(f"alarms: {alarms}")
         lines = ["  ".join(parts)]
         lines += [f"          {_clock(e.at)}  {e.describe()}" for e in events]
         _say("\n".join(lines))
-
-
-def _healthy(sample: Sample) -> int:
-    """Instances healthy in every target group of the group."""
-    healthy: dict[str, set[str]] = {}
-    for target in sample.targets:
-        if target.state == HEALTHY_TARGET:
-            healthy.setdefault(target.instance_id, set()).add(target.target_group)
-    wanted = set(sample.target_groups)
-    return sum(1 for groups in healthy.values() if groups >= wanted)
 
 
 def _failed_poll(at: float, error: EduportalError) -> None:

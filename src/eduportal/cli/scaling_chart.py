@@ -1,6 +1,8 @@
-"""The scaling watch's chart: the group's CPU against the threshold above, the desired and
-in-service counts below, alarm changes marked across both, and the two measured reactions
-shaded, so one picture shows whether the group kept up with the load.
+"""The scaling watch's chart, three panels over one time axis: the group's CPU against the
+threshold; each scaling alarm's state as a coloured band (a change of colour is a transition);
+the desired, in-service and healthy instance counts. The two measured reactions are shaded
+across all three and the verdicts head the chart, so one picture shows whether the group kept
+up with the load.
 
 matplotlib comes with the `loadtest` extra, not with the portal, and is imported only here,
 when a chart is drawn (with the Agg backend: no display needed).
@@ -24,9 +26,10 @@ MISSING_MATPLOTLIB: Final = (
     "loadtest extra: install it with `pip install 'eduportal[loadtest]'` (or `make install` "
     "in a clone), then run the watch again."
 )
-ALARM_COLOURS: Final = {"ALARM": "#c62828", "OK": "#2e7d32", "INSUFFICIENT_DATA": "#757575"}
+ALARM_COLOURS: Final = {"ALARM": "#e53935", "OK": "#66bb6a", "INSUFFICIENT_DATA": "#bdbdbd"}
+SPAN_COLOURS: Final = {"scale-out": "#ffb74d", "scale-in": "#64b5f6"}
 SECONDS_PER_DAY: Final = 86400.0
-VERDICT_WORDS: Final = {Verdict.PASS: "pass", Verdict.FAIL: "FAIL", Verdict.NOT_OBSERVED: "—"}
+VERDICT_WORDS: Final = {Verdict.PASS: "pass", Verdict.FAIL: "FAIL", Verdict.NOT_OBSERVED: ""}
 
 
 def matplotlib_missing() -> str | None:
@@ -49,36 +52,36 @@ def draw_chart(result: WatchResult, path: Path) -> None:
 
     timeline = result.timeline
     settings = timeline.settings
-    figure, (cpu_axes, size_axes) = plt.subplots(
-        2,
+    alarms = _alarm_names(result)
+    figure, (cpu_axes, alarm_axes, size_axes) = plt.subplots(
+        3,
         1,
-        figsize=(12, 7.5),
+        figsize=(13, 8 + 0.25 * len(alarms)),
         sharex=True,
-        gridspec_kw={"height_ratios": [3, 2], "hspace": 0.08},
+        gridspec_kw={"height_ratios": [3, 0.35 + 0.3 * max(len(alarms), 1), 2]},
         layout="constrained",
     )
     try:
         _cpu(cpu_axes, result)
+        _alarms(alarm_axes, result, alarms)
         _sizes(size_axes, result)
+        _reactions(cpu_axes, result, labelled=True)
+        _reactions(size_axes, result, labelled=False)
         for axes in (cpu_axes, size_axes):
-            _alarms(axes, result, label=axes is cpu_axes)
-            _reactions(axes, result, label=axes is size_axes)
-            axes.grid(True, color="#e0e0e0", linewidth=0.6)
-            axes.set_axisbelow(True)
+            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         locator = mdates.AutoDateLocator(tz=UTC, minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
         size_axes.xaxis.set_major_locator(locator)
         size_axes.xaxis.set_major_formatter(FuncFormatter(_clock_label))
         size_axes.set_xlabel("time (UTC)")
+        cpu_axes.set_xlim(_x(_first_time(result)), _x(timeline.ended_at))
         started, ended = _when(timeline.started_at), _when(timeline.ended_at)
-        cpu_axes.set_xlim(_x(min(_first_time(result), timeline.started_at)), _x(timeline.ended_at))
+        failed = f", {len(timeline.failed_polls)} failed" if timeline.failed_polls else ""
         figure.suptitle(
-            f"Auto Scaling group {settings.group}, "
-            f"{started:%Y-%m-%d %H:%M:%S} to {ended:%H:%M:%S} UTC "
-            f"({len(timeline.samples)} polls every {settings.interval_seconds:g} s)",
-            fontsize=12,
-            fontweight="bold",
+            f"Auto Scaling group {settings.group}: {started:%Y-%m-%d %H:%M:%S} to "
+            f"{ended:%H:%M:%S} UTC, {len(timeline.samples)} polls every "
+            f"{settings.interval_seconds:g} s{failed}\n{_verdict_line(result)}",
+            fontsize=11,
         )
-        cpu_axes.set_title(_verdict_line(result), fontsize=9.5, loc="left")
         figure.savefig(path, dpi=110)
     finally:
         plt.close(figure)
@@ -95,13 +98,13 @@ def _cpu(axes: Axes, result: WatchResult) -> None:
             marker="o",
             markersize=3,
             linewidth=1.6,
-            label="average CPU of the group (per CloudWatch period)",
+            label="average CPU of the group\n(per CloudWatch period)",
         )
     else:
         axes.text(
             0.5,
             0.5,
-            "no CPU data from CloudWatch",
+            "CloudWatch returned no CPU data for the group",
             transform=axes.transAxes,
             ha="center",
             color="#757575",
@@ -115,44 +118,99 @@ def _cpu(axes: Axes, result: WatchResult) -> None:
     )
     axes.set_ylim(0, 105)
     axes.set_ylabel("CPU %")
-    axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    _grid(axes)
+
+
+def _alarms(axes: Axes, result: WatchResult, names: list[str]) -> None:
+    """One row per alarm, coloured by its state from poll to poll; CloudWatch's time of each
+    change is where the colour changes."""
+    timeline = result.timeline
+    for row, name in enumerate(names):
+        spans = _alarm_spans(result, name)
+        ends = [at for at, _state in spans[1:]] + [timeline.ended_at]
+        for (start, state), end in zip(spans, ends, strict=True):
+            axes.broken_barh(
+                [(_x(start), _x(end) - _x(start))],
+                (row - 0.35, 0.7),
+                facecolors=ALARM_COLOURS.get(state, "#bdbdbd"),
+                edgecolor="white",
+                linewidth=0.5,
+            )
+    if not names:
+        axes.text(
+            0.5,
+            0.5,
+            "no alarms on the group's scaling policies",
+            transform=axes.transAxes,
+            ha="center",
+            va="center",
+            color="#757575",
+            fontsize=8,
+        )
+    axes.set_yticks(range(len(names)), names, fontsize=7.5)
+    axes.set_ylim(-0.6, max(len(names), 1) - 0.4)
+    axes.invert_yaxis()
+    axes.tick_params(axis="y", length=0)
+    handles = [
+        axes.bar(0, 0, color=colour, label=state.replace("_", " "))
+        for state, colour in ALARM_COLOURS.items()
+    ]
+    axes.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        title="alarm state",
+        title_fontsize=7,
+        frameon=False,
+    )
+
+
+def _alarm_names(result: WatchResult) -> list[str]:
+    return sorted({a.name for s in result.timeline.samples for a in s.alarms})
+
+
+def _alarm_spans(result: WatchResult, name: str) -> list[tuple[float, str]]:
+    """(from when, state) for `name`: its state at the first poll that saw it, then each
+    change."""
+    samples = result.timeline.samples
+    first = next((s, a) for s in samples for a in s.alarms if a.name == name)
+    spans = [(first[0].at, first[1].state)]
+    spans += [
+        (e.at, e.after) for e in result.events if e.kind is EventKind.ALARM and e.subject == name
+    ]
+    return spans
 
 
 def _sizes(axes: Axes, result: WatchResult) -> None:
     from matplotlib.ticker import MaxNLocator
 
-    samples = result.timeline.samples
+    timeline = result.timeline
+    samples = list(timeline.samples)
     times = [_x(s.at) for s in samples]
-    if times and result.timeline.ended_at > samples[-1].at:
-        times.append(_x(result.timeline.ended_at))
-        samples = (*samples, samples[-1])
-    axes.step(
-        times,
-        [s.desired for s in samples],
-        where="post",
-        color="#ef6c00",
-        linestyle="--",
-        linewidth=1.8,
-        label="desired",
-    )
-    axes.step(
-        times,
-        [s.in_service for s in samples],
-        where="post",
-        color="#1565c0",
-        linewidth=1.8,
-        label="in service",
-    )
-    axes.step(
-        times,
-        [s.min_size for s in samples],
-        where="post",
-        color="#9e9e9e",
-        linestyle=":",
-        linewidth=1,
-        label="minimum",
-    )
-    failed = result.timeline.failed_polls
+    if timeline.ended_at > samples[-1].at:
+        times.append(_x(timeline.ended_at))
+        samples.append(samples[-1])
+    lines = [
+        ("in service", [s.in_service for s in samples], "#1565c0", "-", 3.0),
+        ("desired", [s.desired for s in samples], "#ef6c00", "--", 1.6),
+    ]
+    if any(s.target_groups for s in samples):
+        lines.append(
+            ("healthy behind the\nload balancer", [s.healthy for s in samples], "#2e7d32", ":", 2.0)
+        )
+    lines.append(("minimum", [s.min_size for s in samples], "#9e9e9e", "-.", 1.0))
+    for label, values, colour, style, width in lines:
+        axes.step(
+            times,
+            values,
+            where="post",
+            color=colour,
+            linestyle=style,
+            linewidth=width,
+            label=label,
+        )
+    failed = timeline.failed_polls
     if failed:
         axes.plot(
             [_x(f.at) for f in failed],
@@ -162,43 +220,20 @@ def _sizes(axes: Axes, result: WatchResult) -> None:
             color="#c62828",
             label="failed poll",
         )
-    top = max((max(s.desired, s.in_service, s.min_size) for s in samples), default=1)
-    axes.set_ylim(-0.2 if failed else 0, top + 1)
+    top = max(max(s.desired, s.in_service, s.min_size) for s in samples)
+    axes.set_ylim(-0.3, top + 1.2)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("instances")
-    axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    _grid(axes)
 
 
-def _alarms(axes: Axes, result: WatchResult, *, label: bool) -> None:
-    """A vertical line at each alarm change, coloured by the state entered; named on the
-    CPU panel."""
-    for event in result.events:
-        if event.kind is not EventKind.ALARM:
-            continue
-        colour = ALARM_COLOURS.get(event.after, "#757575")
-        when = _x(event.at)
-        axes.axvline(when, color=colour, linewidth=1, alpha=0.8)
-        if label:
-            axes.annotate(
-                f"{event.subject}: {event.after}",
-                xy=(when, 1),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -4),
-                textcoords="offset points",
-                rotation=90,
-                va="top",
-                fontsize=7.5,
-                color=colour,
-            )
-
-
-def _reactions(axes: Axes, result: WatchResult, *, label: bool) -> None:
+def _reactions(axes: Axes, result: WatchResult, *, labelled: bool) -> None:
     """The measured spans shaded: CPU crossing to a new instance in service, and the load's
-    end to the group back at its minimum."""
+    end to the group back at its minimum (to the end of the watch when never reached)."""
     report = result.report
-    for check, colour, name in (
-        (report.scale_out, "#ffb74d", "scale-out reaction"),
-        (report.scale_in, "#81c784", "back to minimum"),
+    for check, name in (
+        (report.scale_out, "scale-out reaction"),
+        (report.scale_in, "back to minimum"),
     ):
         if check.started_at is None:
             continue
@@ -206,39 +241,49 @@ def _reactions(axes: Axes, result: WatchResult, *, label: bool) -> None:
         axes.axvspan(
             _x(check.started_at),
             _x(end),
-            color=colour,
-            alpha=0.25,
-            label=f"{name}: {_figure(check)}" if label else None,
+            color=SPAN_COLOURS[check.name],
+            alpha=0.22,
+            linewidth=0,
+            label=f"{name}:\n{_figure(check)}" if labelled else None,
+            zorder=0,
         )
-    if label:
-        axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
 
 
 def _verdict_line(result: WatchResult) -> str:
     report = result.report
-    parts = [
-        f"scale-out {_figure(report.scale_out)}",
-        f"back to minimum {_figure(report.scale_in)}",
-        f"instances healthy: {VERDICT_WORDS[report.target_health.verdict]}",
-    ]
-    return "   ·   ".join(parts)
+    health = report.target_health
+    healthy = {
+        Verdict.PASS: "every instance healthy: pass",
+        Verdict.FAIL: f"never healthy: {len([n for n in report.never_healthy])} instance(s) FAIL",
+        Verdict.NOT_OBSERVED: "health: not yet settled",
+    }[health.verdict]
+    return "     ".join(
+        (
+            f"scale-out {_figure(report.scale_out)}",
+            f"back to minimum {_figure(report.scale_in)}",
+            healthy,
+        )
+    )
 
 
 def _figure(check: Check) -> str:
-    budget = f"budget {spoken(check.budget_seconds)}" if check.budget_seconds else ""
+    budget = f"(budget {spoken(check.budget_seconds)})" if check.budget_seconds else ""
+    if check.verdict is Verdict.NOT_OBSERVED:
+        return f"not observed {budget}"
     if check.seconds is None:
-        return (
-            f"not observed ({budget})"
-            if check.verdict is Verdict.NOT_OBSERVED
-            else (f"not reached, FAIL ({budget})")
-        )
-    return f"{spoken(check.seconds)} ({budget}) {VERDICT_WORDS[check.verdict]}"
+        return f"not reached {budget} FAIL"
+    return f"{spoken(check.seconds)} {budget} {VERDICT_WORDS[check.verdict]}"
+
+
+def _grid(axes: Axes) -> None:
+    axes.grid(True, color="#e0e0e0", linewidth=0.6)
+    axes.set_axisbelow(True)
 
 
 def _first_time(result: WatchResult) -> float:
     """The chart starts with the CPU periods read before the watch began, if any."""
     points = cpu_series(result.timeline.samples)
-    return points[0].at if points else result.timeline.started_at
+    return min(points[0].at, result.timeline.started_at) if points else result.timeline.started_at
 
 
 def _when(at: float) -> datetime:

@@ -96,6 +96,18 @@ class Sample:
         return sum(1 for instance in self.instances if instance.in_service)
 
     @property
+    def healthy(self) -> int:
+        """Instances of the group healthy in every one of its target groups: serving traffic
+        behind the load balancer."""
+        wanted = set(self.target_groups)
+        passing: dict[str, set[str]] = {}
+        for target in self.targets:
+            if target.state == HEALTHY_TARGET:
+                passing.setdefault(target.instance_id, set()).add(target.target_group)
+        members = {i.instance_id for i in self.instances}
+        return sum(1 for iid, groups in passing.items() if iid in members and groups >= wanted)
+
+    @property
     def latest_cpu(self) -> CpuPoint | None:
         return max(self.cpu, key=lambda point: point.at) if self.cpu else None
 

@@ -314,8 +314,8 @@ def target_health(
         Check(
             name,
             Verdict.PASS,
-            f"All {len(expected)} instances in service passed the load balancer's health "
-            "check (/readyz).",
+            (f"All {len(expected)} instances" if len(expected) > 1 else "The instance")
+            + " in service passed the load balancer's health check (/readyz).",
             budget_seconds=grace,
         ),
         (),
