@@ -252,11 +252,14 @@ def _reactions(axes: Axes, result: WatchResult, *, labelled: bool) -> None:
 def _verdict_line(result: WatchResult) -> str:
     report = result.report
     health = report.target_health
-    healthy = {
-        Verdict.PASS: "every instance healthy: pass",
-        Verdict.FAIL: f"never healthy: {len([n for n in report.never_healthy])} instance(s) FAIL",
-        Verdict.NOT_OBSERVED: "health: not yet settled",
-    }[health.verdict]
+    if health.verdict is Verdict.PASS:
+        healthy = "every instance healthy: pass"
+    elif health.verdict is Verdict.FAIL:
+        healthy = f"never healthy: {len(report.never_healthy)} instance(s) FAIL"
+    elif report.never_healthy:
+        healthy = "health: not yet settled"
+    else:
+        healthy = "health: not observed (no target group)"
     return "     ".join(
         (
             f"scale-out {_figure(report.scale_out)}",
