@@ -184,7 +184,7 @@ def test_the_command_writes_the_timeline_the_report_and_the_chart(
     group.put_cpu(25)
     out = tmp_path / "report"
     args = ["scaling", "watch", "--asg", group.name, "--interval", "0.2", "--duration", "2s"]
-    done = run_cli([*args, "--cpu-period", "1", "--output-dir", str(out)], aws_env)
+    done = run_cli([*args, "--cpu-period", "5", "--output-dir", str(out)], aws_env)
     assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr
     assert f"Watching Auto Scaling group {group.name} every 0.2 s for 2 s" in done.stderr
