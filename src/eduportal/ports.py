@@ -12,6 +12,7 @@ from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
+from eduportal.domain.scaling import GroupReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,9 +553,7 @@ class DraftRepository(Protocol):
         ...
 
 
-# The scaling watch (issue 9). Kept as one block at the end, imports included, so that it
-# merges cleanly with changes elsewhere in this module.
-from eduportal.domain.scaling import GroupReading  # noqa: E402
+# --- The scaling watch -------------------------------------------------------------------------
 
 
 class ScalingGroupReader(Protocol):
