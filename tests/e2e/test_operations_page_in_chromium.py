@@ -5,7 +5,7 @@ API's process, processed by the worker's), the list shows the thumbnails (read t
 image origin). Every process records its metrics each second here, so the page sums three
 processes. A student is offered no Operations page, and its address shows none of it.
 
-Screenshots go to `test-artifacts/e2e/` (61-63, one set per screen size).
+Screenshots go to `test-artifacts/e2e/` (60-63, one set per screen size).
 """
 
 from __future__ import annotations
@@ -81,6 +81,18 @@ def figure(page: Page, label: str) -> str:
     """A headline figure's value, as the reader sees it."""
     metric = page.get_by_test_id("stMetric").filter(has_text=label)
     return metric.get_by_test_id("stMetricValue").inner_text()
+
+
+def test_a_fresh_portal_says_what_will_appear(page: Page, portal: Portal, size: str) -> None:
+    """Before anyone saved an image (this module's first test): sentences, not empty axes."""
+    sign_in(page, portal, "teacher")
+    open_operations(page)
+    expect(page.get_by_text("No image was saved in the last hour.")).to_be_visible()
+    expect(page.get_by_text("No image went through the processing pipeline")).to_be_visible()
+    assert figure(page, "Failed saves") == "—"  # no saves: nothing failed, which is not 0 %
+    fits(page)
+    shot(page, f"60-operations-fresh-{size}")
+    assert_no_crash(page)
 
 
 def test_a_teacher_sees_the_last_hour_of_every_process(
