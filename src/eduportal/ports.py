@@ -118,8 +118,8 @@ class Clock(Protocol):
 class Metrics(Protocol):
     """Counters and histograms under the stable names of ARCHITECTURE.md.
 
-    Prometheus (the embedded default's `/metrics`) implements it today; a CloudWatch
-    embedded-metric-format implementation can replace it without touching a service. Names
+    Prometheus (`/metrics`) implements it, and with `EDUPORTAL_METRICS=emf` the same values
+    also reach CloudWatch in the embedded metric format (`observability/emf_metrics.py`). Names
     and label names are fixed by the implementation's catalogue: an unknown one is a bug and
     raises `KeyError`.
     """
@@ -127,6 +127,11 @@ class Metrics(Protocol):
     def increment(self, name: str, amount: float = 1.0, **labels: str) -> None: ...
 
     def observe(self, name: str, value: float, **labels: str) -> None: ...
+
+    def flush(self) -> None:
+        """Publish what waits to be sent, where metrics are pushed rather than scraped: a
+        Lambda calls it before its invocation ends, as the process may be frozen after."""
+        ...
 
 
 class AttemptCounter(Protocol):
@@ -562,4 +567,25 @@ class MetricsHistory(Protocol):
 
     def since(self, at: float) -> list[MetricsSnapshot]:
         """Every snapshot taken at `at` or later, oldest first, of every process."""
+        ...
+
+
+# The scaling watch (issue 9). Kept as one block at the end, imports included, so that it
+# merges cleanly with changes elsewhere in this module.
+from eduportal.domain.scaling import GroupReading  # noqa: E402
+
+
+class ScalingGroupReader(Protocol):
+    """An Auto Scaling group as it is now: size, instances, CPU, the alarms of its scaling
+    policies, the target health of its instances, its recent scaling activities.
+
+    AWS implements it (`adapters/aws/scaling_group.py`); the scaling watch polls it.
+    """
+
+    def read(self, group: str, *, now: float) -> GroupReading:
+        """The group at `now` (the sample's time; CPU is read for the periods up to it).
+
+        Raises `NotFoundError` when there is no group of that name, `PermissionDeniedError`
+        when a read is refused, `StorageUnavailableError` when AWS cannot be reached.
+        """
         ...

@@ -9,6 +9,7 @@ imported only when chosen, so the default starts fast.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -294,9 +295,20 @@ class Container:
         return self._part("sqlite", lambda: SqliteDatabase(self.settings.sqlite_path))
 
     @property
+    def raw_objects(self) -> ObjectStore:
+        """The store's adapter, unlogged: for the readiness canary alone, whose probes every
+        few seconds would crowd the storage log and skew the upload latency metrics."""
+        return self._part("raw_objects", lambda: build_object_store(self.settings))
+
+    @property
     def stored_objects(self) -> ObjectStore:
-        """The object store itself, announcing nothing: what the pipeline reads."""
-        return self._part("stored_objects", lambda: build_object_store(self.settings))
+        """The object store, every operation logged (requirement 8.1), announcing nothing:
+        what the pipeline reads and writes."""
+        from eduportal.observability.logged_store import LoggedObjectStore
+
+        return self._part(
+            "stored_objects", lambda: LoggedObjectStore(self.raw_objects, self.metrics)
+        )
 
     @property
     def object_store(self) -> ObjectStore:
@@ -460,12 +472,16 @@ class Container:
     @property
     def archive_store(self) -> ObjectStore:
         def build() -> ObjectStore:
+            from eduportal.observability.logged_store import LoggedObjectStore
+
             if self.settings.aws_pipeline:
                 assert self.settings.archive_bucket_name is not None  # aws_pipeline says so
-                return build_s3_store(self.settings, self.settings.archive_bucket_name)
-            from eduportal.adapters.local.file_store import LocalObjectStore
+                store = build_s3_store(self.settings, self.settings.archive_bucket_name)
+            else:
+                from eduportal.adapters.local.file_store import LocalObjectStore
 
-            return LocalObjectStore(self.settings.archive_dir)
+                store = LocalObjectStore(self.settings.archive_dir)
+            return LoggedObjectStore(store, self.metrics)
 
         return self._part("archive_store", build)
 
@@ -565,7 +581,7 @@ class Container:
 
     @property
     def metrics(self) -> Metrics:
-        return self._part("metrics", PrometheusMetrics)
+        return self._part("metrics", lambda: build_metrics(self.settings))
 
     @property
     def attempts(self) -> AttemptCounter:
@@ -631,7 +647,6 @@ class Container:
             lambda: DraftService(
                 self.repositories.drafts,
                 self.object_store,
-                self.metrics,
                 self.clock,
                 max_image_bytes=self.settings.max_upload_bytes,
                 max_image_pixels=self.settings.max_image_pixels,
@@ -753,9 +768,31 @@ class Container:
         return self.object_store.backend
 
     def check(self) -> None:
-        """Raise when the object store or the database cannot serve (readiness, start-up)."""
-        self.object_store.check()
+        """Raise when the object store or the database cannot serve (readiness, start-up):
+        the store by a canary written, read and deleted, not by a look at the bucket."""
+        from eduportal.services.readiness import check_storage_round_trip
+
+        self.raw_objects.check()
+        check_storage_round_trip(self.raw_objects)
         self.repositories.assignments.check()
+
+
+def build_metrics(settings: Settings) -> Metrics:
+    """Prometheus always (`/metrics`); with `EDUPORTAL_METRICS=emf` each value is also
+    published to CloudWatch: through the agent's listener when one is named, else on standard
+    error, which Lambda ships to CloudWatch Logs (a Lambda also flushes at the end of each
+    invocation, since a frozen process runs no timer)."""
+    if settings.metrics == "prometheus":
+        return PrometheusMetrics()
+    from eduportal.observability.emf_metrics import EmfMetrics, StreamSink
+
+    if settings.emf_endpoint is None:
+        return EmfMetrics(StreamSink(lambda: sys.stderr))
+    from aws_embedded_metrics.config import get_config
+    from aws_embedded_metrics.sinks.agent_sink import AgentSink
+
+    get_config().agent_endpoint = settings.emf_endpoint  # where the library's sink connects
+    return EmfMetrics(AgentSink(settings.emf_log_group))
 
 
 def build_attempt_counter(settings: Settings) -> AttemptCounter:

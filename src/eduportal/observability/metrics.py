@@ -37,35 +37,44 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...] = ()
     buckets: tuple[float, ...] = _STORAGE_BUCKETS
+    unit: Literal["Count", "Seconds", "Bytes"] = "Count"
+    """CloudWatch's unit, in which an alarm's threshold is written."""
+    alarm_labels: tuple[str, ...] | None = None
+    """Also published to CloudWatch with only these dimensions: the series an alarm sums
+    (failures of every kind), since CloudWatch does not add up dimensions itself."""
 
 
 CATALOGUE: Final = (
     MetricSpec(
         "image_upload_seconds",
         "histogram",
-        "Time to store one image, retries included",
+        "Time to write one object to the store, retries included",
         ("backend",),
+        unit="Seconds",
     ),
     MetricSpec(
         "image_download_seconds",
         "histogram",
-        "Time to read one image from the object store (cache misses only)",
+        "Time to read one object from the store (image cache misses, pipeline reads)",
         ("backend",),
+        unit="Seconds",
     ),
     MetricSpec(
         "image_upload_failures_total",
         "counter",
-        "Image uploads that failed after their retries",
+        "Object writes that failed after their retries",
         ("backend", "kind"),
+        alarm_labels=("backend",),
     ),
     MetricSpec(
         "image_download_failures_total",
         "counter",
-        "Image reads that failed (a placeholder was served instead)",
+        "Object reads that failed (for images shown: a placeholder was served instead)",
         ("backend", "kind"),
+        alarm_labels=("backend",),
     ),
     MetricSpec(
-        "image_upload_retries_total", "counter", "Extra attempts image uploads needed", ("backend",)
+        "image_upload_retries_total", "counter", "Extra attempts object writes needed", ("backend",)
     ),
     MetricSpec("image_cache_hits_total", "counter", "Image reads served from the local cache"),
     MetricSpec("image_cache_misses_total", "counter", "Image reads that went to the object store"),
@@ -74,19 +83,21 @@ CATALOGUE: Final = (
         "histogram",
         "Time to optimize one image",
         buckets=_WORK_BUCKETS,
+        unit="Seconds",
     ),
     MetricSpec(
         "image_optimize_fallbacks_total",
         "counter",
         "Images stored losslessly as PNG because WebP encoding failed",
     ),
-    MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization"),
+    MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization", unit="Bytes"),
     MetricSpec(
         "pipeline_stage_seconds",
         "histogram",
         "Time one try of a pipeline stage took, by stage and outcome",
         ("stage", "outcome"),
         buckets=_WORK_BUCKETS,
+        unit="Seconds",
     ),
     MetricSpec(
         "pipeline_images_total",
@@ -100,6 +111,7 @@ CATALOGUE: Final = (
         "Time from upload to a final status",
         ("status",),
         buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+        unit="Seconds",
     ),
     MetricSpec(
         "login_failures_total",
@@ -142,6 +154,9 @@ class PrometheusMetrics:
     def observe(self, name: str, value: float, **labels: str) -> None:
         histogram = self._histograms[name]
         (histogram.labels(**labels) if labels else histogram).observe(value)
+
+    def flush(self) -> None:
+        """Nothing waits: Prometheus scrapes."""
 
     def value(self, name: str, **labels: str) -> float:
         """A counter's total, or a histogram's count of observations; 0 before the first."""

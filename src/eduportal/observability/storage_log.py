@@ -2,7 +2,8 @@
 
 The line carries time, correlation id, the bound context (user, assignment or image id),
 operation, backend, key, bytes, duration, attempts and outcome; failures add the error kind
-and the technical detail that the user never sees.
+and the technical detail that the user never sees. `LoggedObjectStore` calls it for every
+operation of the store.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ WARNING without counting as failures, so an alarm on the failure rate means stor
 class OperationRecord:
     bytes: int = 0
     attempts: int = 1
+    objects: int | None = None
+    """Set by listings only: how many objects they returned."""
 
 
 @contextmanager
@@ -39,6 +42,9 @@ def storage_operation(
         yield record
     except EduportalError as exc:
         _finish(operation, key, backend, metrics, record, started, exc)
+        raise
+    except GeneratorExit:  # a listing its reader stopped early: a success as far as it went
+        _finish(operation, key, backend, metrics, record, started, None)
         raise
     _finish(operation, key, backend, metrics, record, started, None)
 
@@ -63,6 +69,8 @@ def _finish(
         "attempts": attempts,
         "outcome": "success" if error is None else "failure",
     }
+    if record.objects is not None:
+        fields["objects"] = record.objects
     if operation == "put":
         metrics.observe("image_upload_seconds", seconds, backend=backend)
         if attempts > 1:
