@@ -18,6 +18,7 @@ from eduportal.domain.image_records import Stage
 from eduportal.domain.images import Lifecycle
 from eduportal.ports import MetricsHistory
 from eduportal.services.operations import QUEUE_GAUGE, OperationsService
+from eduportal.services.storage_gauge import StorageGauge
 from eduportal.wiring import Container, build
 from tests.support.clock import FakeClock
 from tests.support.network import free_port, wait_for
@@ -121,7 +122,7 @@ def test_a_quiet_hour_says_no_traffic_rather_than_zero(container: Container) -> 
     assert overview.snapshot_seconds == 30
 
 
-def test_storage_is_measured_against_the_quota_and_kept_for_minutes(
+def test_storage_is_measured_against_the_quota_and_kept_a_while(
     container: Container, clock: FakeClock
 ) -> None:
     store = container.stored_objects
@@ -134,16 +135,16 @@ def test_storage_is_measured_against_the_quota_and_kept_for_minutes(
 
     store.delete("generated_images/a.webp")
     assert container.operations.overview().storage.reading == status.reading  # kept
-    clock.advance(301)
-    stale = container.operations.overview().storage  # the old one at once, a new one started
-    assert stale.reading is not None
+    clock.advance(status.reading.kept_seconds + 1)
+    again = container.operations.overview().storage  # a quick store: waited for
+    assert again.reading is not None and again.reading.bytes == 0
+    assert not again.needs_attention
 
-    def measured_again() -> bool:
-        reading = container.operations.overview().storage.reading
-        return reading is not None and reading.bytes == 0
 
-    wait_for(measured_again, seconds=10, what="a new measurement")
-    assert not container.operations.overview().storage.needs_attention
+def test_a_quick_listing_is_kept_seconds_and_a_slow_one_minutes(container: Container) -> None:
+    gauge = StorageGauge(container.stored_objects, container.clock, quota_bytes=None)
+    assert gauge.kept_for(0.05) == 10  # a small store: measuring again costs nothing
+    assert gauge.kept_for(45.0) == 300  # a big bucket: minutes between listings
 
 
 def test_a_store_that_cannot_be_listed_is_reported_beside_the_other_figures(

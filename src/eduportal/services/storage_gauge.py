@@ -1,11 +1,14 @@
 """How much the image store holds, measured now and then, for a page that must not wait.
 
 Measuring lists every object (`services/storage_usage.measure`): milliseconds on a small
-store, minutes on a bucket with millions of objects. So a reading is kept for
-`max_age_seconds` and said with its time ("as of 14:05"); when it is older, one measurement
-starts on a thread of its own while callers get the last reading at once. A caller with no
-reading yet waits up to `wait_seconds`, which a small store always beats, so a fresh portal
-shows its figure on the first view. One measurement runs at a time, however many pages ask,
+store, minutes on a bucket with millions of objects. So a reading is kept and said with its
+time ("as of 14:05"): for `max_age_seconds` (5 minutes) when its listing took a second or
+more, and for `quick_age_seconds` (10 s) when it took less, since measuring such a store
+again costs nothing and a teacher who just saved an image expects to see it counted. When a
+reading is older, one measurement starts on a thread of its own. Callers wait for it up to
+`wait_seconds` when the store lists quickly (no reading yet, or the last listing was quick),
+which such a store always beats, so the figure is current; a slow store's callers get the
+last reading at once. One measurement runs at a time, however many pages ask,
 and a failed one is not tried again for `retry_seconds`.
 """
 
@@ -21,6 +24,9 @@ from eduportal.ports import Clock, ObjectStore
 from eduportal.services.storage_usage import QUOTA_ALERT_SHARE, measure
 
 MAX_AGE_SECONDS: Final = 300.0
+QUICK_AGE_SECONDS: Final = 10.0
+QUICK_LISTING_SECONDS: Final = 1.0
+"""A listing faster than this is a small store's: its reading is kept `QUICK_AGE_SECONDS`."""
 WAIT_SECONDS: Final = 2.0
 RETRY_SECONDS: Final = 60.0
 
@@ -32,12 +38,14 @@ class StorageReading:
     measured_at: float
     """When the listing finished."""
     took_seconds: float
+    kept_seconds: float
+    """How long it is kept before the store is measured again."""
 
 
 @dataclass(frozen=True, slots=True)
 class StorageStatus:
     reading: StorageReading | None
-    """The latest measurement, possibly older than `max_age_seconds` while a new one runs."""
+    """The latest measurement, possibly older than it is kept for while a new one runs."""
     quota_bytes: int | None
     measuring: bool
     """A measurement is running now."""
@@ -66,6 +74,7 @@ class StorageGauge:
         *,
         quota_bytes: int | None,
         max_age_seconds: float = MAX_AGE_SECONDS,
+        quick_age_seconds: float = QUICK_AGE_SECONDS,
         wait_seconds: float = WAIT_SECONDS,
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
@@ -73,6 +82,7 @@ class StorageGauge:
         self._clock = clock
         self.quota_bytes = quota_bytes
         self.max_age_seconds = max_age_seconds
+        self.quick_age_seconds = quick_age_seconds
         self._wait = wait_seconds
         self._retry = retry_seconds
         self._lock = threading.Lock()
@@ -90,19 +100,27 @@ class StorageGauge:
                 threading.Thread(
                     target=self._measure, args=(self._done,), name="storage-gauge", daemon=True
                 ).start()
-            done, first = self._done, self._reading is None
-        if done is not None and first:
+            reading, done = self._reading, self._done
+            quick = reading is None or reading.took_seconds < QUICK_LISTING_SECONDS
+        if done is not None and quick:
             done.wait(self._wait)
         with self._lock:
             return StorageStatus(
                 self._reading, self.quota_bytes, measuring=self._done is not None, error=self._error
             )
 
+    def kept_for(self, took_seconds: float) -> float:
+        """How long a reading whose listing took `took_seconds` is kept."""
+        if took_seconds < QUICK_LISTING_SECONDS:
+            return self.quick_age_seconds
+        return self.max_age_seconds
+
     def _due(self) -> bool:
         now = self._clock.now()
         if self._failed_at is not None and now - self._failed_at < self._retry:
             return False
-        return self._reading is None or now - self._reading.measured_at >= self.max_age_seconds
+        reading = self._reading
+        return reading is None or now - reading.measured_at >= reading.kept_seconds
 
     def _measure(self, done: threading.Event) -> None:
         started = self._clock.now()
@@ -120,8 +138,13 @@ class StorageGauge:
             done.set()
             return
         finished = self._clock.now()
+        took = finished - started
         reading = StorageReading(
-            usage.total.bytes, usage.total.objects, finished, took_seconds=finished - started
+            usage.total.bytes,
+            usage.total.objects,
+            finished,
+            took_seconds=took,
+            kept_seconds=self.kept_for(took),
         )
         with self._lock:
             self._reading, self._error, self._failed_at, self._done = reading, None, None, None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Final
 
 from eduportal.services.operations import Traffic
-from eduportal.services.storage_gauge import StorageStatus
+from eduportal.services.storage_gauge import StorageReading, StorageStatus
 from eduportal.services.storage_usage import QUOTA_ALERT_SHARE
 from eduportal.ui.wording import duration_words, plural, size_words
 
@@ -110,6 +110,16 @@ def storage_share_words(status: StorageStatus) -> str:
     if not status.quota_bytes:
         return "no quota set"
     return f"{percent_words(status.share)} of {size_words(status.quota_bytes)}"
+
+
+def again_words(reading: StorageReading) -> str:
+    """When the store is measured again, and why not sooner for a large one."""
+    if reading.kept_seconds < 60:
+        return f"measured again after {reading.kept_seconds:g} s"
+    return (
+        f"measured again after {reading.kept_seconds / 60:g} minutes, since listing this "
+        f"store took {duration_words(reading.took_seconds)}"
+    )
 
 
 def quota_warning(status: StorageStatus) -> str | None:

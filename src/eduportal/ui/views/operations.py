@@ -16,11 +16,12 @@ from eduportal.domain.accounts import Role
 from eduportal.domain.errors import EduportalError
 from eduportal.ports import QueueDepth
 from eduportal.services.operations import Figures, History, Overview
-from eduportal.services.storage_gauge import MAX_AGE_SECONDS, StorageStatus
+from eduportal.services.storage_gauge import StorageStatus
 from eduportal.ui import operations_charts as charts
 from eduportal.ui.operations_words import (
     NOTHING,
     PERCENTILE_NOTE,
+    again_words,
     cache_words,
     latency_words,
     optimized_words,
@@ -240,8 +241,8 @@ def storage(status: StorageStatus) -> None:
             )
         st.caption(
             f"As of {clock_time(reading.measured_at)} · {plural(reading.objects, 'object')} · "
-            f"measured again after {MAX_AGE_SECONDS / 60:g} minutes, since listing a large "
-            "store takes a while" + (" (being measured now)" if status.measuring else "")
+            + again_words(reading)
+            + (" (being measured now)" if status.measuring else "")
         )
         if warning := quota_warning(status):
             st.warning(warning)
