@@ -13,6 +13,7 @@ from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionPro
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
 from eduportal.domain.metric_snapshots import MetricsSnapshot
+from eduportal.domain.scaling import GroupReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,9 +571,7 @@ class MetricsHistory(Protocol):
         ...
 
 
-# The scaling watch (issue 9). Kept as one block at the end, imports included, so that it
-# merges cleanly with changes elsewhere in this module.
-from eduportal.domain.scaling import GroupReading  # noqa: E402
+# --- The scaling watch -------------------------------------------------------------------------
 
 
 class ScalingGroupReader(Protocol):

@@ -43,6 +43,7 @@ from eduportal.ports import (
     ObjectStore,
     QuestionGenerator,
     Queue,
+    ScalingGroupReader,
 )
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
@@ -64,6 +65,13 @@ if TYPE_CHECKING:
     from eduportal.pipeline.worker import Worker
     from eduportal.ports import MetricsHistory
     from eduportal.services.operations import OperationsService
+    from eduportal.services.scaling_watch import (
+        BackgroundWatch,
+        OnFailure,
+        OnSample,
+        WatchResult,
+        WatchSettings,
+    )
 
 T = TypeVar("T")
 
@@ -806,3 +814,83 @@ def build_attempt_counter(settings: Settings) -> AttemptCounter:
 def build(settings: Settings, **overrides: Any) -> Container:
     """The container for `settings`; keyword arguments replace parts (see `Container`)."""
     return Container(settings, **overrides)
+
+
+# --- the scaling watch ---------------------------------------------------------------------
+# An operator's tool that observes a deployment from outside and needs none of the portal's
+# parts (no store, no database): its reader is built here, but the `Container` does not grow a
+# part only this tool uses.
+
+DEFAULT_CPU_PERIOD_SECONDS = 60
+"""CloudWatch's period for the CPU metric: EC2's detailed monitoring publishes one-minute
+periods, which a scaling policy on CPU should use."""
+
+
+def build_scaling_reader(
+    settings: Settings, *, cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS
+) -> ScalingGroupReader:
+    """Clients of Auto Scaling, CloudWatch and Elastic Load Balancing in `AWS_REGION`, at
+    `AWS_ENDPOINT_URL` when set, with the retries and timeouts of every AWS client
+    (`adapters/aws/clients.py`); each call is one small read, as a database's."""
+    from eduportal.adapters.aws.clients import (
+        autoscaling_client,
+        cloudwatch_client,
+        elbv2_client,
+    )
+    from eduportal.adapters.aws.scaling_group import AwsScalingGroupReader
+
+    region, timeout, endpoint = (
+        settings.aws_region,
+        settings.db_timeout_seconds,
+        settings.aws_endpoint_url,
+    )
+    return AwsScalingGroupReader(
+        autoscaling_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        cloudwatch_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        elbv2_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        cpu_period_seconds=cpu_period_seconds,
+    )
+
+
+def run_scaling_watch(
+    settings: Settings,
+    watch_settings: WatchSettings,
+    *,
+    cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
+    stop: threading.Event | None = None,
+    on_sample: OnSample | None = None,
+    on_failure: OnFailure | None = None,
+) -> WatchResult:
+    """The watch in the caller's thread, until its duration has passed or `stop` is set:
+    what `eduportal scaling watch` runs."""
+    from eduportal.services.scaling_watch import watch
+
+    reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
+    return watch(
+        reader,
+        SystemClock(),
+        watch_settings,
+        stop=stop,
+        on_sample=on_sample,
+        on_failure=on_failure,
+    )
+
+
+def start_scaling_watch(
+    settings: Settings,
+    watch_settings: WatchSettings,
+    *,
+    cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
+    on_sample: OnSample | None = None,
+    on_failure: OnFailure | None = None,
+) -> BackgroundWatch:
+    """The watch in a background thread, started, its first poll done (its error raised):
+    what `eduportal loadtest --watch-asg NAME` runs beside the load. `stop()` ends it and
+    returns the `WatchResult`: the timeline, the events, the scaling windows and the
+    verdicts."""
+    from eduportal.services.scaling_watch import BackgroundWatch
+
+    reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
+    return BackgroundWatch(
+        reader, SystemClock(), watch_settings, on_sample=on_sample, on_failure=on_failure
+    ).start()

@@ -24,8 +24,8 @@ from eduportal.config import load_settings
 from eduportal.domain.errors import NotFoundError
 from eduportal.domain.scaling_events import EventKind, ScalingWindow
 from eduportal.domain.scaling_verdicts import Budgets, Verdict
-from eduportal.scaling_wiring import run_scaling_watch, start_scaling_watch
 from eduportal.services.scaling_watch import WatchSettings
+from eduportal.wiring import run_scaling_watch, start_scaling_watch
 from tests.support.cli import run_cli
 from tests.support.scaling_group import Lockstep, ScalingGroup, provision
 

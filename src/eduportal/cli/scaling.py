@@ -63,8 +63,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def _cmd_watch(args: argparse.Namespace) -> int:
     from eduportal.cli.scaling_chart import draw_chart, matplotlib_missing
     from eduportal.cli.scaling_documents import report_document, timeline_document
-    from eduportal.scaling_wiring import run_scaling_watch
     from eduportal.services.scaling_watch import WatchSettings
+    from eduportal.wiring import run_scaling_watch
 
     missing = matplotlib_missing()
     if missing is not None:
