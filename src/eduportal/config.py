@@ -231,6 +231,15 @@ class Settings(BaseSettings):
     state_machine_arn: str | None = Field(None, validation_alias=_env("STATE_MACHINE_ARN"))
     archive_bucket_name: str | None = Field(None, validation_alias=_env("ARCHIVE_BUCKET_NAME"))
 
+    metrics_snapshot_seconds: float = Field(
+        30.0,
+        ge=0.1,
+        le=300,
+        validation_alias=_env("EDUPORTAL_METRICS_SNAPSHOT_SECONDS"),
+        description="How often each long-running process records its metrics for the "
+        "Operations page: the page's figures are at most this old.",
+    )
+
     @property
     def use_bedrock(self) -> bool:
         return self.generators == "bedrock" or (self.generators == "auto" and self.storage == "s3")

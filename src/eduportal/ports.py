@@ -12,6 +12,7 @@ from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
+from eduportal.domain.metric_snapshots import MetricsSnapshot
 from eduportal.domain.scaling import GroupReading
 
 
@@ -550,6 +551,23 @@ class DraftRepository(Protocol):
     def names_image(self, key: str) -> bool:
         """Whether some draft points at `key` now: the reconciler's last check before it
         calls an object an orphan."""
+        ...
+
+
+# --- The metrics history (issue 9: the Operations page) ------------------------------------
+
+
+class MetricsHistory(Protocol):
+    """Every long-running process's metrics, snapshot by snapshot, in one place all of them
+    reach: the embedded default's SQLite database. Keeps a couple of hours and forgets the
+    rest; the Operations page shows the last one."""
+
+    def append(self, snapshot: MetricsSnapshot) -> None:
+        """Keep `snapshot`; snapshots older than what the history keeps may go meanwhile."""
+        ...
+
+    def since(self, at: float) -> list[MetricsSnapshot]:
+        """Every snapshot taken at `at` or later, oldest first, of every process."""
         ...
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import MiB, Settings
-from eduportal.domain.errors import ConfigurationError
+from eduportal.domain.errors import ConfigurationError, EduportalError
 from eduportal.imaging.allocator import return_freed_images_to_the_os
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
@@ -59,9 +59,12 @@ from eduportal.services.uploads import UploadService
 if TYPE_CHECKING:
     from eduportal.adapters.aws.step_functions import StepFunctionsStarter
     from eduportal.adapters.local.sqlite_db import SqliteDatabase
+    from eduportal.observability.metrics_recorder import MetricsRecorder
     from eduportal.pipeline.intake import Intake
     from eduportal.pipeline.steps import PipelineSteps
     from eduportal.pipeline.worker import Worker
+    from eduportal.ports import MetricsHistory
+    from eduportal.services.operations import OperationsService
     from eduportal.services.scaling_watch import (
         BackgroundWatch,
         OnFailure,
@@ -691,6 +694,81 @@ class Container:
                 clock=self.clock,
             ),
         )
+
+    # --- operations (issue 9): the metrics history, each process's recorder, the page ------
+
+    @property
+    def metrics_history(self) -> MetricsHistory | None:
+        """Every process's metric snapshots, in the SQLite database all the processes of one
+        machine share. None with MongoDB: that deployment runs several instances, each with
+        a SQLite file of its own, so a history there would show one instance; its metrics
+        go to CloudWatch, where the whole deployment's are."""
+
+        def build() -> MetricsHistory | None:
+            if self.settings.mongodb_uri:
+                return None
+            from eduportal.adapters.local.sqlite_metrics_history import SqliteMetricsHistory
+
+            return SqliteMetricsHistory(self.sqlite)
+
+        return self._part("metrics_history", build)
+
+    @property
+    def operations(self) -> OperationsService:
+        def build() -> OperationsService:
+            from eduportal.services.operations import OperationsService
+            from eduportal.services.storage_gauge import StorageGauge
+
+            storage = StorageGauge(
+                self.stored_objects, self.clock, quota_bytes=self.settings.storage_quota_bytes
+            )
+            return OperationsService(
+                self.metrics_history,
+                self.queue,
+                storage,
+                self.clock,
+                snapshot_seconds=self.settings.metrics_snapshot_seconds,
+            )
+
+        return self._part("operations", build)
+
+    def start_recording(self, role: str, *, queue_depth: bool = False) -> MetricsRecorder | None:
+        """Start this process's metrics recorder (once: later calls return the same one).
+
+        Each long-running process calls it: the API (`queue_depth=True`: one process reading
+        the queue's depth is enough), the Streamlit server and each worker. None when there is
+        no history to write to, or the metrics cannot give their series."""
+        from eduportal.observability.metrics_recorder import MetricsRecorder, SeriesHolder
+        from eduportal.services.operations import queue_gauges
+
+        with self._lock:
+            if "recorder" in self._parts:
+                return cast("MetricsRecorder | None", self._parts["recorder"])
+            try:
+                history, metrics = self.metrics_history, self.metrics
+            except EduportalError:  # no database: the process still serves, unrecorded
+                log.warning("metrics history unavailable: nothing recorded", exc_info=True)
+                history = None
+            recorder = None
+            if history is not None and isinstance(metrics, SeriesHolder):
+                sources = [metrics.series, *([queue_gauges(self.queue)] if queue_depth else [])]
+                recorder = MetricsRecorder(
+                    history,
+                    sources,
+                    role=role,
+                    interval_seconds=self.settings.metrics_snapshot_seconds,
+                    clock=self.clock.now,
+                ).start()
+            self._parts["recorder"] = recorder
+            return recorder
+
+    def stop_recording(self) -> None:
+        """Stop the recorder, taking a last snapshot, so what this process counted since the
+        previous one is kept."""
+        with self._lock:
+            recorder = self._parts.pop("recorder", None)
+        if recorder is not None:
+            cast("MetricsRecorder", recorder).stop()
 
     @property
     def storage_backend(self) -> str:

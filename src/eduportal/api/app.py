@@ -6,6 +6,8 @@ headers, then the body limits, which must act before anything reads a body.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -47,6 +49,7 @@ def create_app(container: Container) -> FastAPI:
         "kind and the correlation id its log line carries.",
         static_url="/docs-assets",
         redoc_url=None,
+        lifespan=_recording(container),
     )
     app.state.container = container
     app.state.sign_in_limiter = anyio.CapacityLimiter(settings.login_concurrency)
@@ -101,3 +104,19 @@ def _document_the_image_origin(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _recording(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: this process's metrics recorder runs while the app serves, with
+    the queue's depth (the API reads it for every process), and takes a last snapshot when
+    it stops (`Container.start_recording`)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(lambda: container.start_recording("api", queue_depth=True))
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(container.stop_recording)
+
+    return lifespan

@@ -96,7 +96,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _work_here(settings: Settings, *, drain: bool, parent: int | None) -> int:
     from eduportal.wiring import build
 
-    worker = build(settings).worker()
+    container = build(settings)
+    worker = container.worker()
 
     def now() -> None:
         raise KeyboardInterrupt  # the worker gives its message back at once, then exits
@@ -104,7 +105,11 @@ def _work_here(settings: Settings, *, drain: bool, parent: int | None) -> int:
     _on_stop(worker.stop.set, now)
     _stop_with_parent(parent, worker.stop.set)
     _announce(settings, 1, drain)
-    tally = worker.run(drain=drain)
+    container.start_recording("worker")  # for the Operations page; a last snapshot at the end
+    try:
+        tally = worker.run(drain=drain)
+    finally:
+        container.stop_recording()
     if drain:
         print_json(_report(tally))
     return 0

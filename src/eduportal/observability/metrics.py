@@ -9,7 +9,7 @@ process collectors, and tests can build many applications without duplicate regi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from prometheus_client import (
@@ -21,6 +21,8 @@ from prometheus_client import (
     platform_collector,
     process_collector,
 )
+
+from eduportal.domain.metric_snapshots import Labels, MetricSeries, SeriesKind, labels_of
 
 _STORAGE_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -164,3 +166,57 @@ class PrometheusMetrics:
     def exposition(self) -> bytes:
         """The text format `/metrics` serves."""
         return generate_latest(self.registry)
+
+    def series(self) -> list[MetricSeries]:
+        """Every catalogue series as it stands, as plain data: what a snapshot of this process
+        keeps (`observability/metrics_recorder.py`). Counters give their total, histograms
+        their cumulative buckets, count and sum, one entry per label set used so far (a
+        series with no labels is always there, from 0)."""
+        found: list[MetricSeries] = []
+        for spec in CATALOGUE:
+            if spec.kind == "counter":
+                found += _counter_series(spec.name, self._counters[spec.name])
+            else:
+                found += _histogram_series(spec.name, self._histograms[spec.name])
+        return found
+
+
+def _counter_series(name: str, counter: Counter) -> list[MetricSeries]:
+    return [
+        MetricSeries(name, SeriesKind.COUNTER, labels_of(sample.labels), value=sample.value)
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    ]
+
+
+@dataclass
+class _Gathered:
+    buckets: list[tuple[float, float]] = field(default_factory=list)
+    count: float = 0.0
+    sum: float = 0.0
+
+
+def _histogram_series(name: str, histogram: Histogram) -> list[MetricSeries]:
+    gathered: dict[Labels, _Gathered] = {}
+    for metric in histogram.collect():
+        for sample in metric.samples:
+            labels = labels_of({k: v for k, v in sample.labels.items() if k != "le"})
+            part = gathered.setdefault(labels, _Gathered())
+            if sample.name.endswith("_bucket"):
+                part.buckets.append((float(sample.labels["le"]), sample.value))
+            elif sample.name.endswith("_count"):
+                part.count = sample.value
+            elif sample.name.endswith("_sum"):
+                part.sum = sample.value
+    return [
+        MetricSeries(
+            name,
+            SeriesKind.HISTOGRAM,
+            labels,
+            value=part.sum,
+            count=part.count,
+            buckets=tuple(sorted(part.buckets)),
+        )
+        for labels, part in gathered.items()
+    ]
