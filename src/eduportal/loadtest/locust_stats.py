@@ -19,6 +19,8 @@ from typing import Final
 
 from eduportal.loadtest.operations import MEASURED_TYPES
 
+CSV_PREFIX: Final = "locust"
+"""`--csv` of the runs `eduportal loadtest` makes: locust_stats.csv, ..."""
 AGGREGATED: Final = "Aggregated"
 STATS_SUFFIX: Final = "_stats.csv"
 FINAL_STATS_SUFFIX: Final = "_stats_final.csv"
