@@ -14,8 +14,22 @@ from pathlib import Path
 
 from PIL import Image
 
-from eduportal.loadtest.operations import CREATE, IMAGE, S3_DOWNLOAD, S3_UPLOAD, VIEW
+from eduportal.config import load_settings
+from eduportal.domain.accounts import Role
+from eduportal.loadtest.operations import (
+    CREATE,
+    IMAGE,
+    S3_DOWNLOAD,
+    S3_UPLOAD,
+    STUDENT_PASSWORD_ENV,
+    TEACHER_PASSWORD_ENV,
+    VIEW,
+)
+from eduportal.wiring import build
+from tests.support.api_server import running_api
 from tests.support.cli import cli_env, run_cli
+from tests.support.network import free_port
+from tests.support.texts import PASSWORD
 
 REPORT_FILES = {
     "index.html", "summary.json", "locust_report.html", "locust_stats.csv",
@@ -24,9 +38,9 @@ REPORT_FILES = {
 }  # fmt: skip
 
 
-def only_report(parent: Path) -> Path:
+def only_report(parent: Path, profile: str = "smoke") -> Path:
     (found,) = parent.iterdir()
-    assert re.fullmatch(r"\d{8}T\d{6}Z-smoke", found.name), found.name
+    assert re.fullmatch(rf"\d{{8}}T\d{{6}}Z-{profile}", found.name), found.name
     return found
 
 
@@ -182,3 +196,49 @@ def test_what_cannot_run_says_so_in_a_sentence(tmp_path: Path) -> None:
     assert nobody_there.returncode == 1
     assert "did not answer a sign-in" in nobody_there.stderr
     assert "Traceback" not in nobody_there.stderr + no_password.stderr
+
+
+def test_against_a_host_the_accounts_come_from_the_environment(tmp_path: Path) -> None:
+    port = free_port()
+    settings = load_settings(
+        data_dir=tmp_path / "portal",
+        generators="offline",
+        api_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    container = build(settings)
+    container.accounts.register("ann", PASSWORD, Role.TEACHER)
+    container.accounts.register("bob", PASSWORD, Role.STUDENT)
+    env = {
+        **cli_env(tmp_path / "data"),
+        TEACHER_PASSWORD_ENV: PASSWORD,
+        STUDENT_PASSWORD_ENV: PASSWORD,
+    }
+    reports = tmp_path / "reports"
+    with running_api(container) as api:
+        command = [
+            "loadtest",
+            "--profile",
+            "smoke",
+            "--host",
+            api.url,
+            "--output-dir",
+            str(reports),
+        ]
+        wrong_role = run_cli([*command, "--teacher", "bob", "--student", "bob"], env)
+        assert wrong_role.returncode == 1
+        assert "'bob' is a student account; --teacher must name a teacher account." in (
+            wrong_role.stderr
+        )
+        assert not reports.exists()  # nothing written before the accounts were checked
+        done = run_cli(
+            [*command, "--teacher", "ann", "--student", "bob", "--run-time", "6s"],
+            env,
+            timeout=120,
+        )
+    assert done.returncode in (0, 3), done.stderr
+    summary = json.loads((only_report(reports) / "summary.json").read_text())
+    assert summary["run"]["host"] == api.url
+    assert summary["run"]["portal"].startswith("given by --host")
+    assert summary["server"]["available"] is True  # the host's /metrics
+    assert {op["name"] for op in summary["operations"]} >= {CREATE, S3_UPLOAD}

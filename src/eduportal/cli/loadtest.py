@@ -65,6 +65,13 @@ def _run(
     from eduportal.loadtest.server_metrics import MetricsSampler
 
     scenarios = locust_process.scenarios_dir(Path.cwd())
+    if args.host:  # checked before anything is written: a wrong password leaves no report
+        host = args.host.rstrip("/")
+        teacher = accounts.from_environment(args.teacher, TEACHER_PASSWORD_ENV, os.environ)
+        student = accounts.from_environment(args.student, STUDENT_PASSWORD_ENV, os.environ)
+        accounts.check_sign_in(host, teacher, "teacher")
+        accounts.check_sign_in(host, student, "student")
+        portal = f"given by --host (accounts {teacher.username}, {student.username})"
     report_dir = _report_dir(args.output_dir or scenarios / "reports", profile.name)
     _say(
         f"loadtest: {profile.name} ({profile.purpose}): {profile.users} users, "
@@ -72,14 +79,7 @@ def _run(
         f"{profile.think_time}; report in {report_dir}"
     )
     with ExitStack() as stack:
-        if args.host:
-            host = args.host.rstrip("/")
-            teacher = accounts.from_environment(args.teacher, TEACHER_PASSWORD_ENV, os.environ)
-            student = accounts.from_environment(args.student, STUDENT_PASSWORD_ENV, os.environ)
-            accounts.check_sign_in(host, teacher, "teacher")
-            accounts.check_sign_in(host, student, "student")
-            portal = f"given by --host (accounts {teacher.username}, {student.username})"
-        else:
+        if not args.host:
             _say("loadtest: starting the portal on the embedded default (server.log) ...")
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="loadtest-")))
             log = stack.enter_context((report_dir / "server.log").open("w"))

@@ -51,8 +51,8 @@ def check_sign_in(host: str, account: Account, role: str) -> None:
         raise LoadTestError(f"{host} did not answer a sign-in: {exc}.") from exc
     if body.get("role") != role:
         raise LoadTestError(
-            f"{account.username!r} is a {body.get('role')}, but the {role} of the load test "
-            f"must be one (--{role})."
+            f"{account.username!r} is a {body.get('role')} account; --{role} must name a "
+            f"{role} account."
         )
 
 
