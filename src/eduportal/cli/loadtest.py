@@ -127,8 +127,8 @@ def _run(
         )
     except LoadTestError as exc:
         raise LoadTestError(
-            f"{exc} Its last lines (locust.log in {report_dir}):\n"
-            + locust_process.tail(report_dir / "locust.log")
+            f"{exc} It last said: {locust_process.last_words(report_dir / 'locust.log')} "
+            f"(all of it: {report_dir / 'locust.log'})"
         ) from exc
     sys.stdout.write(report.table(figures) + f"\nreport: {report_dir / report.INDEX}\n")
     sys.stdout.flush()

@@ -196,8 +196,11 @@ def interrupt(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def tail(path: Path, lines: int = 15) -> str:
+def last_words(path: Path) -> str:
+    """The last line Locust wrote, which names what stopped it (after a traceback, the
+    exception and its message); the traceback itself stays in the file."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
     except OSError:
-        return ""
+        return "(no output)"
+    return next((line for line in reversed(lines) if line), "(no output)")
