@@ -126,8 +126,8 @@ def _operations(rows: Iterable[Mapping[str, Any]]) -> str:
 
 def _overall(overall: Mapping[str, Any]) -> str:
     return (
-        f"<p><strong>All HTTP requests:</strong> {_e(overall['requests'])} requests, "
-        f"{_e(overall['failures'])} failed ({_e(_number('error_rate', overall['error_rate']))}), "
+        f"<p><strong>All HTTP requests:</strong> {overall['requests']:,} requests, "
+        f"{overall['failures']:,} failed ({_e(_number('error_rate', overall['error_rate']))}), "
         f"{_e(_number('rps', overall['rps']))} per second.</p>"
     )
 

@@ -99,7 +99,7 @@ def cdn_cache(entries: Sequence[EntryStats]) -> dict[str, Any]:
             "misses": None,
             "hit_ratio": None,
             "note": "not available: no image response carried X-Cache (no CDN in front of "
-            "the images; the embedded origin's own memory cache is under server.image_cache)",
+            "the images); the server's own memory cache is reported separately",
         }
     return {"hits": hits, "misses": misses, "hit_ratio": round(hits / (hits + misses), 4)}
 
