@@ -254,7 +254,16 @@ def _xy(points: dict[int, float], clock: _Clock) -> tuple[list[float], list[floa
 def _legend(ax: Axes, twin: Axes) -> None:
     lines, labels = ax.get_legend_handles_labels()
     more, more_labels = twin.get_legend_handles_labels()
-    ax.legend(lines + more, labels + more_labels, fontsize=8, loc="upper left")
+    # Below the plot: inside, it would hide the users' line, which sits at the top.
+    ax.legend(
+        lines + more,
+        labels + more_labels,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=len(labels + more_labels),
+        frameon=False,
+    )
 
 
 def _say(ax: Axes, message: str) -> None:
