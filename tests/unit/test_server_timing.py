@@ -14,6 +14,7 @@ from eduportal.api.app import create_app
 from eduportal.config import load_settings
 from eduportal.domain.accounts import Role
 from eduportal.domain.errors import NotFoundError, StorageUnavailableError
+from eduportal.observability.logged_store import LoggedObjectStore
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.observability.server_timing import (
     MAX_ENTRIES,
@@ -102,7 +103,8 @@ def test_storage_operations_feed_the_collection_and_only_real_failures_say_so() 
 def test_a_create_whose_upload_fails_says_so_in_its_header(tmp_path: Path) -> None:
     settings = load_settings(storage="local", data_dir=tmp_path, generators="offline")
     store = FlakyStore(tmp_path / "objects", prefix="generated_images/", failures=100)
-    container = build(settings, object_store=store)
+    metrics = PrometheusMetrics()  # the store logged as the composition root logs its own
+    container = build(settings, metrics=metrics, stored_objects=LoggedObjectStore(store, metrics))
     container.accounts.register("teacher1", PASSWORD, Role.TEACHER)
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         token = client.post(
