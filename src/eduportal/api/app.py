@@ -1,7 +1,8 @@
 """The FastAPI application, built from a `Container` (see `eduportal.wiring`).
 
 Middleware, outermost first: the correlation id (so every later answer carries it), security
-headers, then the body limits, which must act before anything reads a body.
+headers, the storage timings of `Server-Timing`, then the body limits, which must act before
+anything reads a body.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from eduportal.api.routers import (
     uploads,
 )
 from eduportal.api.security_headers import SecurityHeadersMiddleware
+from eduportal.api.server_timing import ServerTimingMiddleware
 from eduportal.wiring import Container
 
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -87,6 +89,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit_for=limit_for, body_timeout=settings.body_timeout_seconds
     )
+    app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eduportal.domain.errors import EduportalError, ErrorKind
+from eduportal.observability import server_timing
 from eduportal.ports import Metrics
 
 log = logging.getLogger("eduportal.storage")
@@ -71,6 +72,9 @@ def _finish(
     }
     if record.objects is not None:
         fields["objects"] = record.objects
+    server_timing.record(
+        operation, seconds, failed=error is not None and error.kind not in _QUIET_KINDS
+    )
     if operation == "put":
         metrics.observe("image_upload_seconds", seconds, backend=backend)
         if attempts > 1:
