@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from PIL import Image
@@ -29,6 +30,7 @@ from eduportal.wiring import build
 from tests.support.api_server import running_api
 from tests.support.cli import cli_env, run_cli
 from tests.support.network import free_port
+from tests.support.scaling_group import provision
 from tests.support.texts import PASSWORD
 
 REPORT_FILES = {
@@ -242,3 +244,66 @@ def test_against_a_host_the_accounts_come_from_the_environment(tmp_path: Path) -
     assert summary["run"]["portal"].startswith("given by --host")
     assert summary["server"]["available"] is True  # the host's /metrics
     assert {op["name"] for op in summary["operations"]} >= {CREATE, S3_UPLOAD}
+
+
+def test_with_watch_asg_the_report_judges_success_while_the_group_scales(
+    tmp_path: Path, moto_url: str
+) -> None:
+    """The scaling watch runs beside the load, on moto's server over the wire; the group is
+    scaled out during the run, and the report holds the watch's files and a success rate
+    per operation for the window (requirement 10.5)."""
+    port = free_port()
+    container = build(
+        load_settings(
+            data_dir=tmp_path / "portal",
+            generators="offline",
+            api_port=port,
+            public_url=f"http://127.0.0.1:{port}",
+        )
+    )
+    container.accounts.register("ann", PASSWORD, Role.TEACHER)
+    container.accounts.register("bob", PASSWORD, Role.STUDENT)
+    env = {
+        **cli_env(tmp_path / "data"),
+        TEACHER_PASSWORD_ENV: PASSWORD,
+        STUDENT_PASSWORD_ENV: PASSWORD,
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_REGION": "us-east-1",
+    }
+    group = provision(moto_url)
+    reports = tmp_path / "reports"
+    command = [
+        "loadtest", "--profile", "smoke", "--teacher", "ann", "--student", "bob",
+        "--run-time", "10s", "--output-dir", str(reports),
+        "--watch-asg", group.name, "--watch-interval", "0.5",
+    ]  # fmt: skip
+    scale_out = threading.Timer(5.0, group.set_desired, args=(2,))
+    try:
+        with running_api(container) as api:
+            scale_out.start()
+            done = run_cli([*command, "--host", api.url], env, timeout=180)
+    finally:
+        scale_out.cancel()
+        group.delete()
+    assert done.returncode in (0, 3), done.stderr
+    report = only_report(reports)
+    assert {"timeline.json", "report.json", "timeline.png"} <= {
+        path.name for path in (report / "scaling").iterdir()
+    }
+    Image.open(report / "scaling" / "timeline.png").verify()
+    scaling = json.loads((report / "summary.json").read_text())["scaling"]
+    assert scaling["group"] == group.name
+    windows = scaling["windows"]
+    assert [w["operation"] for w in windows[:2]] == ["upload", "download"]
+    assert windows[0]["kind"] == "scale-out" and windows[0]["to_desired"] == 2
+    assert all(w["outcome"] in ("pass", "not measured") for w in windows)  # nothing failed
+    assert f"while Auto Scaling group {group.name} changed size" in done.stdout
+    assert "scaling/timeline.png" in (report / "index.html").read_text()
+
+
+def test_watch_asg_without_a_host_is_refused_in_a_sentence(tmp_path: Path) -> None:
+    refused = run_cli(
+        ["loadtest", "--profile", "smoke", "--watch-asg", "web"], cli_env(tmp_path / "data")
+    )
+    assert refused.returncode == 2
+    assert "--watch-asg needs --host" in refused.stderr and "Traceback" not in refused.stderr

@@ -9,6 +9,7 @@ the report is written whether the run ended, failed a threshold or was cut short
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -16,11 +17,14 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eduportal.cli.common import EXIT_FAILURE, EXIT_NEEDS_ATTENTION, Commands, UsageError
 from eduportal.loadtest import LoadTestError, profiles, thresholds
 from eduportal.loadtest.operations import ALIASES, STUDENT_PASSWORD_ENV, TEACHER_PASSWORD_ENV
+
+if TYPE_CHECKING:
+    from eduportal.services.scaling_watch import BackgroundWatch, WatchResult
 
 EXIT_INTERRUPTED = 130
 """As a shell reports a command ended by Ctrl-C."""
@@ -49,6 +53,11 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
         think_time=args.think_time,
     )
     checks = thresholds.resolve(args.threshold or [])
+    if args.watch_asg and not args.host:
+        raise UsageError(
+            "--watch-asg needs --host: the portal this command starts by itself runs on this "
+            "machine, in no Auto Scaling group."
+        )
     try:
         return _run(args, profile, checks)
     except LoadTestError as exc:
@@ -91,6 +100,7 @@ def _run(
                 "started by this command: `eduportal serve --no-ui --workers 0`, local files, "
                 "SQLite and offline generators in a temporary directory"
             )
+        watch = _start_watch(args.watch_asg, args.watch_interval) if args.watch_asg else None
         sampler = MetricsSampler(f"{host}/metrics")
         sampler.start()
         argv = locust_process.command(profile, host, scenarios, report_dir, teacher, student)
@@ -103,6 +113,7 @@ def _run(
         interrupted = locust_process.follow(process, follower.new_rows, profile.run_seconds, _say)
         ended_at = time.time()
         samples = sampler.stop()
+        scaling = _stop_watch(watch, report_dir) if watch is not None else None
     run: dict[str, Any] = {
         "host": host,
         "portal": portal,
@@ -124,6 +135,7 @@ def _run(
             samples=samples,
             run=run,
             server_note=note,
+            scaling=scaling,
         )
     except LoadTestError as exc:
         raise LoadTestError(
@@ -138,6 +150,47 @@ def _run(
         _say(f"error: no request was made; locust.log in {report_dir} says why.")
         return EXIT_FAILURE
     return EXIT_NEEDS_ATTENTION if figures["verdict"] == "fail" else 0
+
+
+def _start_watch(group: str, interval: float) -> BackgroundWatch:
+    """The scaling watch in a thread, its first poll made: a wrong group name or missing
+    credentials stop the run before any load."""
+    from eduportal.config import load_settings
+    from eduportal.domain.errors import EduportalError
+    from eduportal.services.scaling_watch import WatchSettings
+    from eduportal.wiring import start_scaling_watch
+
+    try:
+        watch = start_scaling_watch(
+            load_settings(), WatchSettings(group=group, interval_seconds=interval)
+        )
+    except EduportalError as exc:
+        raise LoadTestError(f"The scaling watch could not start: {exc.user_message}") from exc
+    _say(f"loadtest: watching Auto Scaling group {group} every {interval:g} s")
+    return watch
+
+
+def _stop_watch(watch: BackgroundWatch, report_dir: Path) -> WatchResult | None:
+    """The watch's result, its documents and chart written into scaling/; None (and a
+    sentence) when its last poll failed, so the load test's own report is still written."""
+    from eduportal.cli.scaling_chart import draw_chart
+    from eduportal.cli.scaling_documents import report_document, timeline_document
+    from eduportal.domain.errors import EduportalError
+
+    try:
+        result = watch.stop(timeout=120)
+    except (EduportalError, TimeoutError) as exc:
+        _say(f"loadtest: the scaling watch failed at the end, its figures are lost: {exc}")
+        return None
+    directory = report_dir / "scaling"
+    directory.mkdir(exist_ok=True)
+    for name, document in (
+        ("timeline.json", timeline_document(result)),
+        ("report.json", report_document(result)),
+    ):
+        (directory / name).write_text(json.dumps(document, indent=2) + "\n")
+    draw_chart(result, directory / "timeline.png")
+    return result
 
 
 def _report_dir(parent: Path, profile: str) -> Path:
@@ -238,6 +291,12 @@ come from {TEACHER_PASSWORD_ENV} and
 The server's CPU and memory come from its /metrics, read every few seconds.
 Progress goes to standard error; the thresholds table to standard output.
 
+With --watch-asg NAME (and --host), `eduportal scaling watch` runs beside the
+load: its timeline, report and chart go to the report's scaling/ directory,
+and the share of uploads (creates with an illustration) and downloads (images)
+that succeeded within each stretch the group spent changing size must stay
+above 95 % (requirement 10.5); a stretch after the load ended is not measured.
+
 thresholds ([OPERATION-]STATISTIC=LIMIT; a value passes below its limit):
   defaults: {", ".join(thresholds.DEFAULTS)}
   OPERATION: {", ".join(ALIASES)}; none: every HTTP request (error-rate only)
@@ -250,7 +309,8 @@ exit status:
   1    the run could not be made or reported (the portal or Locust failed, no
        request was made, locust or matplotlib missing)
   2    bad command-line input
-  3    a threshold failed (the table says which)
+  3    a threshold failed (the table says which), or a success rate while the
+       group scaled
   130  stopped by Ctrl-C (the report holds what was measured until then)""",
     )
     parser.add_argument(
@@ -311,5 +371,18 @@ exit status:
         metavar="USER",
         help=f"with --host: the student who views (password: ${STUDENT_PASSWORD_ENV}; "
         "default: student)",
+    )
+    parser.add_argument(
+        "--watch-asg",
+        metavar="NAME",
+        help="with --host: watch this Auto Scaling group during the run (AWS settings from "
+        "the environment, as for `eduportal scaling watch`)",
+    )
+    parser.add_argument(
+        "--watch-interval",
+        type=_argument(_rate),
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds between two polls of the group (default: 15)",
     )
     parser.set_defaults(handler=_cmd_loadtest)

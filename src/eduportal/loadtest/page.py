@@ -62,6 +62,7 @@ def render(summary: Mapping[str, Any], charts: Mapping[str, str], files: Sequenc
         "header: the object store's share of the requests above.</p>",
         "<h2>Server and cache</h2>",
         _server(summary["server"], summary["cdn_cache"], summary["capacity"]),
+        *(_scaling(summary["scaling"]) if "scaling" in summary else []),
         "<h2>Charts</h2>",
         *(_chart(title, charts[key]) for key, title in _CHART_TITLES if key in charts),
         "<h2>Run</h2>",
@@ -181,6 +182,35 @@ def _run(run: Mapping[str, Any], profile: Mapping[str, Any], machine: Mapping[st
 
 def _definitions(items: Iterable[tuple[str, str]]) -> str:
     return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def _scaling(scaling: Mapping[str, Any]) -> list[str]:
+    """The success rates within each stretch the group spent changing size, its checks, and
+    the watch's chart."""
+    head = (
+        "<tr><th>window</th><th>size</th><th>operation</th><th>requests</th>"
+        "<th>succeeded</th><th>outcome</th></tr>"
+    )
+    body = [
+        f"<tr><td>{_e(w['kind'])}{'' if w['completed'] else ' (unfinished)'}</td>"
+        f"<td>{_e(w['from_desired'])} → {_e(w['to_desired'])}</td><td>{_e(w['operation'])}</td>"
+        f"<td>{_e(w['requests'])}</td>"
+        f"<td>{_e(_percent(w['success_rate']))}</td>"
+        f'<td class="{_e(w["outcome"].replace(" ", "-"))}">{_e(w["outcome"])}</td></tr>'
+        for w in scaling["windows"]
+    ]
+    return [
+        f"<h2>Scaling: {_e(scaling['group'])}</h2>",
+        _table(head, body, "The group did not change size while the load ran."),
+        '<p class="note">Uploads are creates with an illustration, downloads images; each '
+        "must succeed above 95 % within every window (requirement 10.5).</p>",
+        "<ul>" + "".join(f"<li>{_e(check)}</li>" for check in scaling["checks"]) + "</ul>",
+        _chart("The group during the run", "scaling/timeline.png"),
+    ]
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
 
 
 def _chart(title: str, file: str) -> str:

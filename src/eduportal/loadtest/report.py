@@ -11,7 +11,7 @@ import csv
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from eduportal.loadtest import LoadTestError, page, server_metrics, summary
 from eduportal.loadtest.locust_stats import (
@@ -23,8 +23,13 @@ from eduportal.loadtest.locust_stats import (
     read_stats,
 )
 from eduportal.loadtest.profiles import Profile
+from eduportal.loadtest.scaling_rates import verdict as scaling_verdict
+from eduportal.loadtest.scaling_rates import window_rates
 from eduportal.loadtest.server_metrics import ServerSample
 from eduportal.loadtest.thresholds import Threshold, evaluate, format_value
+
+if TYPE_CHECKING:
+    from eduportal.services.scaling_watch import WatchResult
 
 STATS: Final = f"{CSV_PREFIX}{STATS_SUFFIX}"
 FINAL_STATS: Final = f"{CSV_PREFIX}{FINAL_STATS_SUFFIX}"
@@ -42,6 +47,7 @@ def write(
     samples: Sequence[ServerSample],
     run: Mapping[str, Any],
     server_note: str | None,
+    scaling: WatchResult | None = None,
 ) -> dict[str, Any]:
     """Write summary.json, the charts, server_metrics.csv and index.html; return the summary.
 
@@ -62,6 +68,17 @@ def write(
         run=run,
         profile=profile.as_dict(),
     )
+    if scaling is not None:
+        rates = window_rates(history, scaling.windows)
+        figures["scaling"] = {
+            "group": scaling.timeline.settings.group,
+            "verdict": scaling_verdict(rates),
+            "windows": [rate.as_dict() for rate in rates],
+            "checks": [check.name + ": " + check.summary for check in scaling.report.checks],
+            "files": "scaling/timeline.json, scaling/report.json, scaling/timeline.png",
+        }
+        if figures["scaling"]["verdict"] == "fail":
+            figures["verdict"] = "fail"
     figures["charts"] = charts.draw_all(
         report_dir,
         history,
@@ -122,6 +139,22 @@ def table(figures: Mapping[str, Any]) -> str:
         f"all HTTP requests: {overall['requests']:,}, failed {overall['failures']:,} "
         f"({format_value('error-rate', overall['error_rate'])}), {overall['rps']:.2f} per second"
     )
+    scaling = figures.get("scaling")
+    if scaling is not None:
+        lines.append("")
+        lines.append(f"while Auto Scaling group {scaling['group']} changed size:")
+        rows = [("window", "operation", "requests", "succeeded", "outcome")] + [
+            (
+                f"{w['kind']} {w['from_desired']}->{w['to_desired']}",
+                w["operation"],
+                f"{w['requests']:,}",
+                "-" if w["success_rate"] is None else f"{w['success_rate']:.1%}",
+                w["outcome"],
+            )
+            for w in scaling["windows"]
+        ]
+        lines += _columns(rows) if scaling["windows"] else ["  the group did not change size"]
+        lines += [f"  {check}" for check in scaling["checks"]]
     lines.append(f"verdict: {figures['verdict'].upper()}")
     return "\n".join(lines)
 
