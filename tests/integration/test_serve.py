@@ -92,27 +92,35 @@ def children_of(pid: int) -> dict[int, str]:
     return found
 
 
-def test_a_portal_killed_outright_leaves_no_worker_behind(
+def test_a_portal_killed_outright_leaves_no_worker_and_no_ui_behind(
     server: tuple[str, Path, subprocess.Popen[str]],
 ) -> None:
     """The worker runs in a session of its own (a Ctrl-C reaches it once, through serve), so a
-    SIGKILL of serve cannot pass on; the worker notices its parent gone and stops itself."""
+    SIGKILL of serve cannot pass on, nor can it stop the UI; each notices its parent gone and
+    stops itself, so the next start finds its ports free."""
     _, _, process = server
-    wait_for(
-        lambda: any("eduportal worker" in line for line in children_of(process.pid).values()),
-        seconds=30,
-        what="serve's worker",
-    )
-    [worker] = [pid for pid, line in children_of(process.pid).items() if "eduportal worker" in line]
-    time.sleep(2)  # long past its start-up: a worker that refused its arguments is gone by now
-    assert worker in children_of(process.pid)
+
+    def children() -> dict[str, int]:
+        found = children_of(process.pid)
+        return {
+            role: pid
+            for pid, line in found.items()
+            for role, mark in (("worker", "eduportal worker"), ("ui", "streamlit_child"))
+            if mark in line
+        }
+
+    wait_for(lambda: len(children()) == 2, seconds=30, what="serve's worker and UI")
+    started = children()
+    time.sleep(2)  # long past their start-up: a child that refused its arguments is gone by now
+    assert children() == started
     process.kill()
     process.wait()
-    wait_for(
-        lambda: not Path(f"/proc/{worker}").exists() or is_zombie(worker),
-        seconds=15,
-        what="the orphaned worker to stop",
-    )
+    for role, pid in started.items():
+        wait_for(
+            lambda pid=pid: not Path(f"/proc/{pid}").exists() or is_zombie(pid),  # type: ignore[misc]
+            seconds=20,
+            what=f"the orphaned {role} to stop",
+        )
 
 
 def is_zombie(pid: int) -> bool:

@@ -100,13 +100,14 @@ def _child_env(settings: Settings) -> dict[str, str]:
 
 
 def streamlit_command(settings: Settings, host: str, port: int) -> list[str]:
-    """The UI's command line. Its upload limit is ours, in Streamlit's whole megabytes
-    (rounded up, so the uploader never refuses what the optimizer would take); the uploader
-    then states it, and larger files are stopped in the browser."""
+    """The UI's command line: Streamlit's, stopping with this process (`streamlit_child`).
+    Its upload limit is ours, in Streamlit's whole megabytes (rounded up, so the uploader
+    never refuses what the optimizer would take); the uploader then states it, and larger
+    files are stopped in the browser."""
     upload_mb = max(1, math.ceil(settings.max_upload_bytes / (1024 * 1024)))
     app = Path(__file__).parents[1] / "ui" / "app.py"
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "eduportal.cli.streamlit_child", str(os.getpid()), "run", str(app),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--client.toolbarMode", "minimal", "--server.maxUploadSize", str(upload_mb),

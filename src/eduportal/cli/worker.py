@@ -18,11 +18,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 
 from eduportal.cli.common import EXIT_FAILURE, Commands, print_json
+from eduportal.cli.parent_watch import stop_with_parent
 from eduportal.config import Settings
 from eduportal.pipeline.worker import Tally
 
@@ -31,10 +31,6 @@ log = logging.getLogger("eduportal.cli.worker")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 RESTART_PAUSE_SECONDS = 2.0
 """How long the supervisor waits before starting again a child that died."""
-
-
-PARENT_POLL_SECONDS = 1.0
-"""How often a worker started by another process checks that its parent still runs."""
 
 
 def worker_command(*, drain: bool = False) -> list[str]:
@@ -49,25 +45,6 @@ def worker_command(*, drain: bool = False) -> list[str]:
         str(os.getpid()),
         *(["--drain"] if drain else []),
     ]
-
-
-def _stop_with_parent(parent: int | None, stop: Callable[[], None]) -> None:
-    """Call `stop` once the process `parent` is no longer this one's parent. Workers run in a
-    session of their own, so that a Ctrl-C reaches them once, through their parent; a parent
-    killed outright (SIGKILL, the OOM killer) can pass nothing on, and without this its
-    workers would poll a data directory forever, however often the portal is restarted."""
-    if parent is None:
-        return
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        log.warning(
-            "the process that started this worker has ended; stopping", extra={"parent_pid": parent}
-        )
-        stop()
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _on_stop(first: Callable[[], None], again: Callable[[], None]) -> None:
@@ -103,7 +80,7 @@ def _work_here(settings: Settings, *, drain: bool, parent: int | None) -> int:
         raise KeyboardInterrupt  # the worker gives its message back at once, then exits
 
     _on_stop(worker.stop.set, now)
-    _stop_with_parent(parent, worker.stop.set)
+    stop_with_parent(parent, worker.stop.set)
     _announce(settings, 1, drain)
     container.start_recording("worker")  # for the Operations page; a last snapshot at the end
     try:
@@ -132,7 +109,7 @@ def _supervise(settings: Settings, concurrency: int, *, drain: bool, parent: int
     _announce(settings, concurrency, drain)
     children = [start() for _ in range(concurrency)]
     _on_stop(pass_on, pass_on)
-    _stop_with_parent(parent, pass_on)
+    stop_with_parent(parent, pass_on)
     tallies: list[Tally] = []
     failed = 0
     while children:
