@@ -179,3 +179,11 @@ def test_the_generator_names_itself_as_an_offline_stand_in() -> None:
     generator: ImageGenerator = OfflineImageGenerator()
     assert generator.source.startswith("Offline illustration")
     assert "upload a picture" in generator.source and "Amazon Bedrock" in generator.source
+
+
+def test_the_picture_is_what_the_generator_encodes() -> None:
+    generator = OfflineImageGenerator()
+    for text in (SCIENCE, HISTORY, "The French Revolution began in 1789."):
+        picture = generator.picture(text)
+        assert picture.format == "PNG" and picture.image.size == (WIDTH, HEIGHT)
+        assert picture.data() == generator.generate(text)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from unittest.mock import patch
 
 import numpy as np
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile
 
+from eduportal.adapters.local.poster import compose, render
 from eduportal.domain.errors import ValidationError
 from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.picture import Picture
 from eduportal.imaging.quality import ssim
 from tests.support.images import (
     PHOTOS,
@@ -25,6 +28,7 @@ from tests.support.images import (
     png_claiming,
     png_with_metadata,
 )
+from tests.support.texts import SCIENCE
 
 optimizer = ImageOptimizer()
 
@@ -271,3 +275,64 @@ def test_jpeg_photographs_are_optimized_too() -> None:
     result = optimizer.optimize(encode(photo, "JPEG", quality=95))
     assert is_webp(result.data)
     assert result.original_format == "jpeg"
+
+
+# A picture handed over as pixels (`optimize_picture`) gives what its encoded bytes give.
+
+
+def picture_png(image: Image.Image) -> bytes:
+    return encode(image, "PNG", compress_level=1)
+
+
+def transparent(width: int, height: int) -> Image.Image:
+    image = gradient(width, height, "RGBA")
+    image.putalpha(Image.linear_gradient("L").resize((width, height)))
+    return image
+
+
+PICTURES: dict[str, Callable[[], Image.Image]] = {
+    "poster": lambda: render(compose(SCIENCE)),
+    "photograph": lambda: photograph("coffee"),
+    "larger than the limit": lambda: gradient(2000, 1000),
+    "transparent": lambda: transparent(300, 200),
+    "opaque alpha": lambda: gradient(300, 200, "RGBA"),
+    "grey": lambda: gradient(300, 200, "L"),
+    "palette": lambda: photograph("coffee").convert("P"),
+}
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_a_picture_optimizes_byte_for_byte_as_its_bytes(name: str) -> None:
+    make = PICTURES[name]
+    expected = optimizer.optimize(picture_png(make()))
+    assert optimizer.optimize_picture(Picture(make(), "PNG", picture_png)) == expected
+
+
+@pytest.mark.usefixtures("webp_fails")
+def test_a_picture_falls_back_to_png_as_its_bytes_would() -> None:
+    image = photograph("chelsea").resize((120, 80))
+    expected = optimizer.optimize(picture_png(image))
+    assert not expected.optimized
+    assert optimizer.optimize_picture(Picture(image.copy(), "PNG", picture_png)) == expected
+
+
+def test_a_picture_over_the_limits_is_refused_like_its_bytes() -> None:
+    small = ImageOptimizer(max_pixels=10_000)
+    with pytest.raises(ValidationError) as by_bytes:
+        small.optimize(picture_png(gradient(200, 100)))
+    with pytest.raises(ValidationError) as by_pixels:
+        small.optimize_picture(Picture(gradient(200, 100), "PNG", picture_png))
+    assert by_pixels.value.user_message == by_bytes.value.user_message
+    tight = ImageOptimizer(max_bytes=1000)
+    with pytest.raises(ValidationError) as by_bytes:
+        tight.optimize(picture_png(photograph("coffee")))
+    with pytest.raises(ValidationError) as by_pixels:
+        tight.optimize_picture(Picture(photograph("coffee"), "PNG", picture_png))
+    assert by_pixels.value.user_message == by_bytes.value.user_message
+
+
+def test_a_picture_carries_no_metadata() -> None:
+    image = gradient(20, 20)
+    image.info["dpi"] = (300, 300)
+    with pytest.raises(ValueError, match="no metadata"):
+        Picture(image, "PNG", picture_png)

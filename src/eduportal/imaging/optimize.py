@@ -29,6 +29,8 @@ decodes with visible blocks: libjpeg reports that only as a warning Pillow does 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,7 +43,8 @@ from eduportal.imaging.codec import encode
 from eduportal.imaging.convert import fit_to_srgb
 from eduportal.imaging.decode_budget import DecodePlan, estimate_bytes, plan_decode
 from eduportal.imaging.decode_gate import DecodeGate
-from eduportal.imaging.probe import DAMAGED, ProbedImage, probe
+from eduportal.imaging.picture import Picture
+from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
 from eduportal.imaging.thumbnails import thumbnails
 
 log = logging.getLogger(__name__)
@@ -101,15 +104,43 @@ class ImageOptimizer:
         self.gate = gate or DecodeGate(max(DECODE_POOL_BYTES, max_decode_bytes))
         if self.gate.capacity_bytes < max_decode_bytes:
             raise ValueError("the decode pool must hold at least one image at the limit")
+        # Threads for the parts of one image's work that can run beside the rest (a picture's
+        # own encoding): Pillow releases the GIL while it encodes WebP.
+        self._workers = ThreadPoolExecutor(thread_name_prefix="image-work")
 
     def optimize(self, data: bytes) -> OptimizedImage:
         probed, plan, cost = self._admit(data)
         with self.gate.reserve(cost):
             try:
-                return self._optimize(data, probed, plan)
+                return self._optimize(probed, plan, lambda: data)
             except MemoryError as exc:
                 # The estimate fell short, or the machine did: trying later may succeed.
                 raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+
+    def optimize_picture(self, picture: Picture) -> OptimizedImage:
+        """`optimize(picture.data())`, the same result byte for byte, without decoding what
+        was just encoded: the pixels are fitted and encoded as they are, with the checks
+        and the memory reservation the bytes would get. The picture is still encoded, for
+        the figures (they describe the generator's bytes), but on another thread while the
+        WebP encoder runs, which releases the GIL: it costs the request no time."""
+        checked = probe_image(picture.image, picture.format, max_pixels=self.max_pixels)
+        plan, cost = self._plan(checked)
+        with self.gate.reserve(cost):
+            # A copy to encode: fitting may close the image, and Pillow keeps a save's
+            # options on the image object, so two threads never save the same one.
+            encoding = self._workers.submit(picture.encode, picture.image.copy())
+
+            def original() -> bytes:
+                data = encoding.result()
+                check_bytes(data, max_bytes=self.max_bytes)
+                return data
+
+            try:
+                return self._optimize(checked, plan, original)
+            except MemoryError as exc:
+                raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+            finally:
+                wait([encoding])  # nothing outlives the memory reserved for it
 
     def verify(self, data: bytes) -> ProbedImage:
         """Refuse what `optimize` would refuse because of the input itself (steps 1 to 3:
@@ -132,7 +163,10 @@ class ImageOptimizer:
         )
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
-        probed = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+        found = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+        return (found, *self._plan(found))
+
+    def _plan(self, probed: ProbedImage) -> tuple[DecodePlan, int]:
         plan = plan_decode(probed, self.max_dimension)
         cost = estimate_bytes(plan)
         if cost > self.max_decode_bytes:
@@ -143,21 +177,24 @@ class ImageOptimizer:
                 detail=f"{plan.format} {plan.mode} {plan.size[0]}x{plan.size[1]}: "
                 f"estimated {cost} bytes, limit {self.max_decode_bytes}",
             )
-        return probed, plan, cost
+        return plan, cost
 
-    def _optimize(self, data: bytes, probed: ProbedImage, plan: DecodePlan) -> OptimizedImage:
+    def _optimize(
+        self, probed: ProbedImage, plan: DecodePlan, original: Callable[[], bytes]
+    ) -> OptimizedImage:
+        """`original()` gives the input's bytes, asked for only once the WebP is encoded."""
         image = _prepare(probed, plan)
         try:
             encoded = encode(
                 image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
             )
         except (OSError, ValueError) as exc:
-            return _fallback(data, probed, image, exc)
+            return _fallback(original(), probed, image, exc)
         return OptimizedImage(
             data=encoded,
             content_type="image/webp",
             extension="webp",
-            figures=_figures(data, encoded, "webp", image),
+            figures=_figures(original(), encoded, "webp", image),
             original_format=probed.format.lower(),
             optimized=True,
         )

@@ -31,6 +31,7 @@ from eduportal.domain.keys import (
     validate_key,
 )
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
+from eduportal.imaging.picture import Picture
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
 from eduportal.observability.storage_log import storage_operation
@@ -119,9 +120,14 @@ class ImageStore:
         suffix = f"?v={version[:12]}" if version else ""
         return f"{base}/{key}{suffix}"
 
-    def optimize(self, image: bytes) -> OptimizedImage:
+    def optimize(self, image: bytes | Picture) -> OptimizedImage:
+        """A generator's `Picture` is taken as pixels (`ImageOptimizer.optimize_picture`):
+        the same result as its bytes, without decoding them."""
         started = time.perf_counter()
-        result = self.optimizer.optimize(image)
+        if isinstance(image, Picture):
+            result = self.optimizer.optimize_picture(image)
+        else:
+            result = self.optimizer.optimize(image)
         self.metrics.observe("image_optimize_seconds", time.perf_counter() - started)
         if result.optimized:
             saved = result.figures.original_size_bytes - result.figures.optimized_size_bytes
@@ -130,7 +136,9 @@ class ImageStore:
             self.metrics.increment("image_optimize_fallbacks_total")
         return result
 
-    def store_generated(self, assignment_id: str, image: bytes, *, teacher_id: str) -> StoredImage:
+    def store_generated(
+        self, assignment_id: str, image: bytes | Picture, *, teacher_id: str
+    ) -> StoredImage:
         """Optimize and store an assignment's image under `generated_images/{id}.{ext}`.
 
         Raises `ValidationError` for input we refuse, and the typed storage error (carrying the
