@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 import numpy as np
@@ -17,6 +18,7 @@ from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.quality import ssim
+from eduportal.imaging.thumbnails import thumbnails
 from tests.support.images import (
     PHOTOS,
     decode,
@@ -336,3 +338,15 @@ def test_a_picture_carries_no_metadata() -> None:
     image.info["dpi"] = (300, 300)
     with pytest.raises(ValueError, match="no metadata"):
         Picture(image, "PNG", picture_png)
+
+
+def test_thumbnails_side_by_side_are_the_thumbnails_one_after_another() -> None:
+    webp = optimizer.optimize(png(photograph("coffee"))).data
+    one_after_another = thumbnails(webp, (128, 256, 512), gate=optimizer.gate, quality=85, method=4)
+    assert optimizer.thumbnails(webp) == {size: one_after_another[size] for size in (128, 256)}
+    with ThreadPoolExecutor(2) as executor:
+        side_by_side = thumbnails(
+            webp, (128, 256, 512), gate=optimizer.gate, quality=85, method=4, executor=executor
+        )
+    assert side_by_side == one_after_another
+    assert list(side_by_side) == [128, 256, 512]

@@ -105,7 +105,7 @@ class ImageOptimizer:
         if self.gate.capacity_bytes < max_decode_bytes:
             raise ValueError("the decode pool must hold at least one image at the limit")
         # Threads for the parts of one image's work that can run beside the rest (a picture's
-        # own encoding): Pillow releases the GIL while it encodes WebP.
+        # own encoding, a second thumbnail): Pillow releases the GIL while it encodes WebP.
         self._workers = ThreadPoolExecutor(thread_name_prefix="image-work")
 
     def optimize(self, data: bytes) -> OptimizedImage:
@@ -159,7 +159,12 @@ class ImageOptimizer:
         """The thumbnails of every stored image (`THUMBNAIL_SIZES`), made from its optimized
         version with this optimizer's gate and WebP settings, by size."""
         return thumbnails(
-            optimized, THUMBNAIL_SIZES, gate=self.gate, quality=self.quality, method=self.method
+            optimized,
+            THUMBNAIL_SIZES,
+            gate=self.gate,
+            quality=self.quality,
+            method=self.method,
+            executor=self._workers,
         )
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
