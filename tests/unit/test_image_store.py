@@ -16,7 +16,7 @@ from PIL import Image
 
 from eduportal.adapters.local.file_store import LocalObjectStore
 from eduportal.domain.correlation import correlation_scope
-from eduportal.domain.errors import NotFoundError, ValidationError
+from eduportal.domain.errors import NotFoundError, StorageUnavailableError, ValidationError
 from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
 from eduportal.imaging.codec import encode
@@ -26,6 +26,7 @@ from eduportal.observability.logging import log_context
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
+from tests.support.flaky_store import FlakyStore
 from tests.support.images import (
     decode,
     gps_exif,
@@ -310,7 +311,9 @@ def test_every_storage_operation_logs_one_json_line_with_its_context(
     logged = [line for line in json_log() if line["logger"] == "eduportal.storage"]
     assert sorted(line["key"] for line in logged if line["key"] != stored.key) == sorted(
         stored.thumbnail_keys
-    )  # each thumbnail's put has its line too
+    )  # each thumbnail's put has its line too, with the request's context (another thread)
+    for line in logged:
+        assert line["correlation_id"] == "cid-log-1" and line["assignment_id"] == "a6"
     lines = [line for line in logged if line["key"] == stored.key]
     assert [line["operation"] for line in lines] == ["put", "get"]
     for line in lines:
@@ -337,3 +340,23 @@ def test_local_store_rejects_symlinks_out_of_the_data_dir(tmp_path: Path) -> Non
     (tmp_path / "data" / "objects" / "generated_images" / "evil.webp").symlink_to(outside)
     with pytest.raises(NotFoundError):
         store.get("generated_images/evil.webp")
+
+
+def flaky_images(store: LocalObjectStore) -> ImageStore:
+    return ImageStore(store, ImageOptimizer(), PrometheusMetrics(), public_url="http://127.0.0.1")
+
+
+def test_a_thumbnail_that_cannot_be_written_takes_the_others_along(tmp_path: Path) -> None:
+    """The thumbnails are written side by side, all or none; the image stands alone."""
+    store = FlakyStore(tmp_path / "data", "generated_images/a8/256", failures=1)
+    stored = flaky_images(store).store_generated("a8", SMALL_PNG, teacher_id="t1")
+    assert stored.thumbnail_keys == ()
+    assert list(store.list_keys()) == [stored.key]
+
+
+def test_an_image_that_cannot_be_written_leaves_no_thumbnails(tmp_path: Path) -> None:
+    """The thumbnails are made while the image is written, and stored only after it."""
+    store = FlakyStore(tmp_path / "data", "generated_images/a9.webp", failures=1)
+    with pytest.raises(StorageUnavailableError):
+        flaky_images(store).store_generated("a9", SMALL_PNG, teacher_id="t1")
+    assert list(store.list_keys()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -35,7 +36,8 @@ from eduportal.imaging.picture import Picture
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
 from eduportal.observability.storage_log import storage_operation
-from eduportal.ports import Metrics, ObjectStore, StoredObject
+from eduportal.ports import Metrics, ObjectStore, PutReceipt, StoredObject
+from eduportal.services.concurrency import submit
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class ImageStore:
         self._cache: SingleFlightCache[str, StoredObject] = SingleFlightCache(
             cache_bytes, sizeof=lambda obj: len(obj.data) + 512
         )
+        self._workers = ThreadPoolExecutor(thread_name_prefix="image-store")
 
     def url_for(self, key: str, version: str | None = None) -> str | None:
         """The CloudFront URL when a CDN is configured, else the origin's `/images/{key}`.
@@ -149,7 +152,12 @@ class ImageStore:
     def store_optimized(
         self, assignment_id: str, optimized: OptimizedImage, *, teacher_id: str
     ) -> StoredImage:
-        """The upload half of `store_generated`, for callers that report each step."""
+        """The upload half of `store_generated`, for callers that report each step.
+
+        The thumbnails are made while the image is written, and written side by side: each
+        write waits on the disk (or S3) rather than the CPU, and the request waits only for
+        the longest. What is stored, and what a failure leaves, is as if one followed another.
+        """
         key = generated_image_key(assignment_id, optimized.extension)
         metadata = {
             "assignment-id": assignment_id,
@@ -158,16 +166,11 @@ class ImageStore:
             "original-format": optimized.original_format,
             "optimized": "true" if optimized.optimized else "false",
         }
-        with storage_operation("put", key, self.store.backend, self.metrics) as record:
-            receipt = self.store.put(
-                key,
-                optimized.data,
-                content_type=optimized.content_type,
-                cache_control=IMMUTABLE_CACHE_CONTROL,
-                metadata=metadata,
-            )
-            record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
-        self._cache.evict(key)
+        thumbnails = submit(self._workers, self._thumbnails, assignment_id, optimized.data)
+        try:
+            receipt = self._put(key, optimized.data, optimized.content_type, metadata)
+        finally:
+            wait([thumbnails])  # made for nothing if the image failed, but never left running
         return StoredImage(
             key=key,
             url=self.url_for(key, receipt.etag) or "",
@@ -175,50 +178,63 @@ class ImageStore:
             upload_status=UploadStatus.SUCCESS,
             attempts=receipt.attempts,
             optimized=optimized.optimized,
-            thumbnail_keys=self._store_thumbnails(assignment_id, optimized.data, metadata),
+            thumbnail_keys=self._store_thumbnails(assignment_id, thumbnails.result(), metadata),
         )
 
-    def _store_thumbnails(
-        self, assignment_id: str, image: bytes, metadata: dict[str, str]
-    ) -> tuple[str, ...]:
+    def _put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str]
+    ) -> PutReceipt:
+        with storage_operation("put", key, self.store.backend, self.metrics) as record:
+            receipt = self.store.put(
+                key,
+                data,
+                content_type=content_type,
+                cache_control=IMMUTABLE_CACHE_CONTROL,
+                metadata=metadata,
+            )
+            record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
+        self._cache.evict(key)
+        return receipt
+
+    def _thumbnails(self, assignment_id: str, image: bytes) -> dict[int, bytes]:
         """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image (at most
         1024 px, so a few tens of milliseconds), so a list of assignments never loads whole
         illustrations. Without them the list shows the image itself: a failure here is
         logged and costs the thumbnails, never the image."""
         try:
-            made = self.optimizer.thumbnails(image)
+            return self.optimizer.thumbnails(image)
         except Exception:  # an encoder's own error as much as ours: the image stands alone
             log.warning(
                 "thumbnails not made; lists show the whole image",
                 extra={"assignment_id": assignment_id},
                 exc_info=True,
             )
-            return ()
-        keys: list[str] = []
-        try:
-            for size, data in made.items():
-                key = generated_thumbnail_key(assignment_id, size)
-                with storage_operation("put", key, self.store.backend, self.metrics) as record:
-                    receipt = self.store.put(
-                        key,
-                        data,
-                        content_type="image/webp",
-                        cache_control=IMMUTABLE_CACHE_CONTROL,
-                        metadata=metadata,
-                    )
-                    record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
-                self._cache.evict(key)
-                keys.append(key)
-        except EduportalError:
-            log.warning(
-                "thumbnails not stored; lists show the whole image",
-                extra={"assignment_id": assignment_id},
-                exc_info=True,
-            )
-            for key in keys:
+            return {}
+
+    def _store_thumbnails(
+        self, assignment_id: str, made: dict[int, bytes], metadata: dict[str, str]
+    ) -> tuple[str, ...]:
+        """All or none: a thumbnail that cannot be written takes the others with it."""
+        puts = {}
+        for size, data in made.items():
+            key = generated_thumbnail_key(assignment_id, size)
+            puts[key] = submit(self._workers, self._put, key, data, "image/webp", metadata)
+        wait(puts.values())
+        failures = [error for put in puts.values() if (error := put.exception()) is not None]
+        if not failures:
+            return tuple(puts)
+        for key, put in puts.items():
+            if put.exception() is None:
                 self._delete_quietly(key)
-            return ()
-        return tuple(keys)
+        unexpected = [error for error in failures if not isinstance(error, EduportalError)]
+        if unexpected:
+            raise unexpected[0]
+        log.warning(
+            "thumbnails not stored; lists show the whole image",
+            extra={"assignment_id": assignment_id},
+            exc_info=failures[0],
+        )
+        return ()
 
     def stored(self, key: str, *, original_size_bytes: int) -> StoredImage:
         """An image already stored (a pipeline's processed image), described as `store_*`
