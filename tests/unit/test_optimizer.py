@@ -350,3 +350,13 @@ def test_thumbnails_side_by_side_are_the_thumbnails_one_after_another() -> None:
         )
     assert side_by_side == one_after_another
     assert list(side_by_side) == [128, 256, 512]
+
+
+def test_thumbnails_are_plain_pillows_thumbnails_of_the_decoded_image() -> None:
+    """Decoding in one block (for the GIL's sake) decodes the same pixels."""
+    webp = optimizer.optimize(png(photograph("astronaut"))).data
+    decoded = decode(webp)
+    for size, made in optimizer.thumbnails(webp).items():
+        expected = decoded.copy()
+        expected.thumbnail((size, size), Image.Resampling.LANCZOS)
+        assert made == encode(expected, "WEBP", quality=85, method=4)
