@@ -198,7 +198,8 @@ def test_an_upload_failing_after_retries_saves_nothing_and_allows_saving_without
     service = rewired(container, images=s3_images)
     questions = service.generate_questions(TEXT)
 
-    fault_proxy.inject(*[INTERNAL_ERROR] * 4)
+    # The image and its two thumbnails are written side by side: S3 fails all their attempts.
+    fault_proxy.inject(*[INTERNAL_ERROR] * 4 * 3)
     with pytest.raises(UploadError) as caught:
         service.create(teacher, TEXT, questions, service.generate_image(TEXT))
     assert caught.value.attempts == 4
@@ -274,7 +275,7 @@ def test_a_generated_illustration_is_stored_as_its_png_would_be(
     container: Container, teacher: Account, text: str
 ) -> None:
     """Creating from a text takes the offline poster as pixels, without the PNG round trip,
-    and overlaps the writes; what is stored is what storing the generator's PNG stores, byte
+    and overlaps the work; what is stored is what storing the generator's PNG stores, byte
     for byte: the image, its thumbnails, their metadata and the recorded figures."""
     created = container.assignments.create_from_text(teacher, text, with_image=True)
     png_bytes = container.assignments.generate_image(text)

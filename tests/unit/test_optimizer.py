@@ -360,3 +360,28 @@ def test_thumbnails_are_plain_pillows_thumbnails_of_the_decoded_image() -> None:
         expected = decoded.copy()
         expected.thumbnail((size, size), Image.Resampling.LANCZOS)
         assert made == encode(expected, "WEBP", quality=85, method=4)
+
+
+@pytest.mark.parametrize("source", ["poster", "astronaut"])
+def test_thumbnails_made_beside_the_encode_show_what_the_stored_image_shows(source: str) -> None:
+    """Made from the fitted pixels while they are encoded, not from the stored WebP decoded
+    again: the same sizes, as close to the source as those, nearly the same pixels."""
+    image = render(compose(SCIENCE)) if source == "poster" else photograph(source)
+    optimized = optimizer.optimize(png(image), thumbnails=True)
+    assert optimized.thumbnails is not None
+    assert optimized.data == optimizer.optimize(png(image)).data
+    from_webp = optimizer.thumbnails(optimized.data)
+    assert list(optimized.thumbnails) == list(from_webp) == [128, 256]
+    for size, made in optimized.thumbnails.items():
+        exact = image.copy()
+        exact.thumbnail((size, size), Image.Resampling.LANCZOS)  # no codec between
+        new, old = decode(made), decode(from_webp[size])
+        assert new.size == old.size == exact.size
+        assert ssim(new, exact) >= ssim(old, exact)
+        assert ssim(new, old) >= 0.98
+
+
+def test_a_picture_gets_the_thumbnails_its_bytes_get() -> None:
+    picture = Picture(render(compose(SCIENCE)), "PNG", picture_png)
+    expected = optimizer.optimize(picture.data(), thumbnails=True)
+    assert optimizer.optimize_picture(picture, thumbnails=True) == expected

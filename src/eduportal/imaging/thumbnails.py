@@ -30,7 +30,8 @@ def thumbnails(
     method: int,
     executor: Executor | None = None,
 ) -> dict[int, bytes]:
-    """WebP thumbnails fitting `size` x `size` for each size, never upscaled."""
+    """WebP thumbnails of an optimized image's bytes (the pipeline's processed image), one
+    fitting `size` x `size` for each size."""
     probed = probe(data, max_bytes=len(data), max_pixels=MAX_SOURCE_PIXELS)
     # The decoded image and a copy for every size but one, all at once.
     with gate.reserve(probed.width * probed.height * 4 * max(2, len(sizes))):
@@ -47,17 +48,33 @@ def thumbnails(
             raise ValidationError(DAMAGED, detail=f"thumbnail source: {exc}") from None
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        # `thumbnail` replaces the image it is given: the last size takes the decoded image
-        # itself, the others a copy each, all taken before any is resized.
-        sources = [image.copy() for _ in sizes[:-1]] + [image]
-        jobs = list(zip(sources, sizes, strict=True))
-        make = partial(_thumbnail, quality=quality, method=method)
-        if executor is None or len(jobs) < 2:
-            return {size: make(source, size) for source, size in jobs}
-        others = {size: executor.submit(make, source, size) for source, size in jobs[:-1]}
-        last_source, last_size = jobs[-1]
-        last = make(last_source, last_size)
-        return {size: future.result() for size, future in others.items()} | {last_size: last}
+        return thumbnails_of(
+            image, sizes, quality=quality, method=method, executor=executor, owned=True
+        )
+
+
+def thumbnails_of(
+    image: Image.Image,
+    sizes: tuple[int, ...],
+    *,
+    quality: int,
+    method: int,
+    executor: Executor | None = None,
+    owned: bool,
+) -> dict[int, bytes]:
+    """WebP thumbnails of a decoded `RGB` or `RGBA` image, one per size, never upscaled.
+
+    `thumbnail` replaces the image it is given, so each size takes a copy, made before any is
+    resized; when `owned`, the last size takes `image` itself (nobody else reads it)."""
+    sources = [image.copy() for _ in sizes[:-1]] + [image if owned else image.copy()]
+    jobs = list(zip(sources, sizes, strict=True))
+    make = partial(_thumbnail, quality=quality, method=method)
+    if executor is None or len(jobs) < 2:
+        return {size: make(source, size) for source, size in jobs}
+    others = {size: executor.submit(make, source, size) for source, size in jobs[:-1]}
+    last_source, last_size = jobs[-1]
+    last = make(last_source, last_size)
+    return {size: future.result() for size, future in others.items()} | {last_size: last}
 
 
 def _thumbnail(image: Image.Image, size: int, *, quality: int, method: int) -> bytes:

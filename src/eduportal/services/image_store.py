@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -124,13 +125,14 @@ class ImageStore:
         return f"{base}/{key}{suffix}"
 
     def optimize(self, image: bytes | Picture) -> OptimizedImage:
-        """A generator's `Picture` is taken as pixels (`ImageOptimizer.optimize_picture`):
-        the same result as its bytes, without decoding them."""
+        """Optimized, with its thumbnails (made beside the encode). A generator's `Picture`
+        is taken as pixels (`ImageOptimizer.optimize_picture`): the same result as its
+        bytes, without decoding them."""
         started = time.perf_counter()
         if isinstance(image, Picture):
-            result = self.optimizer.optimize_picture(image)
+            result = self.optimizer.optimize_picture(image, thumbnails=True)
         else:
-            result = self.optimizer.optimize(image)
+            result = self.optimizer.optimize(image, thumbnails=True)
         self.metrics.observe("image_optimize_seconds", time.perf_counter() - started)
         if result.optimized:
             saved = result.figures.original_size_bytes - result.figures.optimized_size_bytes
@@ -154,9 +156,12 @@ class ImageStore:
     ) -> StoredImage:
         """The upload half of `store_generated`, for callers that report each step.
 
-        The thumbnails are made while the image is written, and written side by side: each
-        write waits on the disk (or S3) rather than the CPU, and the request waits only for
-        the longest. What is stored, and what a failure leaves, is as if one followed another.
+        The image and its thumbnails are written side by side: each write waits on the disk
+        (or S3), not the CPU, so the request waits for the longest rather than the sum. The
+        thumbnails come with the optimized image (made from its pixels while it was encoded);
+        one without them gets them from its bytes while it is written. A thumbnail that
+        cannot be written takes the others along, and an image that cannot be written takes
+        its thumbnails along: a failure leaves what writing one after another would leave.
         """
         key = generated_image_key(assignment_id, optimized.extension)
         metadata = {
@@ -166,11 +171,22 @@ class ImageStore:
             "original-format": optimized.original_format,
             "optimized": "true" if optimized.optimized else "false",
         }
-        thumbnails = submit(self._workers, self._thumbnails, assignment_id, optimized.data)
+        making: Future[dict[int, bytes]] | None = None
+        writing: dict[str, Future[PutReceipt]] = {}
+        if optimized.thumbnails is None:
+            making = submit(self._workers, self._thumbnails, assignment_id, optimized.data)
+        else:
+            writing = self._write_thumbnails(assignment_id, optimized.thumbnails, metadata)
         try:
             receipt = self._put(key, optimized.data, optimized.content_type, metadata)
-        finally:
-            wait([thumbnails])  # made for nothing if the image failed, but never left running
+        except BaseException:
+            if making is not None:
+                wait([making])  # made for nothing, but never left running
+            wait(writing.values())
+            self._discard_written(writing)
+            raise
+        if making is not None:
+            writing = self._write_thumbnails(assignment_id, making.result(), metadata)
         return StoredImage(
             key=key,
             url=self.url_for(key, receipt.etag) or "",
@@ -178,7 +194,7 @@ class ImageStore:
             upload_status=UploadStatus.SUCCESS,
             attempts=receipt.attempts,
             optimized=optimized.optimized,
-            thumbnail_keys=self._store_thumbnails(assignment_id, thumbnails.result(), metadata),
+            thumbnail_keys=self._thumbnails_written(assignment_id, writing),
         )
 
     def _put(
@@ -197,10 +213,10 @@ class ImageStore:
         return receipt
 
     def _thumbnails(self, assignment_id: str, image: bytes) -> dict[int, bytes]:
-        """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image (at most
-        1024 px, so a few tens of milliseconds), so a list of assignments never loads whole
-        illustrations. Without them the list shows the image itself: a failure here is
-        logged and costs the thumbnails, never the image."""
+        """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image's bytes,
+        so a list of assignments never loads whole illustrations. Without them the list
+        shows the image itself: a failure here is logged and costs the thumbnails, never
+        the image."""
         try:
             return self.optimizer.thumbnails(image)
         except Exception:  # an encoder's own error as much as ours: the image stands alone
@@ -211,21 +227,24 @@ class ImageStore:
             )
             return {}
 
-    def _store_thumbnails(
-        self, assignment_id: str, made: dict[int, bytes], metadata: dict[str, str]
-    ) -> tuple[str, ...]:
-        """All or none: a thumbnail that cannot be written takes the others with it."""
-        puts = {}
+    def _write_thumbnails(
+        self, assignment_id: str, made: Mapping[int, bytes], metadata: dict[str, str]
+    ) -> dict[str, Future[PutReceipt]]:
+        writing = {}
         for size, data in made.items():
             key = generated_thumbnail_key(assignment_id, size)
-            puts[key] = submit(self._workers, self._put, key, data, "image/webp", metadata)
-        wait(puts.values())
-        failures = [error for put in puts.values() if (error := put.exception()) is not None]
+            writing[key] = submit(self._workers, self._put, key, data, "image/webp", metadata)
+        return writing
+
+    def _thumbnails_written(
+        self, assignment_id: str, writing: Mapping[str, Future[PutReceipt]]
+    ) -> tuple[str, ...]:
+        """All or none: a thumbnail that cannot be written takes the others with it."""
+        wait(writing.values())
+        failures = [error for put in writing.values() if (error := put.exception()) is not None]
         if not failures:
-            return tuple(puts)
-        for key, put in puts.items():
-            if put.exception() is None:
-                self._delete_quietly(key)
+            return tuple(writing)
+        self._discard_written(writing)
         unexpected = [error for error in failures if not isinstance(error, EduportalError)]
         if unexpected:
             raise unexpected[0]
@@ -235,6 +254,11 @@ class ImageStore:
             exc_info=failures[0],
         )
         return ()
+
+    def _discard_written(self, writing: Mapping[str, Future[PutReceipt]]) -> None:
+        for key, put in writing.items():
+            if put.exception() is None:
+                self._delete_quietly(key)
 
     def stored(self, key: str, *, original_size_bytes: int) -> StoredImage:
         """An image already stored (a pipeline's processed image), described as `store_*`
