@@ -40,13 +40,13 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)  ## Run the whole test suite (installs 
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench load-testing
+	$(BIN)/ruff format --check src tests bench load-testing
 	$(BIN)/mypy
 
 format: $(STAMP)  ## Apply ruff's formatting and safe fixes
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench load-testing
+	$(BIN)/ruff format src tests bench load-testing
 
 bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot paths, answer scoring, pipeline; bench/results/
 	$(BIN)/python -m bench.optimizer

@@ -78,6 +78,25 @@ class Settings(BaseSettings):
         description="The image store's quota: `storage usage` reports the share used, and the "
         "monitoring alarm fires past 80 % of it (requirement 8.3). Unset: no quota.",
     )
+    metrics: Literal["prometheus", "emf"] = Field(
+        "prometheus",
+        validation_alias=_env("EDUPORTAL_METRICS"),
+        description="`emf` also publishes every metric to CloudWatch in the embedded metric "
+        "format (namespace Eduportal); `/metrics` serves them either way.",
+    )
+    emf_endpoint: str | None = Field(
+        None,
+        pattern=r"^(tcp|udp)://[^:/]+:[0-9]+$",
+        validation_alias=_env("EDUPORTAL_EMF_ENDPOINT"),
+        description="The CloudWatch agent's EMF listener on an instance, e.g. "
+        "tcp://127.0.0.1:25888; unset: standard output, which Lambda ships itself.",
+    )
+    emf_log_group: str = Field(
+        "eduportal-metrics",
+        min_length=1,
+        validation_alias=_env("EDUPORTAL_EMF_LOG_GROUP"),
+        description="The log group the agent writes the metric events to.",
+    )
     max_image_dimension: int = Field(
         1024, ge=16, le=8192, validation_alias=_env("EDUPORTAL_MAX_IMAGE_DIMENSION")
     )
@@ -211,6 +230,15 @@ class Settings(BaseSettings):
     event_bus_name: str = Field("default", min_length=1, validation_alias=_env("EVENT_BUS_NAME"))
     state_machine_arn: str | None = Field(None, validation_alias=_env("STATE_MACHINE_ARN"))
     archive_bucket_name: str | None = Field(None, validation_alias=_env("ARCHIVE_BUCKET_NAME"))
+
+    metrics_snapshot_seconds: float = Field(
+        30.0,
+        ge=0.1,
+        le=300,
+        validation_alias=_env("EDUPORTAL_METRICS_SNAPSHOT_SECONDS"),
+        description="How often each long-running process records its metrics for the "
+        "Operations page: the page's figures are at most this old.",
+    )
 
     @property
     def use_bedrock(self) -> bool:

@@ -88,11 +88,15 @@ def _container() -> Container:
 @contextmanager
 def _invocation(correlation_id: object, context: object, **fields: Any) -> Iterator[str]:
     """The correlation scope and log fields of one unit of work; `correlation_id` comes from
-    the event, and a value that is not a safe id gets a fresh one instead."""
+    the event, and a value that is not a safe id gets a fresh one instead. Its metrics are
+    published before it returns: Lambda may freeze the process as soon as it has."""
     chosen = correlation_id if isinstance(correlation_id, str) else None
     request_id = getattr(context, "aws_request_id", None)
-    with correlation_scope(chosen) as cid, log_context(request_id=request_id, **fields):
-        yield cid
+    try:
+        with correlation_scope(chosen) as cid, log_context(request_id=request_id, **fields):
+            yield cid
+    finally:
+        _container().metrics.flush()
 
 
 # --- the record writer ---------------------------------------------------------------------

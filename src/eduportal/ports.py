@@ -12,6 +12,8 @@ from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
+from eduportal.domain.metric_snapshots import MetricsSnapshot
+from eduportal.domain.scaling import GroupReading
 
 if TYPE_CHECKING:  # Pillow is loaded by what draws pictures, not by every reader of the ports
     from eduportal.imaging.picture import Picture
@@ -120,8 +122,8 @@ class Clock(Protocol):
 class Metrics(Protocol):
     """Counters and histograms under the stable names of ARCHITECTURE.md.
 
-    Prometheus (the embedded default's `/metrics`) implements it today; a CloudWatch
-    embedded-metric-format implementation can replace it without touching a service. Names
+    Prometheus (`/metrics`) implements it, and with `EDUPORTAL_METRICS=emf` the same values
+    also reach CloudWatch in the embedded metric format (`observability/emf_metrics.py`). Names
     and label names are fixed by the implementation's catalogue: an unknown one is a bug and
     raises `KeyError`.
     """
@@ -129,6 +131,11 @@ class Metrics(Protocol):
     def increment(self, name: str, amount: float = 1.0, **labels: str) -> None: ...
 
     def observe(self, name: str, value: float, **labels: str) -> None: ...
+
+    def flush(self) -> None:
+        """Publish what waits to be sent, where metrics are pushed rather than scraped: a
+        Lambda calls it before its invocation ends, as the process may be frozen after."""
+        ...
 
 
 class AttemptCounter(Protocol):
@@ -559,4 +566,40 @@ class DraftRepository(Protocol):
     def names_image(self, key: str) -> bool:
         """Whether some draft points at `key` now: the reconciler's last check before it
         calls an object an orphan."""
+        ...
+
+
+# --- The metrics history (issue 9: the Operations page) ------------------------------------
+
+
+class MetricsHistory(Protocol):
+    """Every long-running process's metrics, snapshot by snapshot, in one place all of them
+    reach: the embedded default's SQLite database. Keeps a couple of hours and forgets the
+    rest; the Operations page shows the last one."""
+
+    def append(self, snapshot: MetricsSnapshot) -> None:
+        """Keep `snapshot`; snapshots older than what the history keeps may go meanwhile."""
+        ...
+
+    def since(self, at: float) -> list[MetricsSnapshot]:
+        """Every snapshot taken at `at` or later, oldest first, of every process."""
+        ...
+
+
+# --- The scaling watch -------------------------------------------------------------------------
+
+
+class ScalingGroupReader(Protocol):
+    """An Auto Scaling group as it is now: size, instances, CPU, the alarms of its scaling
+    policies, the target health of its instances, its recent scaling activities.
+
+    AWS implements it (`adapters/aws/scaling_group.py`); the scaling watch polls it.
+    """
+
+    def read(self, group: str, *, now: float) -> GroupReading:
+        """The group at `now` (the sample's time; CPU is read for the periods up to it).
+
+        Raises `NotFoundError` when there is no group of that name, `PermissionDeniedError`
+        when a read is refused, `StorageUnavailableError` when AWS cannot be reached.
+        """
         ...

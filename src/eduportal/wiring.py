@@ -9,6 +9,7 @@ imported only when chosen, so the default starts fast.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from eduportal.adapters.system_clock import SystemClock
 from eduportal.config import MiB, Settings
-from eduportal.domain.errors import ConfigurationError
+from eduportal.domain.errors import ConfigurationError, EduportalError
 from eduportal.imaging.allocator import return_freed_images_to_the_os
 from eduportal.imaging.decode_gate import DecodeGate
 from eduportal.imaging.optimize import ImageOptimizer
@@ -42,6 +43,7 @@ from eduportal.ports import (
     ObjectStore,
     QuestionGenerator,
     Queue,
+    ScalingGroupReader,
 )
 from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
@@ -57,9 +59,19 @@ from eduportal.services.uploads import UploadService
 if TYPE_CHECKING:
     from eduportal.adapters.aws.step_functions import StepFunctionsStarter
     from eduportal.adapters.local.sqlite_db import SqliteDatabase
+    from eduportal.observability.metrics_recorder import MetricsRecorder
     from eduportal.pipeline.intake import Intake
     from eduportal.pipeline.steps import PipelineSteps
     from eduportal.pipeline.worker import Worker
+    from eduportal.ports import MetricsHistory
+    from eduportal.services.operations import OperationsService
+    from eduportal.services.scaling_watch import (
+        BackgroundWatch,
+        OnFailure,
+        OnSample,
+        WatchResult,
+        WatchSettings,
+    )
 
 T = TypeVar("T")
 
@@ -291,9 +303,20 @@ class Container:
         return self._part("sqlite", lambda: SqliteDatabase(self.settings.sqlite_path))
 
     @property
+    def raw_objects(self) -> ObjectStore:
+        """The store's adapter, unlogged: for the readiness canary alone, whose probes every
+        few seconds would crowd the storage log and skew the upload latency metrics."""
+        return self._part("raw_objects", lambda: build_object_store(self.settings))
+
+    @property
     def stored_objects(self) -> ObjectStore:
-        """The object store itself, announcing nothing: what the pipeline reads."""
-        return self._part("stored_objects", lambda: build_object_store(self.settings))
+        """The object store, every operation logged (requirement 8.1), announcing nothing:
+        what the pipeline reads and writes."""
+        from eduportal.observability.logged_store import LoggedObjectStore
+
+        return self._part(
+            "stored_objects", lambda: LoggedObjectStore(self.raw_objects, self.metrics)
+        )
 
     @property
     def object_store(self) -> ObjectStore:
@@ -457,12 +480,16 @@ class Container:
     @property
     def archive_store(self) -> ObjectStore:
         def build() -> ObjectStore:
+            from eduportal.observability.logged_store import LoggedObjectStore
+
             if self.settings.aws_pipeline:
                 assert self.settings.archive_bucket_name is not None  # aws_pipeline says so
-                return build_s3_store(self.settings, self.settings.archive_bucket_name)
-            from eduportal.adapters.local.file_store import LocalObjectStore
+                store = build_s3_store(self.settings, self.settings.archive_bucket_name)
+            else:
+                from eduportal.adapters.local.file_store import LocalObjectStore
 
-            return LocalObjectStore(self.settings.archive_dir)
+                store = LocalObjectStore(self.settings.archive_dir)
+            return LoggedObjectStore(store, self.metrics)
 
         return self._part("archive_store", build)
 
@@ -562,7 +589,7 @@ class Container:
 
     @property
     def metrics(self) -> Metrics:
-        return self._part("metrics", PrometheusMetrics)
+        return self._part("metrics", lambda: build_metrics(self.settings))
 
     @property
     def attempts(self) -> AttemptCounter:
@@ -628,7 +655,6 @@ class Container:
             lambda: DraftService(
                 self.repositories.drafts,
                 self.object_store,
-                self.metrics,
                 self.clock,
                 max_image_bytes=self.settings.max_upload_bytes,
                 max_image_pixels=self.settings.max_image_pixels,
@@ -669,15 +695,112 @@ class Container:
             ),
         )
 
+    # --- operations (issue 9): the metrics history, each process's recorder, the page ------
+
+    @property
+    def metrics_history(self) -> MetricsHistory | None:
+        """Every process's metric snapshots, in the SQLite database all the processes of one
+        machine share. None with MongoDB: that deployment runs several instances, each with
+        a SQLite file of its own, so a history there would show one instance; its metrics
+        go to CloudWatch, where the whole deployment's are."""
+
+        def build() -> MetricsHistory | None:
+            if self.settings.mongodb_uri:
+                return None
+            from eduportal.adapters.local.sqlite_metrics_history import SqliteMetricsHistory
+
+            return SqliteMetricsHistory(self.sqlite)
+
+        return self._part("metrics_history", build)
+
+    @property
+    def operations(self) -> OperationsService:
+        def build() -> OperationsService:
+            from eduportal.services.operations import OperationsService
+            from eduportal.services.storage_gauge import StorageGauge
+
+            storage = StorageGauge(
+                self.stored_objects, self.clock, quota_bytes=self.settings.storage_quota_bytes
+            )
+            return OperationsService(
+                self.metrics_history,
+                self.queue,
+                storage,
+                self.clock,
+                snapshot_seconds=self.settings.metrics_snapshot_seconds,
+            )
+
+        return self._part("operations", build)
+
+    def start_recording(self, role: str, *, queue_depth: bool = False) -> MetricsRecorder | None:
+        """Start this process's metrics recorder (once: later calls return the same one).
+
+        Each long-running process calls it: the API (`queue_depth=True`: one process reading
+        the queue's depth is enough), the Streamlit server and each worker. None when there is
+        no history to write to, or the metrics cannot give their series."""
+        from eduportal.observability.metrics_recorder import MetricsRecorder, SeriesHolder
+        from eduportal.services.operations import queue_gauges
+
+        with self._lock:
+            if "recorder" in self._parts:
+                return cast("MetricsRecorder | None", self._parts["recorder"])
+            try:
+                history, metrics = self.metrics_history, self.metrics
+            except EduportalError:  # no database: the process still serves, unrecorded
+                log.warning("metrics history unavailable: nothing recorded", exc_info=True)
+                history = None
+            recorder = None
+            if history is not None and isinstance(metrics, SeriesHolder):
+                sources = [metrics.series, *([queue_gauges(self.queue)] if queue_depth else [])]
+                recorder = MetricsRecorder(
+                    history,
+                    sources,
+                    role=role,
+                    interval_seconds=self.settings.metrics_snapshot_seconds,
+                    clock=self.clock.now,
+                ).start()
+            self._parts["recorder"] = recorder
+            return recorder
+
+    def stop_recording(self) -> None:
+        """Stop the recorder, taking a last snapshot, so what this process counted since the
+        previous one is kept."""
+        with self._lock:
+            recorder = self._parts.pop("recorder", None)
+        if recorder is not None:
+            cast("MetricsRecorder", recorder).stop()
+
     @property
     def storage_backend(self) -> str:
         """The object store's short name (`local`, `s3`), for faces to show."""
         return self.object_store.backend
 
     def check(self) -> None:
-        """Raise when the object store or the database cannot serve (readiness, start-up)."""
-        self.object_store.check()
+        """Raise when the object store or the database cannot serve (readiness, start-up):
+        the store by a canary written, read and deleted, not by a look at the bucket."""
+        from eduportal.services.readiness import check_storage_round_trip
+
+        self.raw_objects.check()
+        check_storage_round_trip(self.raw_objects)
         self.repositories.assignments.check()
+
+
+def build_metrics(settings: Settings) -> Metrics:
+    """Prometheus always (`/metrics`); with `EDUPORTAL_METRICS=emf` each value is also
+    published to CloudWatch: through the agent's listener when one is named, else on standard
+    error, which Lambda ships to CloudWatch Logs (a Lambda also flushes at the end of each
+    invocation, since a frozen process runs no timer)."""
+    if settings.metrics == "prometheus":
+        return PrometheusMetrics()
+    from eduportal.observability.emf_metrics import EmfMetrics, StreamSink
+
+    if settings.emf_endpoint is None:
+        return EmfMetrics(StreamSink(lambda: sys.stderr))
+    from aws_embedded_metrics.config import get_config
+    from aws_embedded_metrics.sinks.agent_sink import AgentSink
+
+    get_config().agent_endpoint = settings.emf_endpoint  # where the library's sink connects
+    return EmfMetrics(AgentSink(settings.emf_log_group))
 
 
 def build_attempt_counter(settings: Settings) -> AttemptCounter:
@@ -691,3 +814,83 @@ def build_attempt_counter(settings: Settings) -> AttemptCounter:
 def build(settings: Settings, **overrides: Any) -> Container:
     """The container for `settings`; keyword arguments replace parts (see `Container`)."""
     return Container(settings, **overrides)
+
+
+# --- the scaling watch ---------------------------------------------------------------------
+# An operator's tool that observes a deployment from outside and needs none of the portal's
+# parts (no store, no database): its reader is built here, but the `Container` does not grow a
+# part only this tool uses.
+
+DEFAULT_CPU_PERIOD_SECONDS = 60
+"""CloudWatch's period for the CPU metric: EC2's detailed monitoring publishes one-minute
+periods, which a scaling policy on CPU should use."""
+
+
+def build_scaling_reader(
+    settings: Settings, *, cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS
+) -> ScalingGroupReader:
+    """Clients of Auto Scaling, CloudWatch and Elastic Load Balancing in `AWS_REGION`, at
+    `AWS_ENDPOINT_URL` when set, with the retries and timeouts of every AWS client
+    (`adapters/aws/clients.py`); each call is one small read, as a database's."""
+    from eduportal.adapters.aws.clients import (
+        autoscaling_client,
+        cloudwatch_client,
+        elbv2_client,
+    )
+    from eduportal.adapters.aws.scaling_group import AwsScalingGroupReader
+
+    region, timeout, endpoint = (
+        settings.aws_region,
+        settings.db_timeout_seconds,
+        settings.aws_endpoint_url,
+    )
+    return AwsScalingGroupReader(
+        autoscaling_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        cloudwatch_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        elbv2_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        cpu_period_seconds=cpu_period_seconds,
+    )
+
+
+def run_scaling_watch(
+    settings: Settings,
+    watch_settings: WatchSettings,
+    *,
+    cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
+    stop: threading.Event | None = None,
+    on_sample: OnSample | None = None,
+    on_failure: OnFailure | None = None,
+) -> WatchResult:
+    """The watch in the caller's thread, until its duration has passed or `stop` is set:
+    what `eduportal scaling watch` runs."""
+    from eduportal.services.scaling_watch import watch
+
+    reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
+    return watch(
+        reader,
+        SystemClock(),
+        watch_settings,
+        stop=stop,
+        on_sample=on_sample,
+        on_failure=on_failure,
+    )
+
+
+def start_scaling_watch(
+    settings: Settings,
+    watch_settings: WatchSettings,
+    *,
+    cpu_period_seconds: int = DEFAULT_CPU_PERIOD_SECONDS,
+    on_sample: OnSample | None = None,
+    on_failure: OnFailure | None = None,
+) -> BackgroundWatch:
+    """The watch in a background thread, started, its first poll done (its error raised):
+    what `eduportal loadtest --watch-asg NAME` runs beside the load. `stop()` ends it and
+    returns the `WatchResult`: the timeline, the events, the scaling windows and the
+    verdicts."""
+    from eduportal.services.scaling_watch import BackgroundWatch
+
+    reader = build_scaling_reader(settings, cpu_period_seconds=cpu_period_seconds)
+    return BackgroundWatch(
+        reader, SystemClock(), watch_settings, on_sample=on_sample, on_failure=on_failure
+    ).start()

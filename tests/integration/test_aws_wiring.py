@@ -23,6 +23,8 @@ from eduportal.adapters.local.sqlite_queue import SqliteQueue
 from eduportal.config import load_settings
 from eduportal.domain.errors import ConfigurationError
 from eduportal.domain.image_records import ImageStatus, Stage
+from eduportal.observability.logged_store import LoggedObjectStore
+from eduportal.ports import ObjectStore
 from eduportal.wiring import Container, build
 from tests.support.aws_pipeline import AwsPipeline, execution_inputs
 from tests.support.images import gradient, png
@@ -35,13 +37,19 @@ def test_every_pipeline_part_is_its_aws_adapter(aws_pipeline: AwsPipeline) -> No
     assert isinstance(container.events, EventBridgeBus)
     assert isinstance(container.notifier, SnsNotifier)
     assert isinstance(container.step_functions, StepFunctionsStarter)
-    archive = container.archive_store
+    archive = adapter(container.archive_store)
     assert isinstance(archive, S3ObjectStore)
     assert archive.bucket == aws_pipeline.archive_bucket
-    stored = container.stored_objects
+    stored = adapter(container.stored_objects)
     assert isinstance(stored, S3ObjectStore)
     assert stored.bucket == aws_pipeline.upload_bucket
-    assert container.object_store is stored  # S3 announces uploads itself
+    assert container.object_store is container.stored_objects  # S3 announces uploads itself
+
+
+def adapter(store: ObjectStore) -> ObjectStore:
+    """The adapter under the log every store of the container writes."""
+    assert isinstance(store, LoggedObjectStore)
+    return store.inner
 
 
 def test_an_upload_goes_from_the_bucket_to_completed_on_aws_services(
@@ -94,7 +102,7 @@ def assert_embedded(container: Container) -> None:
     assert isinstance(container.queue, SqliteQueue)
     assert isinstance(container.events, SqliteEventBus)
     assert isinstance(container.notifier, SqliteNotifier)
-    assert isinstance(container.archive_store, LocalObjectStore)
+    assert isinstance(adapter(container.archive_store), LocalObjectStore)
     with pytest.raises(ConfigurationError) as caught:
         container.step_functions  # noqa: B018 - the property builds the part
     assert "STATE_MACHINE_ARN" in caught.value.detail
@@ -114,7 +122,7 @@ def test_s3_storage_without_the_pipelines_settings_keeps_the_pipeline_here(
         data_dir=tmp_path,
     )
     container = build(settings)
-    assert isinstance(container.stored_objects, S3ObjectStore)
+    assert isinstance(adapter(container.stored_objects), S3ObjectStore)
     assert_embedded(container)
     assert not settings.aws_pipeline
     # Uploads to the bucket are announced on the local bus, so the workers here get them.

@@ -126,7 +126,12 @@ def test_the_record_writer_records_an_upload_once_however_often_told(
         "image/png",
     )
     lines = [line for line in log_lines() if line.get("function") == RECORD_WRITER]
-    assert [line["correlation_id"] for line in lines] == [event["id"], "second-delivery"]
+    storage = [line for line in lines if line["logger"] == "eduportal.storage"]
+    assert [(line["operation"], line["key"]) for line in storage] == [("head", key)] * 2
+    assert [line["correlation_id"] for line in lines if line not in storage] == [
+        event["id"],
+        "second-delivery",
+    ]
     assert calls.functions() == {RECORD_WRITER}
 
 
@@ -326,12 +331,19 @@ def test_a_transient_failure_leaves_under_the_retried_name_and_fails_into_the_de
     archive_lines = [
         line for line in log_lines() if line.get("function") == function_name(Stage.ARCHIVE)
     ]
+    assert {line["correlation_id"] for line in archive_lines} == {job["correlation_id"]}
+    assert {line["image_id"] for line in archive_lines} == {job["image_id"]}
+    storage = [line for line in archive_lines if line["logger"] == "eduportal.storage"]
+    assert [(line["operation"], line["outcome"]) for line in storage] == [
+        ("get", "success"),
+        ("put", "failure"),
+    ]
+    archive_lines = [line for line in archive_lines if line not in storage]
     assert [line["message"] for line in archive_lines] == [
         "stage archive retrying",
         "step archive ends with StageTransientError",
     ]
     assert "NoSuchBucket" in archive_lines[0]["detail"]  # the detail is in the log only
-    assert {line["correlation_id"] for line in archive_lines} == {job["correlation_id"]}
 
 
 def test_fail_after_begin_itself_failed_marks_the_record_failed(

@@ -21,8 +21,10 @@ from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
 from eduportal.domain.keys import generated_thumbnail_key
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
+from eduportal.observability.logged_store import LoggedObjectStore
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.services.image_store import Availability, ImageStore
+from eduportal.services.readiness import check_storage_round_trip
 from eduportal.services.storage_usage import measure
 from tests.support.fault_proxy import (
     ACCESS_DENIED,
@@ -43,7 +45,14 @@ KEY = "generated_images/a1.webp"
 
 
 def image_store(store: Any) -> ImageStore:
-    return ImageStore(store, ImageOptimizer(), PrometheusMetrics(), public_url="http://origin.test")
+    """Over the store logged, as the composition root builds it."""
+    metrics = PrometheusMetrics()
+    return ImageStore(
+        LoggedObjectStore(store, metrics),
+        ImageOptimizer(),
+        metrics,
+        public_url="http://origin.test",
+    )
 
 
 def versions(s3_admin: S3Client, bucket: str, key: str) -> list[dict[str, Any]]:
@@ -235,3 +244,12 @@ def test_usage_counts_by_prefix_and_by_the_storage_class_the_listing_gives(
         "STANDARD": {"objects": 1, "bytes": 300},
         "STANDARD_IA": {"objects": 1, "bytes": 200},
     }
+
+
+def test_readiness_round_trips_a_canary_through_the_bucket_and_keeps_nothing_current(
+    make_s3_store: S3StoreFactory, s3_admin: S3Client, bucket: str
+) -> None:
+    check_storage_round_trip(make_s3_store())
+    assert s3_admin.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    with pytest.raises(StorageUnavailableError):
+        check_storage_round_trip(make_s3_store(name="eduportal-no-such-bucket"))

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.images import photograph, png
-from tests.support.network import free_port, wait_until_up
+from tests.support.network import free_port, wait_for, wait_until_up
 
 
 @pytest.fixture
@@ -75,3 +76,47 @@ def test_serves_stored_images_and_stops_cleanly_on_ctrl_c(
     assert process.wait(timeout=15) == 0
     banner = process.stderr.read() if process.stderr else ""
     assert "image origin: " + base in banner
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """Process id to command line of `pid`'s children, read from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = command.decode()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    return found
+
+
+def test_a_portal_killed_outright_leaves_no_worker_behind(
+    server: tuple[str, Path, subprocess.Popen[str]],
+) -> None:
+    """The worker runs in a session of its own (a Ctrl-C reaches it once, through serve), so a
+    SIGKILL of serve cannot pass on; the worker notices its parent gone and stops itself."""
+    _, _, process = server
+    wait_for(
+        lambda: any("eduportal worker" in line for line in children_of(process.pid).values()),
+        seconds=30,
+        what="serve's worker",
+    )
+    [worker] = [pid for pid, line in children_of(process.pid).items() if "eduportal worker" in line]
+    time.sleep(2)  # long past its start-up: a worker that refused its arguments is gone by now
+    assert worker in children_of(process.pid)
+    process.kill()
+    process.wait()
+    wait_for(
+        lambda: not Path(f"/proc/{worker}").exists() or is_zombie(worker),
+        seconds=15,
+        what="the orphaned worker to stop",
+    )
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -77,7 +77,6 @@ def service_over(container: Container, repository: DraftRepository) -> DraftServ
     return DraftService(
         repository,
         container.object_store,
-        container.metrics,
         container.clock,
         max_image_bytes=container.settings.max_upload_bytes,
         max_image_pixels=container.settings.max_image_pixels,

@@ -15,14 +15,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from eduportal.adapters.local.file_store import LocalObjectStore
-from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import NotFoundError, StorageUnavailableError, ValidationError
 from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
 from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
-from eduportal.observability.logging import log_context
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
@@ -298,31 +296,6 @@ def test_the_cache_is_bounded_by_bytes(local_store: LocalObjectStore) -> None:
     images.read("k/b.bin")  # evicts a: both do not fit in 3000 bytes
     images.read("k/a.bin")
     assert counting.gets == 3
-
-
-# Property 23: S3 operation logging (timestamp, user, assignment id, operation, result)
-def test_every_storage_operation_logs_one_json_line_with_its_context(
-    images: ImageStore, json_log: JsonLog
-) -> None:
-    with correlation_scope("cid-log-1"), log_context(user="teacher-9", assignment_id="a6"):
-        stored = images.store_generated("a6", SMALL_PNG, teacher_id="teacher-9")
-        images.fetch(stored.key)
-        images.fetch(stored.key)  # cached: no storage operation, no line
-    logged = [line for line in json_log() if line["logger"] == "eduportal.storage"]
-    assert sorted(line["key"] for line in logged if line["key"] != stored.key) == sorted(
-        stored.thumbnail_keys
-    )  # each thumbnail's put has its line too, with the request's context (another thread)
-    for line in logged:
-        assert line["correlation_id"] == "cid-log-1" and line["assignment_id"] == "a6"
-    lines = [line for line in logged if line["key"] == stored.key]
-    assert [line["operation"] for line in lines] == ["put", "get"]
-    for line in lines:
-        assert line["correlation_id"] == "cid-log-1"
-        assert line["user"] == "teacher-9" and line["assignment_id"] == "a6"
-        assert line["key"] == stored.key and line["outcome"] == "success"
-        assert line["bytes"] == stored.figures.optimized_size_bytes
-        assert line["attempts"] == 1 and line["duration_ms"] >= 0
-        assert line["backend"] == "local" and line["time"]
 
 
 def test_metadata_is_ascii_safe_for_s3(images: ImageStore, local_store: LocalObjectStore) -> None:

@@ -15,17 +15,19 @@ def account(role: Role) -> Account:
     return Account(username="someone", role=role, password_hash="x", created_at=0.0)
 
 
-def test_teachers_are_offered_their_list_the_create_page_and_the_pipeline() -> None:
+def test_teachers_are_offered_their_list_the_create_page_the_pipeline_and_operations() -> None:
     assert offered(account(Role.TEACHER)) == {
         "assignments": "Assignments",
         "create": "Create an assignment",
         "pipeline": "Image pipeline",
+        "operations": "Operations",
     }
 
 
-def test_students_are_not_offered_the_create_page_or_the_pipeline() -> None:
+def test_students_are_not_offered_the_create_page_the_pipeline_or_operations() -> None:
     assert "create" not in offered(account(Role.STUDENT))
     assert "pipeline" not in offered(account(Role.STUDENT))
+    assert "operations" not in offered(account(Role.STUDENT))
     assert offered(account(Role.STUDENT))["assignments"] == "Assignments"
 
 

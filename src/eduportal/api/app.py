@@ -1,11 +1,14 @@
 """The FastAPI application, built from a `Container` (see `eduportal.wiring`).
 
 Middleware, outermost first: the correlation id (so every later answer carries it), security
-headers, then the body limits, which must act before anything reads a body.
+headers, the storage timings of `Server-Timing`, then the body limits, which must act before
+anything reads a body.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -28,6 +31,7 @@ from eduportal.api.routers import (
     uploads,
 )
 from eduportal.api.security_headers import SecurityHeadersMiddleware
+from eduportal.api.server_timing import ServerTimingMiddleware
 from eduportal.wiring import Container
 
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -47,6 +51,7 @@ def create_app(container: Container) -> FastAPI:
         "kind and the correlation id its log line carries.",
         static_url="/docs-assets",
         redoc_url=None,
+        lifespan=_recording(container),
     )
     app.state.container = container
     app.state.sign_in_limiter = anyio.CapacityLimiter(settings.login_concurrency)
@@ -84,6 +89,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit_for=limit_for, body_timeout=settings.body_timeout_seconds
     )
+    app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app
@@ -101,3 +107,19 @@ def _document_the_image_origin(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _recording(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: this process's metrics recorder runs while the app serves, with
+    the queue's depth (the API reads it for every process), and takes a last snapshot when
+    it stops (`Container.start_recording`)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(lambda: container.start_recording("api", queue_depth=True))
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(container.stop_recording)
+
+    return lifespan

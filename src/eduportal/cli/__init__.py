@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from eduportal.cli import image, pipeline, serve, storage, uploads, users, worker
+from eduportal.cli import image, loadtest, pipeline, scaling, serve, storage, uploads, users, worker
 from eduportal.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, Handler, UsageError
 from eduportal.config import load_settings
 from eduportal.domain.correlation import correlation_scope
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log every operation (JSON, on stderr)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, worker, uploads, pipeline, users, storage, image):
+    for group in (serve, worker, uploads, pipeline, users, storage, image, scaling, loadtest):
         group.register(commands)
     return parser
 

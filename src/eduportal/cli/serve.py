@@ -87,7 +87,8 @@ def _start_ui(settings: Settings, host: str, port: int) -> subprocess.Popen[byte
 
 def _start_workers(settings: Settings, count: int) -> subprocess.Popen[bytes]:
     """`eduportal worker` in a child process of its own session: a Ctrl-C here stops it once,
-    through `_stop`, so it finishes its current image rather than dropping it."""
+    through `_stop`, so it finishes its current image rather than dropping it; if this
+    process is killed outright, the worker sees its parent gone and stops by itself."""
     command = [*worker_command(), "--concurrency", str(count)]
     return subprocess.Popen(  # noqa: S603 - fixed argv
         command, env=_child_env(settings), stdout=subprocess.DEVNULL, start_new_session=True

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -31,9 +33,41 @@ RESTART_PAUSE_SECONDS = 2.0
 """How long the supervisor waits before starting again a child that died."""
 
 
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker started by another process checks that its parent still runs."""
+
+
 def worker_command(*, drain: bool = False) -> list[str]:
-    """One worker process's command line (`serve` starts the portal's worker with it)."""
-    return [sys.executable, "-m", "eduportal", "worker", *(["--drain"] if drain else [])]
+    """A worker process's command line, stopping with the process that runs it: `serve`
+    starts the portal's workers with it, a supervisor its children."""
+    return [
+        sys.executable,
+        "-m",
+        "eduportal",
+        "worker",
+        "--parent-pid",
+        str(os.getpid()),
+        *(["--drain"] if drain else []),
+    ]
+
+
+def _stop_with_parent(parent: int | None, stop: Callable[[], None]) -> None:
+    """Call `stop` once the process `parent` is no longer this one's parent. Workers run in a
+    session of their own, so that a Ctrl-C reaches them once, through their parent; a parent
+    killed outright (SIGKILL, the OOM killer) can pass nothing on, and without this its
+    workers would poll a data directory forever, however often the portal is restarted."""
+    if parent is None:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        log.warning(
+            "the process that started this worker has ended; stopping", extra={"parent_pid": parent}
+        )
+        stop()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _on_stop(first: Callable[[], None], again: Callable[[], None]) -> None:
@@ -55,27 +89,33 @@ def _on_stop(first: Callable[[], None], again: Callable[[], None]) -> None:
 def _cmd_worker(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     if args.concurrency == 1:
-        return _work_here(settings, drain=args.drain)
-    return _supervise(settings, args.concurrency, drain=args.drain)
+        return _work_here(settings, drain=args.drain, parent=args.parent_pid)
+    return _supervise(settings, args.concurrency, drain=args.drain, parent=args.parent_pid)
 
 
-def _work_here(settings: Settings, *, drain: bool) -> int:
+def _work_here(settings: Settings, *, drain: bool, parent: int | None) -> int:
     from eduportal.wiring import build
 
-    worker = build(settings).worker()
+    container = build(settings)
+    worker = container.worker()
 
     def now() -> None:
         raise KeyboardInterrupt  # the worker gives its message back at once, then exits
 
     _on_stop(worker.stop.set, now)
+    _stop_with_parent(parent, worker.stop.set)
     _announce(settings, 1, drain)
-    tally = worker.run(drain=drain)
+    container.start_recording("worker")  # for the Operations page; a last snapshot at the end
+    try:
+        tally = worker.run(drain=drain)
+    finally:
+        container.stop_recording()
     if drain:
         print_json(_report(tally))
     return 0
 
 
-def _supervise(settings: Settings, concurrency: int, *, drain: bool) -> int:
+def _supervise(settings: Settings, concurrency: int, *, drain: bool, parent: int | None) -> int:
     stopping = threading.Event()
 
     def start() -> subprocess.Popen[str]:
@@ -92,6 +132,7 @@ def _supervise(settings: Settings, concurrency: int, *, drain: bool) -> int:
     _announce(settings, concurrency, drain)
     children = [start() for _ in range(concurrency)]
     _on_stop(pass_on, pass_on)
+    _stop_with_parent(parent, pass_on)
     tallies: list[Tally] = []
     failed = 0
     while children:
@@ -149,6 +190,12 @@ def _positive(text: str) -> int:
     return value
 
 
+def _process_id(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a process id.")
+    return int(text)
+
+
 def register(commands: Commands) -> None:
     worker = commands.add_parser(
         "worker",
@@ -180,5 +227,12 @@ outright loses nothing: its image is taken up again when its lease
         "--drain",
         action="store_true",
         help="stop when the queue is empty; print what was processed as JSON",
+    )
+    worker.add_argument(
+        "--parent-pid",
+        type=_process_id,
+        metavar="PID",
+        help="stop (as on Ctrl-C) once process PID, which started this one, has ended: "
+        "`serve` passes its own, so a portal killed outright leaves no worker behind",
     )
     worker.set_defaults(handler=_cmd_worker)

@@ -28,6 +28,8 @@ UPLOADS_PREFIX: Final = "uploads/"
 PROCESSED_PREFIX: Final = "processed/"
 THUMBNAILS_PREFIX: Final = "thumbnails/"
 ARCHIVE_PREFIX: Final = "archive/"
+HEALTH_PREFIX: Final = "health/"
+"""Readiness canaries: written, read and deleted by one probe; never images."""
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -60,6 +62,13 @@ def validate_key(key: str) -> str:
             "and may not be empty or start with '.'.",
         )
     return key
+
+
+def canary_key(host: str, token: str) -> str:
+    """`health/{host}-{token}.bin`: one key per probe, so two processes probing at once never
+    read or delete each other's canary; the host tells an operator whose probe left one."""
+    safe_host = re.sub(r"[^A-Za-z0-9_-]", "-", host)[:63] or "host"
+    return f"{HEALTH_PREFIX}{safe_host}-{validate_id(token, 'token')}.bin"
 
 
 def generated_image_key(assignment_id: str, extension: str = "webp") -> str:

@@ -9,7 +9,7 @@ process collectors, and tests can build many applications without duplicate regi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from prometheus_client import (
@@ -21,6 +21,8 @@ from prometheus_client import (
     platform_collector,
     process_collector,
 )
+
+from eduportal.domain.metric_snapshots import Labels, MetricSeries, SeriesKind, labels_of
 
 _STORAGE_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
@@ -35,35 +37,44 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...] = ()
     buckets: tuple[float, ...] = _STORAGE_BUCKETS
+    unit: Literal["Count", "Seconds", "Bytes"] = "Count"
+    """CloudWatch's unit, in which an alarm's threshold is written."""
+    alarm_labels: tuple[str, ...] | None = None
+    """Also published to CloudWatch with only these dimensions: the series an alarm sums
+    (failures of every kind), since CloudWatch does not add up dimensions itself."""
 
 
 CATALOGUE: Final = (
     MetricSpec(
         "image_upload_seconds",
         "histogram",
-        "Time to store one image, retries included",
+        "Time to write one object to the store, retries included",
         ("backend",),
+        unit="Seconds",
     ),
     MetricSpec(
         "image_download_seconds",
         "histogram",
-        "Time to read one image from the object store (cache misses only)",
+        "Time to read one object from the store (image cache misses, pipeline reads)",
         ("backend",),
+        unit="Seconds",
     ),
     MetricSpec(
         "image_upload_failures_total",
         "counter",
-        "Image uploads that failed after their retries",
+        "Object writes that failed after their retries",
         ("backend", "kind"),
+        alarm_labels=("backend",),
     ),
     MetricSpec(
         "image_download_failures_total",
         "counter",
-        "Image reads that failed (a placeholder was served instead)",
+        "Object reads that failed (for images shown: a placeholder was served instead)",
         ("backend", "kind"),
+        alarm_labels=("backend",),
     ),
     MetricSpec(
-        "image_upload_retries_total", "counter", "Extra attempts image uploads needed", ("backend",)
+        "image_upload_retries_total", "counter", "Extra attempts object writes needed", ("backend",)
     ),
     MetricSpec("image_cache_hits_total", "counter", "Image reads served from the local cache"),
     MetricSpec("image_cache_misses_total", "counter", "Image reads that went to the object store"),
@@ -72,19 +83,21 @@ CATALOGUE: Final = (
         "histogram",
         "Time to optimize one image",
         buckets=_WORK_BUCKETS,
+        unit="Seconds",
     ),
     MetricSpec(
         "image_optimize_fallbacks_total",
         "counter",
         "Images stored losslessly as PNG because WebP encoding failed",
     ),
-    MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization"),
+    MetricSpec("image_bytes_saved_total", "counter", "Bytes saved by optimization", unit="Bytes"),
     MetricSpec(
         "pipeline_stage_seconds",
         "histogram",
         "Time one try of a pipeline stage took, by stage and outcome",
         ("stage", "outcome"),
         buckets=_WORK_BUCKETS,
+        unit="Seconds",
     ),
     MetricSpec(
         "pipeline_images_total",
@@ -98,6 +111,7 @@ CATALOGUE: Final = (
         "Time from upload to a final status",
         ("status",),
         buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+        unit="Seconds",
     ),
     MetricSpec(
         "login_failures_total",
@@ -141,6 +155,9 @@ class PrometheusMetrics:
         histogram = self._histograms[name]
         (histogram.labels(**labels) if labels else histogram).observe(value)
 
+    def flush(self) -> None:
+        """Nothing waits: Prometheus scrapes."""
+
     def value(self, name: str, **labels: str) -> float:
         """A counter's total, or a histogram's count of observations; 0 before the first."""
         sample = name if name in self._counters else f"{name}_count"
@@ -149,3 +166,57 @@ class PrometheusMetrics:
     def exposition(self) -> bytes:
         """The text format `/metrics` serves."""
         return generate_latest(self.registry)
+
+    def series(self) -> list[MetricSeries]:
+        """Every catalogue series as it stands, as plain data: what a snapshot of this process
+        keeps (`observability/metrics_recorder.py`). Counters give their total, histograms
+        their cumulative buckets, count and sum, one entry per label set used so far (a
+        series with no labels is always there, from 0)."""
+        found: list[MetricSeries] = []
+        for spec in CATALOGUE:
+            if spec.kind == "counter":
+                found += _counter_series(spec.name, self._counters[spec.name])
+            else:
+                found += _histogram_series(spec.name, self._histograms[spec.name])
+        return found
+
+
+def _counter_series(name: str, counter: Counter) -> list[MetricSeries]:
+    return [
+        MetricSeries(name, SeriesKind.COUNTER, labels_of(sample.labels), value=sample.value)
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    ]
+
+
+@dataclass
+class _Gathered:
+    buckets: list[tuple[float, float]] = field(default_factory=list)
+    count: float = 0.0
+    sum: float = 0.0
+
+
+def _histogram_series(name: str, histogram: Histogram) -> list[MetricSeries]:
+    gathered: dict[Labels, _Gathered] = {}
+    for metric in histogram.collect():
+        for sample in metric.samples:
+            labels = labels_of({k: v for k, v in sample.labels.items() if k != "le"})
+            part = gathered.setdefault(labels, _Gathered())
+            if sample.name.endswith("_bucket"):
+                part.buckets.append((float(sample.labels["le"]), sample.value))
+            elif sample.name.endswith("_count"):
+                part.count = sample.value
+            elif sample.name.endswith("_sum"):
+                part.sum = sample.value
+    return [
+        MetricSeries(
+            name,
+            SeriesKind.HISTOGRAM,
+            labels,
+            value=part.sum,
+            count=part.count,
+            buckets=tuple(sorted(part.buckets)),
+        )
+        for labels, part in gathered.items()
+    ]

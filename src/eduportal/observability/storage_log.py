@@ -2,7 +2,8 @@
 
 The line carries time, correlation id, the bound context (user, assignment or image id),
 operation, backend, key, bytes, duration, attempts and outcome; failures add the error kind
-and the technical detail that the user never sees.
+and the technical detail that the user never sees. `LoggedObjectStore` calls it for every
+operation of the store.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from eduportal.domain.errors import EduportalError, ErrorKind
+from eduportal.observability import server_timing
 from eduportal.ports import Metrics
 
 log = logging.getLogger("eduportal.storage")
@@ -27,6 +29,8 @@ WARNING without counting as failures, so an alarm on the failure rate means stor
 class OperationRecord:
     bytes: int = 0
     attempts: int = 1
+    objects: int | None = None
+    """Set by listings only: how many objects they returned."""
 
 
 @contextmanager
@@ -39,6 +43,9 @@ def storage_operation(
         yield record
     except EduportalError as exc:
         _finish(operation, key, backend, metrics, record, started, exc)
+        raise
+    except GeneratorExit:  # a listing its reader stopped early: a success as far as it went
+        _finish(operation, key, backend, metrics, record, started, None)
         raise
     _finish(operation, key, backend, metrics, record, started, None)
 
@@ -63,6 +70,11 @@ def _finish(
         "attempts": attempts,
         "outcome": "success" if error is None else "failure",
     }
+    if record.objects is not None:
+        fields["objects"] = record.objects
+    server_timing.record(
+        operation, seconds, failed=error is not None and error.kind not in _QUIET_KINDS
+    )
     if operation == "put":
         metrics.observe("image_upload_seconds", seconds, backend=backend)
         if attempts > 1:

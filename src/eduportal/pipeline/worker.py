@@ -94,7 +94,11 @@ class Worker:
             try:
                 with self._heartbeat(message):
                     job = self._intake.job_for(message.body)
-                    outcome = None if job is None else self._runner.run(job)
+                    if job is None:
+                        outcome = None
+                    else:  # every storage line of the run names its image
+                        with log_context(image_id=job["image_id"]):
+                            outcome = self._runner.run(job)
             except Exception:
                 log.exception(
                     "the pipeline run ended with an error; the message comes back later",

@@ -41,8 +41,7 @@ from eduportal.domain.errors import ConflictError, EduportalError, NotFoundError
 from eduportal.domain.keys import new_draft_image_key
 from eduportal.imaging.probe import probe
 from eduportal.observability.logging import log_context
-from eduportal.observability.storage_log import storage_operation
-from eduportal.ports import Clock, DraftRepository, Metrics, ObjectStore
+from eduportal.ports import Clock, DraftRepository, ObjectStore
 from eduportal.services.accounts import require_role
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,6 @@ class DraftService:
         self,
         drafts: DraftRepository,
         store: ObjectStore,
-        metrics: Metrics,
         clock: Clock,
         *,
         max_image_bytes: int,
@@ -85,7 +83,6 @@ class DraftService:
         """`max_image_bytes` and `max_image_pixels` are the limits every image upload has."""
         self.drafts = drafts
         self.store = store
-        self.metrics = metrics
         self.clock = clock
         self.max_image_bytes = max_image_bytes
         self.max_image_pixels = max_image_pixels
@@ -193,14 +190,12 @@ class DraftService:
             return replace(kept, label=image.label)
         reference = DraftImage(new_draft_image_key(username, digest), digest, image.label)
         probed = probe(image.data, max_bytes=self.max_image_bytes, max_pixels=self.max_image_pixels)
-        with storage_operation("put", reference.key, self.store.backend, self.metrics) as record:
-            receipt = self.store.put(
-                reference.key,
-                image.data,
-                content_type=probed.mime_type,
-                cache_control=DRAFT_CACHE_CONTROL,
-            )
-            record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
+        self.store.put(
+            reference.key,
+            image.data,
+            content_type=probed.mime_type,
+            cache_control=DRAFT_CACHE_CONTROL,
+        )
         return reference
 
     def _save(
@@ -224,16 +219,12 @@ class DraftService:
             raise
 
     def _read(self, key: str) -> bytes:
-        with storage_operation("get", key, self.store.backend, self.metrics) as record:
-            stored = self.store.get(key)
-            record.bytes, record.attempts = len(stored.data), stored.attempts
-        return stored.data
+        return self.store.get(key).data
 
     def _delete(self, key: str) -> None:
         """Delete an object no draft names any more; a failure leaves an orphan for the
         reconciler rather than failing a save that has landed."""
         try:
-            with storage_operation("delete", key, self.store.backend, self.metrics):
-                self.store.delete(key)
+            self.store.delete(key)
         except EduportalError:
             log.warning("could not delete a draft image no draft names", extra={"key": key})

@@ -36,7 +36,6 @@ from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
-from eduportal.observability.storage_log import storage_operation
 from eduportal.ports import Metrics, ObjectStore, PutReceipt, StoredObject
 from eduportal.services.concurrency import submit
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
@@ -200,15 +199,13 @@ class ImageStore:
     def _put(
         self, key: str, data: bytes, content_type: str, metadata: dict[str, str]
     ) -> PutReceipt:
-        with storage_operation("put", key, self.store.backend, self.metrics) as record:
-            receipt = self.store.put(
-                key,
-                data,
-                content_type=content_type,
-                cache_control=IMMUTABLE_CACHE_CONTROL,
-                metadata=metadata,
-            )
-            record.bytes, record.attempts = receipt.size_bytes, receipt.attempts
+        receipt = self.store.put(
+            key,
+            data,
+            content_type=content_type,
+            cache_control=IMMUTABLE_CACHE_CONTROL,
+            metadata=metadata,
+        )
         self._cache.evict(key)
         return receipt
 
@@ -291,7 +288,7 @@ class ImageStore:
         if key == NO_IMAGE:
             raise NotFoundError(detail="the assignment has no image")
         validate_key(key)
-        stored, outcome = self._cache.get(key, self._load)
+        stored, outcome = self._cache.get(key, self.store.get)
         self.metrics.increment(
             "image_cache_misses_total"
             if outcome is CacheOutcome.LOADED
@@ -331,8 +328,7 @@ class ImageStore:
         if key == NO_IMAGE:
             return
         validate_key(key)
-        with storage_operation("delete", key, self.store.backend, self.metrics):
-            self.store.delete(key)
+        self.store.delete(key)
         self._cache.evict(key)
 
     def _delete_quietly(self, key: str) -> None:
@@ -347,14 +343,7 @@ class ImageStore:
 
     def set_lifecycle(self, key: str, lifecycle: Lifecycle) -> None:
         validate_key(key)
-        with storage_operation("set_lifecycle", key, self.store.backend, self.metrics):
-            self.store.set_lifecycle(key, lifecycle)
-
-    def _load(self, key: str) -> StoredObject:
-        with storage_operation("get", key, self.store.backend, self.metrics) as record:
-            stored = self.store.get(key)
-            record.bytes, record.attempts = len(stored.data), stored.attempts
-        return stored
+        self.store.set_lifecycle(key, lifecycle)
 
 
 def _found(stored: StoredObject) -> ImageContent:

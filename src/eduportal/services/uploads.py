@@ -33,6 +33,7 @@ from eduportal.domain.image_records import MAX_DAYS, DayRange, ImageRecord, Imag
 from eduportal.domain.keys import upload_key, validate_id
 from eduportal.domain.messages import image_id_in
 from eduportal.domain.sizes import too_large
+from eduportal.observability.logging import log_context
 from eduportal.ports import (
     Clock,
     DeadLetter,
@@ -142,16 +143,21 @@ class UploadService:
             raise ValidationError("The file is empty.")
         if len(data) > self._max_bytes:
             raise ValidationError(too_large("The file", len(data), self._max_bytes))
-        key = upload_key(new_image_id(self._clock.now()), file_name)
-        self._store.put(
-            key,
-            data,
-            content_type=content_type or "application/octet-stream",
-            cache_control=UPLOAD_CACHE_CONTROL,
-            metadata={"uploaded-by": quote(uploader, safe=" @._-"), "file-name": quote(file_name)},
-        )
-        record = self._record_upload(key)
-        log.info("image uploaded", extra={"image_id": record.image_id, "key": key})
+        image_id = new_image_id(self._clock.now())
+        key = upload_key(image_id, file_name)
+        with log_context(user=uploader, image_id=image_id):
+            self._store.put(
+                key,
+                data,
+                content_type=content_type or "application/octet-stream",
+                cache_control=UPLOAD_CACHE_CONTROL,
+                metadata={
+                    "uploaded-by": quote(uploader, safe=" @._-"),
+                    "file-name": quote(file_name),
+                },
+            )
+            record = self._record_upload(key)
+            log.info("image uploaded", extra={"key": key})
         return record
 
     def get(self, image_id: str) -> ImageRecord:

@@ -49,13 +49,15 @@ STUDENT_LIST = View("answer.py", "Assignments", ":material/assignment:", "assign
 MY_RESULTS = View("my_results.py", "My results", ":material/insights:", "my-results")
 PIPELINE = View("pipeline.py", "Image pipeline", ":material/conveyor_belt:", "pipeline")
 """Teachers acting as operators: every upload's record, and the dead letters to redrive."""
+OPERATIONS = View("operations.py", "Operations", ":material/monitoring:", "operations")
+"""Teachers acting as operators: the last hour of the whole portal, as charts."""
 
 
 def views_for(account: Account | None) -> list[View]:
     if account is None:
-        return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS, PIPELINE]
+        return [SIGN_IN, TEACHER_LIST, CREATE, MY_RESULTS, PIPELINE, OPERATIONS]
     if account.role is Role.TEACHER:
-        return [START, TEACHER_LIST, CREATE, PIPELINE]
+        return [START, TEACHER_LIST, CREATE, PIPELINE, OPERATIONS]
     return [START, STUDENT_LIST, MY_RESULTS]
 
 

@@ -38,12 +38,17 @@ _STYLE = """<style>
 </style>"""
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=Container.stop_recording)
 def container() -> Container:
-    """One object graph per Streamlit process, shared by all sessions (it is thread-safe)."""
+    """One object graph per Streamlit process, shared by all sessions (it is thread-safe).
+
+    It starts the process's metrics recorder (for the Operations page): the pages' own image
+    saves and reads happen in this process. Clearing the cache stops it."""
     settings = load_settings()
     configure_logging(settings.log_level)
-    return build(settings)
+    built = build(settings)
+    built.start_recording("ui")
+    return built
 
 
 def session_token() -> str | None:

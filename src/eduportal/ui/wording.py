@@ -102,12 +102,14 @@ def unbroken(words: str) -> str:
 
 
 def size_words(size_bytes: int) -> str:
-    """ "840 bytes", "56 KB", "1.2 MB": a file's size as a person reads it."""
+    """ "840 bytes", "56 KB", "1.2 MB", "3.4 GB": a size as a person reads it."""
     if size_bytes < 1000:
         return plural(size_bytes, "byte")
     if size_bytes < 1_000_000:
         return f"{size_bytes / 1000:.0f} KB"
-    return f"{size_bytes / 1_000_000:.1f} MB"
+    if size_bytes < 1_000_000_000:
+        return f"{size_bytes / 1_000_000:.1f} MB"
+    return f"{size_bytes / 1_000_000_000:.1f} GB"
 
 
 def duration_words(seconds: float) -> str:

@@ -15,7 +15,10 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
@@ -88,3 +91,24 @@ def sqs_client(
         Config(read_timeout=max(timeout_seconds, SQS_LONGEST_POLL_SECONDS + 5))
     )
     return cast("SQSClient", _client("sqs", region, endpoint_url, config))
+
+
+def autoscaling_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> AutoScalingClient:
+    config = client_config(timeout_seconds)
+    return cast("AutoScalingClient", _client("autoscaling", region, endpoint_url, config))
+
+
+def cloudwatch_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> CloudWatchClient:
+    config = client_config(timeout_seconds)
+    return cast("CloudWatchClient", _client("cloudwatch", region, endpoint_url, config))
+
+
+def elbv2_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> ElasticLoadBalancingv2Client:
+    config = client_config(timeout_seconds)
+    return cast("ElasticLoadBalancingv2Client", _client("elbv2", region, endpoint_url, config))

@@ -199,6 +199,19 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"""CREATE INDEX IF NOT EXISTS assignments_awaiting_image
             ON assignments ({AWAITED_IMAGE}) WHERE {AWAITING}""",
     ),
+    (
+        # Version 10: every process's metrics, a snapshot every few seconds, for the
+        # Operations page (`sqlite_metrics_history.py`); read and pruned by time.
+        """CREATE TABLE IF NOT EXISTS metric_snapshots (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            process TEXT NOT NULL,
+            role TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            series TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS metric_snapshots_by_time ON metric_snapshots (at)",
+    ),
 )
 """The schema, one tuple of statements per version. Append a version, never edit one:
 `PRAGMA user_version` records how many have run, so an existing file only gets what it lacks."""
