@@ -13,7 +13,7 @@
 
 Every text is used once: a text's key terms would otherwise be cached. Medians are quoted,
 with every round's ratio beside them, and the CPU that other processes took (`contention`).
-Run `python -m bench.hot_paths` (about 3 minutes; `--quick`, about 40 s); figures are printed
+Run `python -m bench.hot_paths` (about 2 minutes; `--quick`, about 40 s); figures are printed
 and written to bench/results/hot_paths.json; bench/README.md explains them.
 """
 
