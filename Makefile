@@ -48,10 +48,11 @@ format: $(STAMP)  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench load-testing
 	$(BIN)/ruff format src tests bench load-testing
 
-bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, answer scoring, pipeline; bench/results/
+bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot paths, answer scoring, pipeline; bench/results/
 	$(BIN)/python -m bench.optimizer
 	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.portal
+	$(BIN)/python -m bench.hot_paths
 	$(BIN)/python -m bench.scoring
 	$(BIN)/python -m bench.pipeline
 

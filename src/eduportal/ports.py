@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
@@ -14,6 +14,9 @@ from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
 from eduportal.domain.images import Lifecycle
 from eduportal.domain.metric_snapshots import MetricsSnapshot
 from eduportal.domain.scaling import GroupReading
+
+if TYPE_CHECKING:  # Pillow is loaded by what draws pictures, not by every reader of the ports
+    from eduportal.imaging.picture import Picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,18 @@ class ImageGenerator(Protocol):
 
     def generate(self, prompt: str) -> bytes:
         """A PNG illustrating `prompt`; raises `GenerationError`."""
+        ...
+
+
+@runtime_checkable
+class PictureGenerator(ImageGenerator, Protocol):
+    """An `ImageGenerator` that draws in this process (the offline poster) and can hand its
+    picture over before encoding it, so creating an assignment does not decode what was
+    encoded a moment before. A model behind an API (Bedrock) answers bytes and is a plain
+    `ImageGenerator`."""
+
+    def picture(self, prompt: str) -> Picture:
+        """The picture `generate` encodes: `generate(p) == picture(p).data()`, byte for byte."""
         ...
 
 

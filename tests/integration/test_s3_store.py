@@ -16,7 +16,9 @@ from eduportal.domain.errors import (
     StorageUnavailableError,
     UploadError,
 )
+from eduportal.domain.image_records import THUMBNAIL_SIZES
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
+from eduportal.domain.keys import generated_thumbnail_key
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.logged_store import LoggedObjectStore
@@ -132,7 +134,8 @@ def test_more_failures_than_retries_raise_upload_error_logged_with_correlation_i
     bucket: str,
     json_log: JsonLog,
 ) -> None:
-    fault_proxy.inject(*[INTERNAL_ERROR] * 5)
+    # The image and its two thumbnails are written side by side: S3 fails every attempt.
+    fault_proxy.inject(*[INTERNAL_ERROR] * 4 * 3)
     images = image_store(make_s3_store(endpoint=fault_proxy.url))
     with correlation_scope("cid-upload-fails"), pytest.raises(UploadError) as caught:
         images.store_generated("a1", png(photograph("chelsea")), teacher_id="t")
@@ -144,17 +147,18 @@ def test_more_failures_than_retries_raise_upload_error_logged_with_correlation_i
     assert "try again" in error.user_message
     assert versions(s3_admin, bucket, KEY) == []
     failures = [line for line in json_log() if line.get("outcome") == "failure"]
-    assert len(failures) == 1
-    line = failures[0]
-    assert line["correlation_id"] == "cid-upload-fails"
-    assert line["operation"] == "put" and line["key"] == KEY and line["attempts"] == 4
-    assert "InternalError" in line["detail"] and line["level"] == "ERROR"
+    thumbnails = [generated_thumbnail_key("a1", size) for size in THUMBNAIL_SIZES]
+    assert sorted(line["key"] for line in failures) == sorted([KEY, *thumbnails])  # per write
+    for line in failures:
+        assert line["correlation_id"] == "cid-upload-fails"
+        assert line["operation"] == "put" and line["attempts"] == 4
+        assert "InternalError" in line["detail"] and line["level"] == "ERROR"
 
 
 def test_permission_error_is_not_retried_and_logs_the_specific_cause(
     make_s3_store: S3StoreFactory, fault_proxy: FaultProxy, json_log: JsonLog
 ) -> None:
-    fault_proxy.inject(ACCESS_DENIED)
+    fault_proxy.inject(*[ACCESS_DENIED] * 3)  # the image and its two thumbnails, side by side
     images = image_store(make_s3_store(endpoint=fault_proxy.url))
     with pytest.raises(PermissionDeniedError) as caught:
         images.store_generated("a1", png(photograph("chelsea")), teacher_id="t")

@@ -31,7 +31,7 @@ from tests.support.bedrock import nova
 from tests.support.fault_proxy import INTERNAL_ERROR, FaultProxy
 from tests.support.fixture_types import S3StoreFactory
 from tests.support.images import photograph, png
-from tests.support.texts import TEXT
+from tests.support.texts import HISTORY, SCIENCE, TEXT
 
 
 def test_generate_then_save_with_image(container: Container, teacher: Account) -> None:
@@ -198,7 +198,8 @@ def test_an_upload_failing_after_retries_saves_nothing_and_allows_saving_without
     service = rewired(container, images=s3_images)
     questions = service.generate_questions(TEXT)
 
-    fault_proxy.inject(*[INTERNAL_ERROR] * 4)
+    # The image and its two thumbnails are written side by side: S3 fails all their attempts.
+    fault_proxy.inject(*[INTERNAL_ERROR] * 4 * 3)
     with pytest.raises(UploadError) as caught:
         service.create(teacher, TEXT, questions, service.generate_image(TEXT))
     assert caught.value.attempts == 4
@@ -267,3 +268,39 @@ def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: 
     assert "Sorry" not in caught.value.user_message
     assert service.list().total == 0
     assert list(container.object_store.list_keys()) == []
+
+
+@pytest.mark.parametrize("text", [TEXT, SCIENCE, HISTORY])
+def test_a_generated_illustration_is_stored_as_its_png_would_be(
+    container: Container, teacher: Account, text: str
+) -> None:
+    """Creating from a text takes the offline poster as pixels, without the PNG round trip,
+    and overlaps the work; what is stored is what storing the generator's PNG stores, byte
+    for byte: the image, its thumbnails, their metadata and the recorded figures."""
+    created = container.assignments.create_from_text(teacher, text, with_image=True)
+    png_bytes = container.assignments.generate_image(text)
+    reference = container.image_store.store_generated(
+        "reference1", png_bytes, teacher_id="teacher1"
+    )
+    assert created.image_metadata == reference.figures
+    assert created.image_metadata is not None
+    assert created.image_metadata.original_size_bytes == len(png_bytes)
+    keys = (created.s3_image_key, *created.thumbnail_keys)
+    reference_keys = (reference.key, *reference.thumbnail_keys)
+    assert [key.replace(created.assignment_id, "reference1") for key in keys] == list(
+        reference_keys
+    )
+    per_assignment = {"assignment-id", "created-at"}
+    for key, reference_key in zip(keys, reference_keys, strict=True):
+        stored, expected = (
+            container.object_store.get(key),
+            container.object_store.get(reference_key),
+        )
+        assert stored.data == expected.data
+        assert (stored.content_type, stored.cache_control) == (
+            expected.content_type,
+            expected.cache_control,
+        )
+        assert {k: v for k, v in stored.metadata.items() if k not in per_assignment} == {
+            k: v for k, v in expected.metadata.items() if k not in per_assignment
+        }

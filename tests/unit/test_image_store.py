@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from eduportal.adapters.local.file_store import LocalObjectStore
-from eduportal.domain.errors import NotFoundError, ValidationError
+from eduportal.domain.errors import NotFoundError, StorageUnavailableError, ValidationError
 from eduportal.domain.images import Lifecycle, UploadStatus
 from eduportal.domain.keys import NO_IMAGE
 from eduportal.imaging.codec import encode
@@ -24,6 +24,7 @@ from eduportal.imaging.placeholder import placeholder_image
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import ObjectInfo, PutReceipt, StoredObject
 from eduportal.services.image_store import Availability, ImageStore
+from tests.support.flaky_store import FlakyStore
 from tests.support.images import (
     decode,
     gps_exif,
@@ -312,3 +313,23 @@ def test_local_store_rejects_symlinks_out_of_the_data_dir(tmp_path: Path) -> Non
     (tmp_path / "data" / "objects" / "generated_images" / "evil.webp").symlink_to(outside)
     with pytest.raises(NotFoundError):
         store.get("generated_images/evil.webp")
+
+
+def flaky_images(store: LocalObjectStore) -> ImageStore:
+    return ImageStore(store, ImageOptimizer(), PrometheusMetrics(), public_url="http://127.0.0.1")
+
+
+def test_a_thumbnail_that_cannot_be_written_takes_the_others_along(tmp_path: Path) -> None:
+    """The thumbnails are written side by side, all or none; the image stands alone."""
+    store = FlakyStore(tmp_path / "data", "generated_images/a8/256", failures=1)
+    stored = flaky_images(store).store_generated("a8", SMALL_PNG, teacher_id="t1")
+    assert stored.thumbnail_keys == ()
+    assert list(store.list_keys()) == [stored.key]
+
+
+def test_an_image_that_cannot_be_written_leaves_no_thumbnails(tmp_path: Path) -> None:
+    """The thumbnails are made while the image is written, and stored only after it."""
+    store = FlakyStore(tmp_path / "data", "generated_images/a9.webp", failures=1)
+    with pytest.raises(StorageUnavailableError):
+        flaky_images(store).store_generated("a9", SMALL_PNG, teacher_id="t1")
+    assert list(store.list_keys()) == []

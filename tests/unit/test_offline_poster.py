@@ -24,6 +24,7 @@ from eduportal.adapters.local.poster import (
     WIDTH,
     Label,
     Poster,
+    background,
     compose,
     render,
 )
@@ -179,3 +180,26 @@ def test_the_generator_names_itself_as_an_offline_stand_in() -> None:
     generator: ImageGenerator = OfflineImageGenerator()
     assert generator.source.startswith("Offline illustration")
     assert "upload a picture" in generator.source and "Amazon Bedrock" in generator.source
+
+
+def test_the_picture_is_what_the_generator_encodes() -> None:
+    generator = OfflineImageGenerator()
+    for text in (SCIENCE, HISTORY, "The French Revolution began in 1789."):
+        picture = generator.picture(text)
+        assert picture.format == "PNG" and picture.image.size == (WIDTH, HEIGHT)
+        assert picture.data() == generator.generate(text)
+
+
+rgb = st.tuples(*[st.integers(0, 255)] * 3)
+
+
+@given(top=rgb, bottom=rgb)
+def test_the_background_is_one_bilinear_stretch_of_its_two_colours(
+    top: Color, bottom: Color
+) -> None:
+    """The background is stretched in two passes, for speed: the pixels are one resize's."""
+    column = Image.new("RGB", (1, 2))
+    column.putpixel((0, 0), top)
+    column.putpixel((0, 1), bottom)
+    stretched = column.resize((WIDTH, HEIGHT), Image.Resampling.BILINEAR)
+    assert background(top, bottom).tobytes() == stretched.tobytes()

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 import numpy as np
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile
 
+from eduportal.adapters.local.poster import compose, render
 from eduportal.domain.errors import ValidationError
 from eduportal.imaging.codec import encode
 from eduportal.imaging.optimize import ImageOptimizer
+from eduportal.imaging.picture import Picture
 from eduportal.imaging.quality import ssim
+from eduportal.imaging.thumbnails import thumbnails
 from tests.support.images import (
     PHOTOS,
     decode,
@@ -25,6 +30,7 @@ from tests.support.images import (
     png_claiming,
     png_with_metadata,
 )
+from tests.support.texts import SCIENCE
 
 optimizer = ImageOptimizer()
 
@@ -271,3 +277,111 @@ def test_jpeg_photographs_are_optimized_too() -> None:
     result = optimizer.optimize(encode(photo, "JPEG", quality=95))
     assert is_webp(result.data)
     assert result.original_format == "jpeg"
+
+
+# A picture handed over as pixels (`optimize_picture`) gives what its encoded bytes give.
+
+
+def picture_png(image: Image.Image) -> bytes:
+    return encode(image, "PNG", compress_level=1)
+
+
+def transparent(width: int, height: int) -> Image.Image:
+    image = gradient(width, height, "RGBA")
+    image.putalpha(Image.linear_gradient("L").resize((width, height)))
+    return image
+
+
+PICTURES: dict[str, Callable[[], Image.Image]] = {
+    "poster": lambda: render(compose(SCIENCE)),
+    "photograph": lambda: photograph("coffee"),
+    "larger than the limit": lambda: gradient(2000, 1000),
+    "transparent": lambda: transparent(300, 200),
+    "opaque alpha": lambda: gradient(300, 200, "RGBA"),
+    "grey": lambda: gradient(300, 200, "L"),
+    "palette": lambda: photograph("coffee").convert("P"),
+}
+
+
+@pytest.mark.parametrize("name", PICTURES)
+def test_a_picture_optimizes_byte_for_byte_as_its_bytes(name: str) -> None:
+    make = PICTURES[name]
+    expected = optimizer.optimize(picture_png(make()))
+    assert optimizer.optimize_picture(Picture(make(), "PNG", picture_png)) == expected
+
+
+@pytest.mark.usefixtures("webp_fails")
+def test_a_picture_falls_back_to_png_as_its_bytes_would() -> None:
+    image = photograph("chelsea").resize((120, 80))
+    expected = optimizer.optimize(picture_png(image))
+    assert not expected.optimized
+    assert optimizer.optimize_picture(Picture(image.copy(), "PNG", picture_png)) == expected
+
+
+def test_a_picture_over_the_limits_is_refused_like_its_bytes() -> None:
+    small = ImageOptimizer(max_pixels=10_000)
+    with pytest.raises(ValidationError) as by_bytes:
+        small.optimize(picture_png(gradient(200, 100)))
+    with pytest.raises(ValidationError) as by_pixels:
+        small.optimize_picture(Picture(gradient(200, 100), "PNG", picture_png))
+    assert by_pixels.value.user_message == by_bytes.value.user_message
+    tight = ImageOptimizer(max_bytes=1000)
+    with pytest.raises(ValidationError) as by_bytes:
+        tight.optimize(picture_png(photograph("coffee")))
+    with pytest.raises(ValidationError) as by_pixels:
+        tight.optimize_picture(Picture(photograph("coffee"), "PNG", picture_png))
+    assert by_pixels.value.user_message == by_bytes.value.user_message
+
+
+def test_a_picture_carries_no_metadata() -> None:
+    image = gradient(20, 20)
+    image.info["dpi"] = (300, 300)
+    with pytest.raises(ValueError, match="no metadata"):
+        Picture(image, "PNG", picture_png)
+
+
+def test_thumbnails_side_by_side_are_the_thumbnails_one_after_another() -> None:
+    webp = optimizer.optimize(png(photograph("coffee"))).data
+    one_after_another = thumbnails(webp, (128, 256, 512), gate=optimizer.gate, quality=85, method=4)
+    assert optimizer.thumbnails(webp) == {size: one_after_another[size] for size in (128, 256)}
+    with ThreadPoolExecutor(2) as executor:
+        side_by_side = thumbnails(
+            webp, (128, 256, 512), gate=optimizer.gate, quality=85, method=4, executor=executor
+        )
+    assert side_by_side == one_after_another
+    assert list(side_by_side) == [128, 256, 512]
+
+
+def test_thumbnails_are_plain_pillows_thumbnails_of_the_decoded_image() -> None:
+    """Decoding in one block (for the GIL's sake) decodes the same pixels."""
+    webp = optimizer.optimize(png(photograph("astronaut"))).data
+    decoded = decode(webp)
+    for size, made in optimizer.thumbnails(webp).items():
+        expected = decoded.copy()
+        expected.thumbnail((size, size), Image.Resampling.LANCZOS)
+        assert made == encode(expected, "WEBP", quality=85, method=4)
+
+
+@pytest.mark.parametrize("source", ["poster", "astronaut"])
+def test_thumbnails_made_beside_the_encode_show_what_the_stored_image_shows(source: str) -> None:
+    """Made from the fitted pixels while they are encoded, not from the stored WebP decoded
+    again: the same sizes, as close to the source as those, nearly the same pixels."""
+    image = render(compose(SCIENCE)) if source == "poster" else photograph(source)
+    optimized = optimizer.optimize(png(image), thumbnails=True)
+    assert optimized.thumbnails is not None
+    assert optimized.data == optimizer.optimize(png(image)).data
+    from_webp = optimizer.thumbnails(optimized.data)
+    assert list(optimized.thumbnails) == list(from_webp) == [128, 256]
+    for size, made in optimized.thumbnails.items():
+        exact = image.copy()
+        exact.thumbnail((size, size), Image.Resampling.LANCZOS)  # no codec between
+        new, old = decode(made), decode(from_webp[size])
+        assert new.size == old.size == exact.size
+        assert ssim(new, exact) >= ssim(old, exact)
+        assert ssim(new, old) >= 0.98
+
+
+def test_a_picture_gets_the_thumbnails_its_bytes_get() -> None:
+    picture = Picture(render(compose(SCIENCE)), "PNG", picture_png)
+    expected = optimizer.optimize(picture.data(), thumbnails=True)
+    assert optimizer.optimize_picture(picture, thumbnails=True) == expected

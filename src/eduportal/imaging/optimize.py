@@ -29,7 +29,9 @@ decodes with visible blocks: libjpeg reports that only as a warning Pillow does 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 from typing import Final
 
 from PIL import Image
@@ -41,8 +43,9 @@ from eduportal.imaging.codec import encode
 from eduportal.imaging.convert import fit_to_srgb
 from eduportal.imaging.decode_budget import DecodePlan, estimate_bytes, plan_decode
 from eduportal.imaging.decode_gate import DecodeGate
-from eduportal.imaging.probe import DAMAGED, ProbedImage, probe
-from eduportal.imaging.thumbnails import thumbnails
+from eduportal.imaging.picture import Picture
+from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
+from eduportal.imaging.thumbnails import thumbnails, thumbnails_of
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,10 @@ class OptimizedImage:
     optimized: bool
     """False when WebP encoding failed and `data` is the image as lossless PNG (6.4)."""
     fallback_reason: str | None = None
+    thumbnails: Mapping[int, bytes] | None = None
+    """`THUMBNAIL_SIZES` thumbnails made from the fitted pixels `data` encodes, when asked
+    for; None when not asked, or when making them failed (`thumbnails` can still make them
+    from `data`)."""
 
 
 class ImageOptimizer:
@@ -101,15 +108,45 @@ class ImageOptimizer:
         self.gate = gate or DecodeGate(max(DECODE_POOL_BYTES, max_decode_bytes))
         if self.gate.capacity_bytes < max_decode_bytes:
             raise ValueError("the decode pool must hold at least one image at the limit")
+        # Threads for the parts of one image's work that can run beside the rest (a picture's
+        # own encoding, the thumbnails): Pillow releases the GIL while it encodes WebP.
+        self._workers = ThreadPoolExecutor(thread_name_prefix="image-work")
 
-    def optimize(self, data: bytes) -> OptimizedImage:
+    def optimize(self, data: bytes, *, thumbnails: bool = False) -> OptimizedImage:
+        """With `thumbnails`, also the thumbnails of the fitted image (`OptimizedImage`)."""
         probed, plan, cost = self._admit(data)
-        with self.gate.reserve(cost):
+        with self.gate.reserve(cost + self._thumbnails_cost(plan, thumbnails)):
             try:
-                return self._optimize(data, probed, plan)
+                return self._optimize(probed, plan, lambda: data, thumbnails=thumbnails)
             except MemoryError as exc:
                 # The estimate fell short, or the machine did: trying later may succeed.
                 raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+
+    def optimize_picture(self, picture: Picture, *, thumbnails: bool = False) -> OptimizedImage:
+        """`optimize(picture.data())`, the same result byte for byte, without decoding what
+        was just encoded: the pixels are fitted and encoded as they are, with the checks
+        and the memory reservation the bytes would get. The picture is still encoded, for
+        the figures (they describe the generator's bytes), but on another thread while the
+        WebP encoder runs, which releases the GIL: it costs the request no time."""
+        checked = probe_image(picture.image, picture.format, max_pixels=self.max_pixels)
+        plan, cost = self._plan(checked)
+        copy_bytes = checked.width * checked.height * 4
+        with self.gate.reserve(cost + copy_bytes + self._thumbnails_cost(plan, thumbnails)):
+            # A copy to encode: fitting may close the image, and Pillow keeps a save's
+            # options on the image object, so two threads never save the same one.
+            encoding = self._workers.submit(picture.encode, picture.image.copy())
+
+            def original() -> bytes:
+                data = encoding.result()
+                check_bytes(data, max_bytes=self.max_bytes)
+                return data
+
+            try:
+                return self._optimize(checked, plan, original, thumbnails=thumbnails)
+            except MemoryError as exc:
+                raise BusyError(_OUT_OF_MEMORY, detail=f"out of memory: {exc!r}") from None
+            finally:
+                wait([encoding])  # nothing outlives the memory reserved for it
 
     def verify(self, data: bytes) -> ProbedImage:
         """Refuse what `optimize` would refuse because of the input itself (steps 1 to 3:
@@ -128,11 +165,19 @@ class ImageOptimizer:
         """The thumbnails of every stored image (`THUMBNAIL_SIZES`), made from its optimized
         version with this optimizer's gate and WebP settings, by size."""
         return thumbnails(
-            optimized, THUMBNAIL_SIZES, gate=self.gate, quality=self.quality, method=self.method
+            optimized,
+            THUMBNAIL_SIZES,
+            gate=self.gate,
+            quality=self.quality,
+            method=self.method,
+            executor=self._workers,
         )
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
-        probed = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+        found = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
+        return (found, *self._plan(found))
+
+    def _plan(self, probed: ProbedImage) -> tuple[DecodePlan, int]:
         plan = plan_decode(probed, self.max_dimension)
         cost = estimate_bytes(plan)
         if cost > self.max_decode_bytes:
@@ -143,24 +188,73 @@ class ImageOptimizer:
                 detail=f"{plan.format} {plan.mode} {plan.size[0]}x{plan.size[1]}: "
                 f"estimated {cost} bytes, limit {self.max_decode_bytes}",
             )
-        return probed, plan, cost
+        return plan, cost
 
-    def _optimize(self, data: bytes, probed: ProbedImage, plan: DecodePlan) -> OptimizedImage:
+    def _thumbnails_cost(self, plan: DecodePlan, thumbnails: bool) -> int:
+        """A copy of the fitted image per thumbnail size, made beside the encode."""
+        width, height = plan.output_size
+        return width * height * 4 * len(THUMBNAIL_SIZES) if thumbnails else 0
+
+    def _optimize(
+        self,
+        probed: ProbedImage,
+        plan: DecodePlan,
+        original: Callable[[], bytes],
+        *,
+        thumbnails: bool,
+    ) -> OptimizedImage:
+        """`original()` gives the input's bytes, asked for only once the WebP is encoded.
+
+        The thumbnails are made from the fitted image on another thread while it is encoded
+        (the encoder releases the GIL), so they cost no time: made from the stored WebP they
+        waited for it and its decoding, a quarter of creating an assignment. They show what
+        the stored image shows (bench/README.md, hot paths: SSIM against the source at least
+        that of thumbnails of the decoded WebP) and are the same bytes when `data` is the
+        lossless PNG of the fallback."""
         image = _prepare(probed, plan)
-        try:
-            encoded = encode(
-                image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
+        made = (
+            self._workers.submit(
+                thumbnails_of,
+                image,
+                THUMBNAIL_SIZES,
+                quality=self.quality,
+                method=self.method,
+                owned=False,
             )
-        except (OSError, ValueError) as exc:
-            return _fallback(data, probed, image, exc)
-        return OptimizedImage(
-            data=encoded,
-            content_type="image/webp",
-            extension="webp",
-            figures=_figures(data, encoded, "webp", image),
-            original_format=probed.format.lower(),
-            optimized=True,
+            if thumbnails
+            else None
         )
+        try:
+            try:
+                encoded = encode(
+                    image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
+                )
+            except (OSError, ValueError) as exc:
+                return replace(_fallback(original(), probed, image, exc), thumbnails=_made(made))
+            return OptimizedImage(
+                data=encoded,
+                content_type="image/webp",
+                extension="webp",
+                figures=_figures(original(), encoded, "webp", image),
+                original_format=probed.format.lower(),
+                optimized=True,
+                thumbnails=_made(made),
+            )
+        finally:
+            if made is not None:
+                wait([made])  # nothing outlives the memory reserved for it
+
+
+def _made(thumbnails: Future[dict[int, bytes]] | None) -> dict[int, bytes] | None:
+    """The thumbnails, or None (logged) when they could not be made: a failure costs only
+    them, and whoever stores the image can make them from its bytes instead."""
+    if thumbnails is None:
+        return None
+    try:
+        return thumbnails.result()
+    except Exception:  # an encoder's own error as much as ours: the image stands alone
+        log.warning("thumbnails not made from the fitted image", exc_info=True)
+        return None
 
 
 def _decode(probed: ProbedImage, plan: DecodePlan) -> Image.Image:

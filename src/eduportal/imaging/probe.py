@@ -47,12 +47,7 @@ class ProbedImage:
 
 
 def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> ProbedImage:
-    if not data:
-        raise ValidationError("The file is empty.")
-    if len(data) > max_bytes:
-        raise ValidationError(
-            too_large("The image", len(data), max_bytes),
-        )
+    check_bytes(data, max_bytes=max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -66,13 +61,26 @@ def probe(data: bytes, *, max_bytes: int, max_pixels: int) -> ProbedImage:
         raise _too_many_pixels(max_pixels, detail=str(exc)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(DAMAGED, detail=f"header unreadable: {exc}") from None
+    return probe_image(image, image.format or "UNKNOWN", max_pixels=max_pixels)
+
+
+def probe_image(image: Image.Image, fmt: str, *, max_pixels: int) -> ProbedImage:
+    """`image` (opened from bytes of format `fmt`, or drawn in memory) if it has pixels and
+    not too many of them."""
     width, height = image.size
     if width < 1 or height < 1:
         raise ValidationError("The image has no pixels.")
     if width * height > max_pixels:
         raise _too_many_pixels(max_pixels, detail=f"{width}x{height} exceeds {max_pixels} pixels")
-    fmt = image.format or "UNKNOWN"
     return ProbedImage(image, fmt, width, height, Image.MIME.get(fmt, "application/octet-stream"))
+
+
+def check_bytes(data: bytes, *, max_bytes: int) -> None:
+    """Refuse an empty file or one over the byte limit."""
+    if not data:
+        raise ValidationError("The file is empty.")
+    if len(data) > max_bytes:
+        raise ValidationError(too_large("The image", len(data), max_bytes))
 
 
 def _too_many_pixels(max_pixels: int, *, detail: str) -> ValidationError:

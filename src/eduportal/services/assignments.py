@@ -61,6 +61,7 @@ from eduportal.domain.errors import (
 )
 from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus
 from eduportal.imaging.optimize import OptimizedImage
+from eduportal.imaging.picture import Picture
 from eduportal.observability.logging import log_context
 from eduportal.ports import (
     AnswerRepository,
@@ -68,6 +69,7 @@ from eduportal.ports import (
     Clock,
     ImageGenerator,
     ImageRecordRepository,
+    PictureGenerator,
     QuestionGenerator,
 )
 from eduportal.services.accounts import require_role
@@ -145,6 +147,12 @@ class AssignmentService:
     def generate_image(self, text: str) -> bytes:
         return self.illustrator.generate(validate_prompt(text))
 
+    def _illustrate(self, text: str) -> bytes | Picture:
+        """The illustration to store: undecoded when the generator draws it here."""
+        if isinstance(self.illustrator, PictureGenerator):
+            return self.illustrator.picture(validate_prompt(text))
+        return self.generate_image(text)
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create(
@@ -152,7 +160,7 @@ class AssignmentService:
         teacher: Account,
         prompt: str,
         question_answers: Sequence[QuestionAnswer],
-        image: bytes | None = None,
+        image: bytes | Picture | None = None,
         progress: Progress = _quiet,
         *,
         title: str | None = None,
@@ -222,7 +230,7 @@ class AssignmentService:
         image = None
         if with_image:
             progress(Step.GENERATING_IMAGE)
-            image = self.generate_image(text)
+            image = self._illustrate(text)
         return self.create(teacher, text, questions, image, progress, title=title, subject=subject)
 
     def edit(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,9 +33,11 @@ from eduportal.domain.keys import (
     validate_key,
 )
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
+from eduportal.imaging.picture import Picture
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
-from eduportal.ports import Metrics, ObjectStore, StoredObject
+from eduportal.ports import Metrics, ObjectStore, PutReceipt, StoredObject
+from eduportal.services.concurrency import submit
 from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,7 @@ class ImageStore:
         self._cache: SingleFlightCache[str, StoredObject] = SingleFlightCache(
             cache_bytes, sizeof=lambda obj: len(obj.data) + 512
         )
+        self._workers = ThreadPoolExecutor(thread_name_prefix="image-store")
 
     def url_for(self, key: str, version: str | None = None) -> str | None:
         """The CloudFront URL when a CDN is configured, else the origin's `/images/{key}`.
@@ -118,9 +123,15 @@ class ImageStore:
         suffix = f"?v={version[:12]}" if version else ""
         return f"{base}/{key}{suffix}"
 
-    def optimize(self, image: bytes) -> OptimizedImage:
+    def optimize(self, image: bytes | Picture) -> OptimizedImage:
+        """Optimized, with its thumbnails (made beside the encode). A generator's `Picture`
+        is taken as pixels (`ImageOptimizer.optimize_picture`): the same result as its
+        bytes, without decoding them."""
         started = time.perf_counter()
-        result = self.optimizer.optimize(image)
+        if isinstance(image, Picture):
+            result = self.optimizer.optimize_picture(image, thumbnails=True)
+        else:
+            result = self.optimizer.optimize(image, thumbnails=True)
         self.metrics.observe("image_optimize_seconds", time.perf_counter() - started)
         if result.optimized:
             saved = result.figures.original_size_bytes - result.figures.optimized_size_bytes
@@ -129,7 +140,9 @@ class ImageStore:
             self.metrics.increment("image_optimize_fallbacks_total")
         return result
 
-    def store_generated(self, assignment_id: str, image: bytes, *, teacher_id: str) -> StoredImage:
+    def store_generated(
+        self, assignment_id: str, image: bytes | Picture, *, teacher_id: str
+    ) -> StoredImage:
         """Optimize and store an assignment's image under `generated_images/{id}.{ext}`.
 
         Raises `ValidationError` for input we refuse, and the typed storage error (carrying the
@@ -140,7 +153,15 @@ class ImageStore:
     def store_optimized(
         self, assignment_id: str, optimized: OptimizedImage, *, teacher_id: str
     ) -> StoredImage:
-        """The upload half of `store_generated`, for callers that report each step."""
+        """The upload half of `store_generated`, for callers that report each step.
+
+        The image and its thumbnails are written side by side: each write waits on the disk
+        (or S3), not the CPU, so the request waits for the longest rather than the sum. The
+        thumbnails come with the optimized image (made from its pixels while it was encoded);
+        one without them gets them from its bytes while it is written. A thumbnail that
+        cannot be written takes the others along, and an image that cannot be written takes
+        its thumbnails along: a failure leaves what writing one after another would leave.
+        """
         key = generated_image_key(assignment_id, optimized.extension)
         metadata = {
             "assignment-id": assignment_id,
@@ -149,14 +170,22 @@ class ImageStore:
             "original-format": optimized.original_format,
             "optimized": "true" if optimized.optimized else "false",
         }
-        receipt = self.store.put(
-            key,
-            optimized.data,
-            content_type=optimized.content_type,
-            cache_control=IMMUTABLE_CACHE_CONTROL,
-            metadata=metadata,
-        )
-        self._cache.evict(key)
+        making: Future[dict[int, bytes]] | None = None
+        writing: dict[str, Future[PutReceipt]] = {}
+        if optimized.thumbnails is None:
+            making = submit(self._workers, self._thumbnails, assignment_id, optimized.data)
+        else:
+            writing = self._write_thumbnails(assignment_id, optimized.thumbnails, metadata)
+        try:
+            receipt = self._put(key, optimized.data, optimized.content_type, metadata)
+        except BaseException:
+            if making is not None:
+                wait([making])  # made for nothing, but never left running
+            wait(writing.values())
+            self._discard_written(writing)
+            raise
+        if making is not None:
+            writing = self._write_thumbnails(assignment_id, making.result(), metadata)
         return StoredImage(
             key=key,
             url=self.url_for(key, receipt.etag) or "",
@@ -164,48 +193,69 @@ class ImageStore:
             upload_status=UploadStatus.SUCCESS,
             attempts=receipt.attempts,
             optimized=optimized.optimized,
-            thumbnail_keys=self._store_thumbnails(assignment_id, optimized.data, metadata),
+            thumbnail_keys=self._thumbnails_written(assignment_id, writing),
         )
 
-    def _store_thumbnails(
-        self, assignment_id: str, image: bytes, metadata: dict[str, str]
-    ) -> tuple[str, ...]:
-        """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image (at most
-        1024 px, so a few tens of milliseconds), so a list of assignments never loads whole
-        illustrations. Without them the list shows the image itself: a failure here is
-        logged and costs the thumbnails, never the image."""
+    def _put(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str]
+    ) -> PutReceipt:
+        receipt = self.store.put(
+            key,
+            data,
+            content_type=content_type,
+            cache_control=IMMUTABLE_CACHE_CONTROL,
+            metadata=metadata,
+        )
+        self._cache.evict(key)
+        return receipt
+
+    def _thumbnails(self, assignment_id: str, image: bytes) -> dict[int, bytes]:
+        """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image's bytes,
+        so a list of assignments never loads whole illustrations. Without them the list
+        shows the image itself: a failure here is logged and costs the thumbnails, never
+        the image."""
         try:
-            made = self.optimizer.thumbnails(image)
+            return self.optimizer.thumbnails(image)
         except Exception:  # an encoder's own error as much as ours: the image stands alone
             log.warning(
                 "thumbnails not made; lists show the whole image",
                 extra={"assignment_id": assignment_id},
                 exc_info=True,
             )
-            return ()
-        keys: list[str] = []
-        try:
-            for size, data in made.items():
-                key = generated_thumbnail_key(assignment_id, size)
-                self.store.put(
-                    key,
-                    data,
-                    content_type="image/webp",
-                    cache_control=IMMUTABLE_CACHE_CONTROL,
-                    metadata=metadata,
-                )
-                self._cache.evict(key)
-                keys.append(key)
-        except EduportalError:
-            log.warning(
-                "thumbnails not stored; lists show the whole image",
-                extra={"assignment_id": assignment_id},
-                exc_info=True,
-            )
-            for key in keys:
+            return {}
+
+    def _write_thumbnails(
+        self, assignment_id: str, made: Mapping[int, bytes], metadata: dict[str, str]
+    ) -> dict[str, Future[PutReceipt]]:
+        writing = {}
+        for size, data in made.items():
+            key = generated_thumbnail_key(assignment_id, size)
+            writing[key] = submit(self._workers, self._put, key, data, "image/webp", metadata)
+        return writing
+
+    def _thumbnails_written(
+        self, assignment_id: str, writing: Mapping[str, Future[PutReceipt]]
+    ) -> tuple[str, ...]:
+        """All or none: a thumbnail that cannot be written takes the others with it."""
+        wait(writing.values())
+        failures = [error for put in writing.values() if (error := put.exception()) is not None]
+        if not failures:
+            return tuple(writing)
+        self._discard_written(writing)
+        unexpected = [error for error in failures if not isinstance(error, EduportalError)]
+        if unexpected:
+            raise unexpected[0]
+        log.warning(
+            "thumbnails not stored; lists show the whole image",
+            extra={"assignment_id": assignment_id},
+            exc_info=failures[0],
+        )
+        return ()
+
+    def _discard_written(self, writing: Mapping[str, Future[PutReceipt]]) -> None:
+        for key, put in writing.items():
+            if put.exception() is None:
                 self._delete_quietly(key)
-            return ()
-        return tuple(keys)
 
     def stored(self, key: str, *, original_size_bytes: int) -> StoredImage:
         """An image already stored (a pipeline's processed image), described as `store_*`

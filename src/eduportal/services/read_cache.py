@@ -19,6 +19,7 @@ from cachetools import LRUCache, TTLCache
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R")
 
 
 class CacheOutcome(StrEnum):
@@ -117,3 +118,30 @@ class RecentCache(Generic[K, V]):
                     del self._entries[key]
                     forgotten += 1
             return forgotten
+
+
+class RenderCache(Generic[K, V, R]):
+    """What a value was rendered to (a serialized view), kept for as long as the value is the
+    very same object.
+
+    For the hot reads that `RecentCache` answers with one shared object: rendering it again
+    for every request (to a document, a pydantic model, JSON) was a sixth of reading an
+    assignment (bench/hot_paths.py). An entry holds its value, so the identity check cannot be
+    fooled by a recycled id,
+    and a changed value is a new object (cached values are immutable), so an edit is never
+    answered with the old rendering: no invalidation is needed, only a bound on the entries.
+    """
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self._entries: LRUCache[K, tuple[V, R]] = LRUCache(maxsize=max_entries)
+        self._lock = threading.Lock()
+
+    def get(self, key: K, value: V, render: Callable[[V], R]) -> R:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] is value:
+            return entry[1]
+        rendered = render(value)
+        with self._lock:
+            self._entries[key] = (value, rendered)
+        return rendered

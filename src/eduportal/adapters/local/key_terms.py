@@ -37,6 +37,8 @@ MAX_SENTENCE_WORDS = 40
 MAX_SENTENCE_CHARS = 600
 """Forty words longer than this are not prose (URLs, data); no question is made of them."""
 MIN_SENTENCE_WORDS = 3
+ANALYSED_TEXTS = 64
+"""Texts whose analysis is kept: a few requests' worth (a text is at most 20,000 characters)."""
 
 TRIVIAL_ZIPF = 5.0
 """Words English uses more than 100 times per million words ("energy", "water", "called")."""
@@ -154,8 +156,12 @@ def sentences(text: str) -> list[str]:
     return pieces
 
 
-def analyse(text: str) -> list[Sentence]:
-    """Every sentence of `text` with the key terms it holds."""
+@lru_cache(maxsize=ANALYSED_TEXTS)
+def analyse(text: str) -> tuple[Sentence, ...]:
+    """Every sentence of `text` with the key terms it holds.
+
+    Kept for the last few texts: generating an assignment analyses its text twice, for the
+    questions and for the poster (1.7 ms each, most of what either costs in Python)."""
     tokenised = [(sentence, _tokens(sentence)) for sentence in sentences(text)]
     named = {
         token.lower
@@ -173,7 +179,7 @@ def analyse(text: str) -> list[Sentence]:
         occurrences = [_occurrence(sentence, tokens, span, scores) for span in found]
         occurrences.sort(key=lambda occurrence: (-occurrence.score, occurrence.start))
         analysed.append(Sentence(sentence, tuple(occurrences)))
-    return analysed
+    return tuple(analysed)
 
 
 def key_terms(text: str, limit: int) -> list[str]:

@@ -5,12 +5,18 @@ mislead a class. What can be made honestly is a poster of the terms the text is 
 `poster`), captioned "Offline illustration" on the image itself, so that a downloaded copy
 still says what it is, and `source` tells the page the same together with how to get a real
 picture.
+
+It is a `PictureGenerator`: the poster is drawn here, so `picture` hands it over undecoded
+and creating an assignment skips a PNG encode and decode (`imaging.picture`).
 """
 
 from __future__ import annotations
 
+from PIL import Image
+
 from eduportal.adapters.local.poster import compose, render
 from eduportal.imaging.codec import encode
+from eduportal.imaging.picture import Picture
 
 SOURCE = (
     "Offline illustration (made from the text's key terms; upload a picture or use Amazon "
@@ -18,8 +24,17 @@ SOURCE = (
 )
 
 
+def encode_poster(image: Image.Image) -> bytes:
+    """The PNG this generator has always returned (zlib level 1): its length is every offline
+    illustration's recorded `original_size_bytes`, so a change here changes stored figures."""
+    return encode(image, "PNG", compress_level=1)
+
+
 class OfflineImageGenerator:
     source = SOURCE
 
     def generate(self, prompt: str) -> bytes:
-        return encode(render(compose(prompt)), "PNG", compress_level=1)
+        return self.picture(prompt).data()
+
+    def picture(self, prompt: str) -> Picture:
+        return Picture(render(compose(prompt)), "PNG", encode_poster)

@@ -11,6 +11,7 @@ repeats elsewhere is never blanked, since the question would show its own answer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eduportal.adapters.local.key_terms import Occurrence, Sentence, analyse
@@ -38,7 +39,7 @@ class OfflineQuestionGenerator:
         return [_question(analysed[cloze.sentence], cloze.occurrence) for cloze in chosen]
 
 
-def _distinct(analysed: list[Sentence]) -> list[Sentence]:
+def _distinct(analysed: Sequence[Sentence]) -> list[Sentence]:
     """A sentence the text says twice is still one sentence to ask about."""
     return list({sentence.text: sentence for sentence in analysed}.values())
 
