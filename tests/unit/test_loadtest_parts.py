@@ -42,6 +42,8 @@ def test_the_profiles_are_the_designs() -> None:
     assert figures["stress"] == (50, 600, ("ImageLoadTest",))
     assert figures["endurance"] == (25, 3600, ("ImageLoadTest",))
     assert figures["cache"] == (30, 600, ("CacheTestUser",))
+    assert figures["capacity"][2] == ("ImageHeavyUser",)  # ours: saturation, for sizing
+    assert PROFILES["capacity"].think_time.high == 0
     assert (PROFILES["spike"].spike_from, PROFILES["spike"].users) == (10, 100)
     assert PROFILES["spike"].run_seconds == 120
     smoke = PROFILES["smoke"]

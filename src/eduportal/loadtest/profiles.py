@@ -82,6 +82,15 @@ PROFILES: Final = {
             "endurance", "a morning of classes: leaks and slow drift", 25, 5, 60 * 60, (MIXED,)
         ),
         Profile("cache", "the same few images again and again", 30, 5, 10 * 60, (CACHED,)),
+        Profile(
+            "capacity",
+            "teachers creating without a pause: the creates per second a server sustains",
+            users=8,
+            spawn_rate=8,
+            run_seconds=2 * 60,
+            user_classes=(CREATOR,),
+            think_time=ThinkTime(0.0, 0.0),
+        ),
     )
 }
 
