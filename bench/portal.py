@@ -51,6 +51,8 @@ import httpx
 from fastapi import FastAPI, Response
 from tests.support.texts import GEOGRAPHY, HISTORY, LANGUAGE, SCIENCE, TEXT
 
+from eduportal.loadtest.local_portal import portal_env
+
 REPO: Final = Path(__file__).resolve().parent.parent
 RESULTS: Final = REPO / "bench" / "results"
 HOST: Final = "127.0.0.1"
@@ -351,24 +353,6 @@ def server_env(extra_pythonpath: str | None) -> dict[str, str]:
         env["PYTHONPATH"] = os.pathsep.join(
             part for part in (extra_pythonpath, env.get("PYTHONPATH")) if part
         )
-    return env
-
-
-def portal_env(base: Mapping[str, str], data_dir: Path, port: int) -> dict[str, str]:
-    """The embedded default, whatever the caller's shell exports for a real deployment."""
-    env = {
-        key: value
-        for key, value in base.items()
-        if key not in {"MONGODB_URI", "S3_BUCKET_NAME", "CLOUDFRONT_DOMAIN", "AWS_ENDPOINT_URL"}
-    }
-    env.update(
-        EDUPORTAL_STORAGE="local",
-        EDUPORTAL_GENERATORS="offline",
-        EDUPORTAL_DATA_DIR=str(data_dir),
-        EDUPORTAL_API_HOST=HOST,
-        EDUPORTAL_API_PORT=str(port),
-        EDUPORTAL_PUBLIC_URL=f"http://{HOST}:{port}",
-    )
     return env
 
 
