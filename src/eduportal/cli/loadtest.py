@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -53,6 +54,7 @@ def _cmd_loadtest(args: argparse.Namespace) -> int:
         think_time=args.think_time,
     )
     checks = thresholds.resolve(args.threshold or [])
+    _stop_on_signals()
     if args.watch_asg and not args.host:
         raise UsageError(
             "--watch-asg needs --host: the portal this command starts by itself runs on this "
@@ -150,6 +152,14 @@ def _run(
         _say(f"error: no request was made; locust.log in {report_dir} says why.")
         return EXIT_FAILURE
     return EXIT_NEEDS_ATTENTION if figures["verdict"] == "fail" else 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM end the run with its report written (`locust_process.follow`).
+    Set here, not inherited: a process started in the background by a non-interactive shell
+    begins with SIGINT ignored, and Python then leaves it so."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _start_watch(group: str, interval: float) -> BackgroundWatch:
