@@ -29,7 +29,8 @@ from eduportal.loadtest.operations import (
 from eduportal.wiring import build
 from tests.support.api_server import running_api
 from tests.support.cli import cli_env, run_cli
-from tests.support.network import free_port
+from tests.support.network import free_port, wait_for
+from tests.support.processes import children_of, ended
 from tests.support.scaling_group import provision
 from tests.support.texts import PASSWORD
 
@@ -307,3 +308,32 @@ def test_watch_asg_without_a_host_is_refused_in_a_sentence(tmp_path: Path) -> No
     )
     assert refused.returncode == 2
     assert "--watch-asg needs --host" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_loadtest_killed_outright_leaves_no_portal_behind(tmp_path: Path) -> None:
+    """The portal the command started runs in a session of its own; killed with SIGKILL, the
+    command cannot stop it, so the portal watches its parent and stops by itself."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "eduportal", "loadtest", "--profile", "smoke"),
+            *("--run-time", "2m", "--output-dir", str(tmp_path / "reports")),
+        ],
+        env=cli_env(tmp_path / "data"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: any("eduportal serve" in line for line in children_of(process.pid).values()),
+            seconds=60,
+            what="the portal the command starts",
+        )
+        [portal] = [p for p, line in children_of(process.pid).items() if "eduportal serve" in line]
+        process.kill()
+        process.wait()
+        wait_for(lambda: ended(portal), seconds=30, what="the orphaned portal to stop")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

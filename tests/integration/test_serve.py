@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.images import photograph, png
 from tests.support.network import free_port, wait_for, wait_until_up
+from tests.support.processes import children_of, ended
 
 
 @pytest.fixture
@@ -78,20 +79,6 @@ def test_serves_stored_images_and_stops_cleanly_on_ctrl_c(
     assert "image origin: " + base in banner
 
 
-def children_of(pid: int) -> dict[int, str]:
-    """Process id to command line of `pid`'s children, read from /proc."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
-                found[int(stat.parent.name)] = command.decode()
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-    return found
-
-
 def test_a_portal_killed_outright_leaves_no_worker_and_no_ui_behind(
     server: tuple[str, Path, subprocess.Popen[str]],
 ) -> None:
@@ -117,14 +104,7 @@ def test_a_portal_killed_outright_leaves_no_worker_and_no_ui_behind(
     process.wait()
     for role, pid in started.items():
         wait_for(
-            lambda pid=pid: not Path(f"/proc/{pid}").exists() or is_zombie(pid),  # type: ignore[misc]
+            lambda pid=pid: ended(pid),  # type: ignore[misc]
             seconds=20,
             what=f"the orphaned {role} to stop",
         )
-
-
-def is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True

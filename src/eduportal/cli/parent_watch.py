@@ -5,11 +5,13 @@ their own, so that a Ctrl-C reaches them once, through `serve`; and `serve` stop
 gracefully on Ctrl-C or SIGTERM. A `serve` killed outright (SIGKILL, the OOM killer) can pass
 nothing on: its children lived on, a worker polling a data directory for good and the UI
 holding its port, so that the next `make run` failed. Each child therefore watches its parent
-and stops as on Ctrl-C once the parent it was started by has ended.
+and stops as on Ctrl-C once the parent it was started by has ended. `serve` itself does the
+same when a tool runs it (`--parent-pid`: `eduportal loadtest` starts its portal so).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import threading
@@ -38,3 +40,10 @@ def stop_with_parent(parent: int | None, stop: Callable[[], None]) -> None:
         stop()
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def process_id(text: str) -> int:
+    """`--parent-pid`'s type."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a process id.")
+    return int(text)

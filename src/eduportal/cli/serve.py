@@ -6,11 +6,13 @@ import argparse
 import contextlib
 import math
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from eduportal.cli.common import Commands
+from eduportal.cli.parent_watch import process_id, stop_with_parent
 from eduportal.cli.worker import worker_command
 from eduportal.config import Settings
 
@@ -51,6 +53,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     sys.stderr.flush()
     ui = None if args.no_ui else _start_ui(settings, host, ui_port)
     worker = _start_workers(settings, workers) if workers else None
+    stop_with_parent(args.parent_pid, lambda: os.kill(os.getpid(), signal.SIGINT))
     try:
         _run_api(create_app(container), settings, host, port)
     finally:
@@ -147,5 +150,12 @@ def register(commands: Commands) -> None:
         choices=range(0, 17),
         metavar="N",
         help="worker processes to start (default: 1; 0 when the pipeline runs on AWS)",
+    )
+    serve.add_argument(
+        "--parent-pid",
+        type=process_id,
+        metavar="PID",
+        help="stop (as on Ctrl-C) once process PID, which started this one, has ended: for a "
+        "tool that runs the portal for a while (eduportal loadtest passes its own)",
     )
     serve.set_defaults(handler=_cmd_serve)

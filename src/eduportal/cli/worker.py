@@ -22,7 +22,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from eduportal.cli.common import EXIT_FAILURE, Commands, print_json
-from eduportal.cli.parent_watch import stop_with_parent
+from eduportal.cli.parent_watch import process_id, stop_with_parent
 from eduportal.config import Settings
 from eduportal.pipeline.worker import Tally
 
@@ -167,12 +167,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def _process_id(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a process id.")
-    return int(text)
-
-
 def register(commands: Commands) -> None:
     worker = commands.add_parser(
         "worker",
@@ -207,7 +201,7 @@ outright loses nothing: its image is taken up again when its lease
     )
     worker.add_argument(
         "--parent-pid",
-        type=_process_id,
+        type=process_id,
         metavar="PID",
         help="stop (as on Ctrl-C) once process PID, which started this one, has ended: "
         "`serve` passes its own, so a portal killed outright leaves no worker behind",

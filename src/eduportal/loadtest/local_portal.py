@@ -75,7 +75,10 @@ def running_portal(work: Path, log: TextIO, python_path: str) -> Iterator[Portal
     student = Account(STUDENT, secrets.token_urlsafe(18))
     for account, role in ((teacher, "teacher"), (student, "student")):
         _add_user(env, account, role)
-    command = [sys.executable, "-m", "eduportal", "serve", "--no-ui", "--workers", "0"]
+    command = [
+        *(sys.executable, "-m", "eduportal", "serve", "--no-ui", "--workers", "0"),
+        *("--parent-pid", str(os.getpid())),  # a command killed outright leaves no portal
+    ]
     process = subprocess.Popen(  # noqa: S603 - fixed argv
         command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
