@@ -34,7 +34,7 @@ from typing import Any, Final
 
 import httpx
 
-from bench.optimizer import BUSY_SHARE, machine_cpu_seconds
+from bench.optimizer import BUSY_SHARE, contention_line, machine_cpu_seconds
 from bench.portal import (
     FULL as PORTAL_FULL,
 )
@@ -431,13 +431,9 @@ def table(results: Mapping[str, Any]) -> str:
         f"over {loaded['create_ms']['count']} creates; reads {loaded['reads']['req_per_s']:,.0f}"
         f" req/s"
     )
-    contention = results["contention"]
-    if contention["other_cpu_seconds"] is not None:
-        lines.append(
-            f"other processes used {contention['other_cpu_seconds']} CPU-s of this "
-            f"{contention['run_seconds']:.0f} s run"
-            + ("" if contention["quotable"] else ": inflated figures, rerun on a quiet machine")
-        )
+    contention = contention_line(results["contention"])
+    if contention is not None:
+        lines.append(contention)
     return "\n".join(lines)
 
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from functools import partial
 from itertools import cycle
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import PIL
@@ -575,6 +575,17 @@ def machine() -> dict[str, object]:
         info["aom"] = AvifImagePlugin.get_codec_version("aom")
         info["dav1d"] = AvifImagePlugin.get_codec_version("dav1d")
     return info
+
+
+def contention_line(contention: Mapping[str, Any]) -> str | None:
+    """What other processes used during a run, and whether its figures can be quoted."""
+    if contention["other_cpu_seconds"] is None:
+        return None
+    return (
+        f"other processes used {contention['other_cpu_seconds']} CPU-s during this "
+        f"{contention['run_seconds']:.0f} s run"
+        + ("" if contention["quotable"] else ": inflated figures, rerun on a quiet machine")
+    )
 
 
 def machine_cpu_seconds() -> float | None:

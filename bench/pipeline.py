@@ -37,7 +37,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bench.optimizer import BUSY_SHARE, Contention, machine, machine_cpu_seconds
+from bench.optimizer import (
+    BUSY_SHARE,
+    Contention,
+    contention_line,
+    machine,
+    machine_cpu_seconds,
+)
 from bench.portal import percentile
 from eduportal.config import load_settings
 from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus, Stage
@@ -255,13 +261,9 @@ def report(results: dict[str, Any]) -> str:
             f"| {case} | {figures['uploads_per_s']} | {figures['p50_ms']} ms | "
             f"{figures['p95_ms']} ms | {figures['max_ms']} ms |"
         )
-    contention = results["contention"]
-    if contention["other_cpu_seconds"] is not None:
-        lines.append(
-            f"\nother processes used {contention['other_cpu_seconds']} CPU-s during this "
-            f"{contention['run_seconds']:.0f} s run"
-            + ("" if contention["quotable"] else ": inflated figures, rerun on a quiet machine")
-        )
+    contention = contention_line(results["contention"])
+    if contention is not None:
+        lines.append("\n" + contention)
     return "\n".join(lines)
 
 

@@ -165,31 +165,17 @@ def test_what_cannot_run_says_so_in_a_sentence(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "give the latency with its unit" in bad.stderr
 
+    unreachable = ["loadtest", "--profile", "smoke", "--host", "http://127.0.0.1:9"]
+    unreachable += ["--output-dir", str(tmp_path)]
     no_password = run_cli(
-        [
-            "loadtest",
-            "--profile",
-            "smoke",
-            "--host",
-            "http://127.0.0.1:9",
-            "--output-dir",
-            str(tmp_path),
-        ],
+        unreachable,
         env,
     )
     assert no_password.returncode == 1
     assert "Set EDUPORTAL_LOADTEST_TEACHER_PASSWORD" in no_password.stderr
 
     nobody_there = run_cli(
-        [
-            "loadtest",
-            "--profile",
-            "smoke",
-            "--host",
-            "http://127.0.0.1:9",
-            "--output-dir",
-            str(tmp_path),
-        ],
+        unreachable,
         {
             **env,
             "EDUPORTAL_LOADTEST_TEACHER_PASSWORD": "x",
