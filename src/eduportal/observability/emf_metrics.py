@@ -25,11 +25,11 @@ from aws_embedded_metrics.logger.metrics_context import MetricsContext
 from aws_embedded_metrics.serializers.log_serializer import LogSerializer
 from aws_embedded_metrics.sinks import Sink
 
+from eduportal.domain.deployment_figures import METRICS_NAMESPACE as NAMESPACE
 from eduportal.observability.metrics import CATALOGUE, PrometheusMetrics
 
 log = logging.getLogger(__name__)
 
-NAMESPACE: Final = "Eduportal"
 FLUSH_SECONDS: Final = 10.0
 MAX_BUFFERED_VALUES: Final = 10_000
 """Past this many values waiting, the caller publishes at once: memory stays bounded under any

@@ -1,0 +1,111 @@
+"""The Terraform configuration in `infrastructure/`, parsed with python-hcl2, for tests that
+assert what it provisions. No provider can be downloaded here, so `terraform validate` cannot
+run: these tests read the files instead.
+
+Strings come back without their quotes; an expression comes back as its text in `${...}`.
+`value()` resolves what the tests need of that: a variable reference to its default, so a test
+asserts the figure a plain `terraform apply` would use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+ROOT: Final = Path(__file__).resolve().parents[2] / "infrastructure"
+_OPTIONS: Final = SerializationOptions(
+    with_comments=False, explicit_blocks=False, strip_string_quotes=True
+)
+_VARIABLE: Final = re.compile(r"\$\{var\.([A-Za-z0-9_]+)\}")
+
+
+def _unquote(name: str) -> str:
+    return name.strip('"')
+
+
+@dataclass(frozen=True)
+class Configuration:
+    files: dict[str, dict[str, Any]]
+    """Each `.tf` file's parsed content, by file name."""
+
+    def blocks(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every top-level block of a kind (`resource`, `variable`, ...) with its file name."""
+        for name, content in self.files.items():
+            for block in content.get(kind, []):
+                yield name, block
+
+    def resources(self, type_: str, kind: str = "resource") -> dict[str, dict[str, Any]]:
+        """The resources (or `data` sources) of one type, by name."""
+        found: dict[str, dict[str, Any]] = {}
+        for _, block in self.blocks(kind):
+            for each_type, named in block.items():
+                if _unquote(each_type) == type_:
+                    found.update({_unquote(name): body for name, body in named.items()})
+        return found
+
+    def resource(self, type_: str, name: str) -> dict[str, Any]:
+        resources = self.resources(type_)
+        assert name in resources, f"no {type_}.{name} in {ROOT}; there are {sorted(resources)}"
+        return resources[name]
+
+    def all_resources(self, kind: str = "resource") -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(type, name, body) of every resource, or of every `data` source."""
+        for _, block in self.blocks(kind):
+            for type_, named in block.items():
+                for name, body in named.items():
+                    yield _unquote(type_), _unquote(name), body
+
+    @property
+    def variables(self) -> dict[str, dict[str, Any]]:
+        return {
+            _unquote(name): body
+            for _, block in self.blocks("variable")
+            for name, body in block.items()
+        }
+
+    @property
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        return {
+            _unquote(name): body
+            for _, block in self.blocks("output")
+            for name, body in block.items()
+        }
+
+    @property
+    def locals(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for _, block in self.blocks("locals"):
+            merged.update(block)
+        return merged
+
+    def value(self, raw: Any) -> Any:
+        """`raw` with a whole-value `${var.NAME}` replaced by the variable's default."""
+        if isinstance(raw, str) and (match := _VARIABLE.fullmatch(raw)):
+            variable = self.variables[match.group(1)]
+            assert "default" in variable, f"var.{match.group(1)} has no default"
+            return variable["default"]
+        return raw
+
+
+@cache
+def configuration(root: Path = ROOT) -> Configuration:
+    return Configuration(
+        {
+            path.name: hcl2.load(path.open(encoding="utf-8"), serialization_options=_OPTIONS)
+            for path in sorted(root.glob("*.tf"))
+        }
+    )
+
+
+def one(blocks: Any) -> dict[str, Any]:
+    """The single nested block of a kind (hcl2 gives nested blocks as lists)."""
+    assert isinstance(blocks, list) and len(blocks) == 1, f"expected one block, got {blocks!r}"
+    block: dict[str, Any] = blocks[0]
+    return block
