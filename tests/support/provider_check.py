@@ -27,6 +27,11 @@ META_ARGUMENTS: Final = frozenset(
 )
 PROVIDER_META_ARGUMENTS: Final = frozenset({"alias", "version"})
 DYNAMIC_ARGUMENTS: Final = frozenset({"for_each", "iterator", "labels", "content"})
+_WHAT: Final = {
+    "resources": "resource type",
+    "data_sources": "data source type",
+    "providers": "provider",
+}
 
 
 @dataclass(frozen=True)
@@ -48,41 +53,38 @@ class Finding:
 def check(configuration: Configuration, schemas: ProviderSchemas) -> list[Finding]:
     """Every finding on the configuration's resource, data and provider blocks."""
     findings: list[Finding] = []
-    for kind, prefix, schema_kind, label in (
-        ("resource", "", "resources", "resource type"),
-        ("data", "data.", "data_sources", "data source type"),
-    ):
-        for file, type_, name, body in configuration.labelled(kind):
-            address = f"{prefix}{type_}.{name}"
-            schema = schemas.body(schema_kind, type_)
-            if schema is None:
-                problem = f"{label} not in {' or '.join(schemas.sources)}"
-                findings.append(
-                    Finding(
-                        file, address, problem, type_, _close(type_, schemas.names(schema_kind))
-                    )
-                )
-                continue
-            findings.extend(_check_body(file, address, body, schema, META_ARGUMENTS))
-    for file, block in configuration.blocks("provider"):
-        for name, body in block.items():
-            provider = name.strip('"')
-            address = f"provider.{provider}" + (f".{body['alias']}" if "alias" in body else "")
-            schema = schemas.body("providers", provider)
-            if schema is None:
-                problem = f"provider not in {' or '.join(schemas.sources)}"
-                findings.append(
-                    Finding(
-                        file,
-                        address,
-                        problem,
-                        provider,
-                        _close(provider, schemas.names("providers")),
-                    )
-                )
-                continue
-            findings.extend(_check_body(file, address, body, schema, PROVIDER_META_ARGUMENTS))
+    for file, address, kind, type_, body, meta in _top_level(configuration):
+        schema = schemas.body(kind, type_)
+        if schema is None:
+            problem = f"{_WHAT[kind]} not in {' or '.join(schemas.sources)}"
+            findings.append(
+                Finding(file, address, problem, type_, _close(type_, schemas.names(kind)))
+            )
+        else:
+            findings.extend(_check_body(file, address, body, schema, meta))
     return findings
+
+
+def _top_level(
+    configuration: Configuration,
+) -> Iterator[tuple[str, str, str, str, dict[str, Any], frozenset[str]]]:
+    """(file, address, schema kind, type, body, meta-arguments) of each block to check."""
+    for file, type_, name, body in configuration.labelled("resource"):
+        yield file, f"{type_}.{name}", "resources", type_, body, META_ARGUMENTS
+    for file, type_, name, body in configuration.labelled("data"):
+        yield file, f"data.{type_}.{name}", "data_sources", type_, body, META_ARGUMENTS
+    for file, block in configuration.blocks("provider"):
+        for label, body in block.items():
+            provider = label.strip('"')
+            alias = f".{body['alias']}" if "alias" in body else ""
+            yield (
+                file,
+                f"provider.{provider}{alias}",
+                "providers",
+                provider,
+                body,
+                PROVIDER_META_ARGUMENTS,
+            )
 
 
 def _check_body(
@@ -97,7 +99,7 @@ def _check_body(
             if _is_blocks(value) and not schema.attributes[name].holds_objects:
                 yield Finding(file, address, "attribute written as a block", name)
         elif name in schema.blocks:
-            yield from _check_nested(file, f"{address}.{name}", value, schema.blocks[name])
+            yield from _check_nested(file, address, name, value, schema.blocks[name])
         else:
             kind = "block" if _is_blocks(value) else "attribute"
             names = [*schema.names, *meta]
@@ -111,9 +113,11 @@ def _check_body(
             yield Finding(file, address, f"missing required {kind}", name)
 
 
-def _check_nested(file: str, address: str, value: Any, nested: NestedBlock) -> Iterator[Finding]:
+def _check_nested(
+    file: str, parent: str, name: str, value: Any, nested: NestedBlock
+) -> Iterator[Finding]:
     """Findings in the blocks given for one nested block type (or one object-typed argument)."""
-    name = address.rpartition(".")[2]
+    address = f"{parent}.{name}"
     if _is_blocks(value):
         if nested.single and len(value) > 1:
             yield Finding(file, address, f"block allowed once, given {len(value)} times", name)
@@ -125,7 +129,6 @@ def _check_nested(file: str, address: str, value: Any, nested: NestedBlock) -> I
         if isinstance(value, dict) and nested.body is not None:
             yield from _check_body(file, address, value, nested.body)
     else:
-        parent = address.rpartition(".")[0]
         yield Finding(file, parent, "block written as an attribute", name)
 
 
