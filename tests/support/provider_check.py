@@ -8,7 +8,10 @@ validators, which the schema does not carry (a framework resource's "required" l
 such as the lifecycle configuration's `rule`, is optional in the schema).
 
 The input is hcl2's shape as `tests/support/terraform.py` parses it: a nested block is a list of
-dicts, a `dynamic "x" { content { ... } }` block is under the key `dynamic`.
+dicts, a `dynamic "x" { content { ... } }` block is under the key `dynamic`. In that shape
+`x = [{...}]` looks like blocks, so a list of objects given for a block type is not reported.
+Meta-arguments are Terraform's only at a resource's, data source's or provider's top level; in a
+nested block `count` or `lifecycle` is checked like any other name.
 """
 
 from __future__ import annotations
