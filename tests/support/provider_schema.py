@@ -122,10 +122,10 @@ class ProviderSchemas:
 @cache
 def schemas(node_modules: Path = NODE_MODULES) -> ProviderSchemas:
     """The schemas of all PACKAGES, from the cache when it has them."""
-    return merge(load(node_modules / name, node_modules / CACHE_FOLDER) for name in PACKAGES)
+    return _merge(load(node_modules / name, node_modules / CACHE_FOLDER) for name in PACKAGES)
 
 
-def merge(extracted: Iterable[dict[str, Any]]) -> ProviderSchemas:
+def _merge(extracted: Iterable[dict[str, Any]]) -> ProviderSchemas:
     sources: list[str] = []
     raw: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in _KINDS.values()}
     for each in extracted:
