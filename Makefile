@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Node tools of the test suite (asl-validator), exactly as package-lock.json pins them.
+# Node tools of the test suite (asl-validator, the providers' schemas in @cdktf/provider-*),
+# exactly as package-lock.json pins them.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }

@@ -62,6 +62,13 @@ class Configuration:
                 for name, body in named.items():
                     yield _unquote(type_), _unquote(name), body
 
+    def labelled(self, kind: str) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """(file, type, name, body) of every block of a two-label kind (`resource`, `data`)."""
+        for file, block in self.blocks(kind):
+            for type_, named in block.items():
+                for name, body in named.items():
+                    yield file, _unquote(type_), _unquote(name), body
+
     @property
     def variables(self) -> dict[str, dict[str, Any]]:
         return {
@@ -94,13 +101,17 @@ class Configuration:
         return raw
 
 
+def parse(text: str) -> dict[str, Any]:
+    """One file's text parsed as `configuration()` parses each file, so a test can build a
+    `Configuration` from inline HCL."""
+    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
+    return parsed
+
+
 @cache
 def configuration(root: Path = ROOT) -> Configuration:
     return Configuration(
-        {
-            path.name: hcl2.load(path.open(encoding="utf-8"), serialization_options=_OPTIONS)
-            for path in sorted(root.glob("*.tf"))
-        }
+        {path.name: parse(path.read_text(encoding="utf-8")) for path in sorted(root.glob("*.tf"))}
     )
 
 
