@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -233,10 +233,18 @@ class ScalingSetup:
 
     def warmup(self, policy: Policy) -> float:
         """A policy's `estimated_instance_warmup` overrides the group's default."""
-        return (
-            self.group.default_warmup_seconds
-            if policy.warmup_seconds is None
-            else (policy.warmup_seconds)
+        if policy.warmup_seconds is None:
+            return self.group.default_warmup_seconds
+        return policy.warmup_seconds
+
+    def policy(self, name: str) -> Policy:
+        return next(policy for policy in self.policies if policy.name == name)
+
+    def with_policy(self, policy: Policy) -> ScalingSetup:
+        """This setup with the policy of the same name replaced: what a changed line of the
+        Terraform would give."""
+        return replace(
+            self, policies=tuple(policy if p.name == policy.name else p for p in self.policies)
         )
 
     def describe(self) -> list[str]:
