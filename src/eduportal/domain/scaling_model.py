@@ -131,9 +131,11 @@ class Timeline:
     def of_kind(self, kind: EventKind) -> list[ModelEvent]:
         return [event for event in self.events if event.kind is kind]
 
-    def render(self) -> str:
+    def render(self, *checks: Check) -> str:
         """A table an operator reads top to bottom, with the configuration replayed above it
-        and the two verdicts below."""
+        and the verdicts below: the ones given, else both. A run made for one budget names
+        that one, since the watch's rule for the other may read it differently (a scale-out
+        that brings CPU under the threshold looks to it like the load ending)."""
         timings = self.timings
         lines = [
             *self.setup.describe(),
@@ -152,7 +154,10 @@ class Timeline:
             "",
             "A policy is invoked each minute its alarm stays in ALARM; an invocation that asks "
             "for what the previous one asked is shown once.",
-            *(f"{c.name}: {c.verdict} - {c.summary}" for c in (self.scale_out, self.scale_in)),
+            *(
+                f"{c.name}: {c.verdict} - {c.summary}"
+                for c in checks or (self.scale_out, self.scale_in)
+            ),
         ]
         return "\n".join(lines)
 
