@@ -58,7 +58,7 @@ bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot
 
 # Not part of `make test`: pip downloads the wheels it has not cached. The tests build the zip's
 # parts on a small folder, and once for real (tests/integration/test_lambda_zip_build.py).
-lambda-zip: $(STAMP)  ## The pipeline's Lambda deployment package: build/lambda/eduportal-lambda.zip (pip fetches ~40 MB of wheels)
+lambda-zip: $(STAMP)  ## The pipeline's Lambda deployment package: build/lambda/eduportal-lambda.zip (pip fetches ~48 MB of wheels)
 	$(BIN)/python -m scripts.lambda_zip
 
 clean:  ## Remove the virtual environment, caches and build/

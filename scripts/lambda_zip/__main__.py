@@ -21,7 +21,7 @@ ones), within pyproject.toml's bounds. The same content always gives the same by
 Terraform's source_code_hash changes only when the content does. The build fails, writing
 nothing, when the zip would exceed Lambda's limits ({mib(LAMBDA_LIMITS.zipped_bytes)} zipped
 for a direct upload, {mib(LAMBDA_LIMITS.unzipped_bytes)} unpacked). pip downloads the wheels
-it has not cached (about 40 MB)."""
+it has not cached (about 48 MB)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,7 +48,7 @@ def build(
         f"installing {len(requirements)} distributions and what they require "
         f"({len(pins)} in all, at the versions installed here) for CPython "
         f"{target.python_version} on {target.platforms[0]} and older: pip downloads the "
-        "wheels it has not cached, about 40 MB"
+        "wheels it has not cached, about 48 MB"
     )
     install_distributions(target, staging, requirements, pins)
     say("installing eduportal itself, without its dependencies")
