@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Final
 
 from scripts.lambda_zip import distributions
-from scripts.lambda_zip.archive import LAMBDA_LIMITS, Limits, Sizes, write_zip
+from scripts.lambda_zip.archive import Sizes, write_zip
 from scripts.lambda_zip.install import (
     Target,
     install_distributions,
@@ -33,7 +33,6 @@ def build(
     *,
     staging: Path = STAGING,
     target: Target | None = None,
-    limits: Limits = LAMBDA_LIMITS,
     say: Say = print,
 ) -> Sizes:
     """The Lambda package at `output`, for `target` (the functions' runtime by default);
@@ -56,4 +55,4 @@ def build(
     say("removing console scripts, bytecode and the build folder's name")
     tidy(staging)
     say(f"writing {output}")
-    return write_zip(staging, output, limits)
+    return write_zip(staging, output)

@@ -26,9 +26,11 @@ RUNTIME_GLIBC: Final = {"python3.12": (2, 34)}
 glibc 2.34. A manylinux wheel for that glibc or an older one runs there."""
 MACHINES: Final = {"x86_64": "x86_64", "arm64": "aarch64"}
 """Lambda's architecture names to the machine names of wheel platform tags."""
+MANYLINUX2014_MINOR: Final = 17
+"""manylinux2014 is manylinux_2_17 under its older name, which some wheels carry alone."""
 OLDEST_MANYLINUX_MINOR: Final = 5
 """manylinux_2_5, alias manylinux1: the oldest glibc a manylinux wheel is built for."""
-_PIP_QUIET_FLAGS: Final = ("--no-compile", "--progress-bar", "off", "--disable-pip-version-check")
+_PIP_FLAGS: Final = ("--no-compile", "--progress-bar", "off", "--disable-pip-version-check")
 """No bytecode: this interpreter's would not be the runtime's. No progress bars: a build log
 shows pip's lines, one per wheel, as progress enough."""
 
@@ -44,15 +46,18 @@ class Target:
 
 def manylinux_platforms(glibc: tuple[int, int], machine: str) -> tuple[str, ...]:
     """Every manylinux tag whose wheels run on `glibc`, newest first. pip takes the tags it is
-    given literally: `manylinux2014_x86_64` alone would refuse the tested numpy and Pillow,
-    which publish manylinux_2_28 wheels only (pip adds manylinux2010 and manylinux1 to
-    manylinux2014 itself, so older PEP 600 tags cover the rest)."""
+    given literally, a newer one admitting no older one, so each PEP 600 tag down to
+    manylinux_2_5 is listed, and manylinux2014 (pip widens it to manylinux2010 and
+    manylinux1). `manylinux2014_x86_64` alone would refuse the tested numpy and Pillow, which
+    publish manylinux_2_28 wheels only."""
     major, minor = glibc
-    newer = (f"manylinux_{major}_{each}_{machine}" for each in range(minor, 16, -1))
-    older = (
-        f"manylinux_{major}_{each}_{machine}" for each in range(16, OLDEST_MANYLINUX_MINOR - 1, -1)
+    newer = range(minor, MANYLINUX2014_MINOR - 1, -1)
+    older = range(MANYLINUX2014_MINOR - 1, OLDEST_MANYLINUX_MINOR - 1, -1)
+    return (
+        *(f"manylinux_{major}_{each}_{machine}" for each in newer),
+        f"manylinux2014_{machine}",
+        *(f"manylinux_{major}_{each}_{machine}" for each in older),
     )
-    return (*newer, f"manylinux2014_{machine}", *older)
 
 
 def lambda_target(runtime: str = LAMBDA_RUNTIME, architecture: str = LAMBDA_ARCHITECTURE) -> Target:
@@ -80,7 +85,7 @@ def pip_command(
         "install",
         "--target",
         str(staging),
-        *_PIP_QUIET_FLAGS,
+        *_PIP_FLAGS,
         "--only-binary=:all:",
         "--implementation",
         "cp",
@@ -122,7 +127,7 @@ def install_project(root: Path, staging: Path) -> None:
             ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
         )
         command = [sys.executable, "-m", "pip", "install", "--target", str(staging)]
-        _pip([*command, *_PIP_QUIET_FLAGS, "--no-deps", "--upgrade", str(copy)], "eduportal")
+        _pip([*command, *_PIP_FLAGS, "--no-deps", "--upgrade", str(copy)], "eduportal")
 
 
 def _pip(command: list[str], what: str) -> None:
