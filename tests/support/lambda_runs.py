@@ -71,14 +71,16 @@ def run_handlers(
     refuse: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The probe's report, once it took the upload through every handler with only
-    `pythonpath` and the standard library importable, `refuse` refused; the functions' metrics
-    go to their log, as on AWS (`EDUPORTAL_METRICS=emf`)."""
+    `pythonpath` and the standard library importable, `refuse` refused. The environment is
+    the functions' on AWS: the pipeline's resources, metrics to their log
+    (`EDUPORTAL_METRICS=emf`, which loads aws-embedded-metrics) and offline generators."""
     plan = _plan(pipeline, refuse)
     settings = ("EDUPORTAL_", "S3_", "PYTHONPATH")
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith(settings)},
         **pipeline.environment(),
         "EDUPORTAL_METRICS": "emf",
+        "EDUPORTAL_GENERATORS": "offline",
         "PYTHONPATH": os.pathsep.join(str(path) for path in pythonpath),
     }
     done = subprocess.run(
