@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test lint format bench lambda-zip clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -41,13 +41,13 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)  ## Run the whole test suite (installs 
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy
-	$(BIN)/ruff check src tests bench load-testing
-	$(BIN)/ruff format --check src tests bench load-testing
+	$(BIN)/ruff check src tests bench load-testing scripts
+	$(BIN)/ruff format --check src tests bench load-testing scripts
 	$(BIN)/mypy
 
 format: $(STAMP)  ## Apply ruff's formatting and safe fixes
-	$(BIN)/ruff check --fix src tests bench load-testing
-	$(BIN)/ruff format src tests bench load-testing
+	$(BIN)/ruff check --fix src tests bench load-testing scripts
+	$(BIN)/ruff format src tests bench load-testing scripts
 
 bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot paths, answer scoring, pipeline; bench/results/
 	$(BIN)/python -m bench.optimizer
@@ -57,5 +57,10 @@ bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot
 	$(BIN)/python -m bench.scoring
 	$(BIN)/python -m bench.pipeline
 
-clean:  ## Remove the virtual environment and caches
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+# Not part of `make test`: pip downloads the wheels it has not cached. The tests build the zip's
+# parts on a small folder, and once for real (tests/integration/test_lambda_zip_build.py).
+lambda-zip: $(STAMP)  ## The pipeline's Lambda deployment package: build/lambda/eduportal-lambda.zip (pip fetches ~48 MB of wheels)
+	$(BIN)/python -m scripts.lambda_zip
+
+clean:  ## Remove the virtual environment, caches and build/
+	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

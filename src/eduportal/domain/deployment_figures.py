@@ -2,7 +2,8 @@
 
 The Terraform in `infrastructure/` sets them, the tests of that configuration assert them on
 the parsed files, and `eduportal infra check` compares a live deployment against them; a
-figure changed here is a requirement changed, and every one of those three notices. The CPU
+figure changed here is a requirement changed, and every one of those three notices (the Lambda
+runtime and architecture also choose the wheels `make lambda-zip` packages). The CPU
 threshold and the scaling budgets live with the scaling watch (`domain.scaling_verdicts`),
 the quota share with the storage report (`services.storage_usage`), the queue's delivery
 limit with the settings (`EDUPORTAL_QUEUE_MAX_RECEIVES`).
@@ -49,3 +50,9 @@ S3_4XX_ALARM_COUNT: Final = 10
 ALARM_WINDOW_SECONDS: Final = 300
 METRICS_NAMESPACE: Final = "Eduportal"
 """The namespace the application's metrics reach CloudWatch under (`EDUPORTAL_METRICS=emf`)."""
+
+LAMBDA_RUNTIME: Final = "python3.12"
+"""The pipeline's Lambda functions' runtime. The deployment package holds wheels built for it
+(`scripts/lambda_zip`): compiled ones only import under this Python version."""
+LAMBDA_ARCHITECTURE: Final = "x86_64"
+"""The functions' instruction set, which the package's compiled wheels are built for."""
