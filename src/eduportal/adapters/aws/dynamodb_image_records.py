@@ -216,10 +216,7 @@ def create_table(client: DynamoDBClient, table: str) -> None:
         GlobalSecondaryIndexes=[
             {
                 "IndexName": index.name,
-                "KeySchema": [
-                    {"AttributeName": name, "KeyType": kind}
-                    for name, kind in index.key
-                ],
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in index.key],
                 "Projection": {"ProjectionType": index.projection},
             }
             for index in records_table.INDEXES

@@ -143,7 +143,7 @@ def _cache_key(cache: CacheSettings) -> Finding:
     }.get(cache.query_strings, False)
     described = {
         "all": "every query string",
-        "whitelist": f"the query strings {listed(names)}",
+        "whitelist": f"query strings in the key: {listed(names)}",
         "allExcept": f"every query string but {listed(names)}",
     }.get(cache.query_strings, "no query string")
     return Finding(in_key, f"{described} ({cache.source})")

@@ -77,7 +77,7 @@ def alarm_rules(key: str, alerts_topic: str) -> list[Rule[AlarmSettings]]:
 def _expected(wanted: AlarmRequirement, topic: str) -> str:
     parts = []
     if wanted.threshold is not None:
-        parts.append(f"threshold {wanted.threshold:g} {' or '.join(sorted(wanted.comparisons))}")
+        parts.append(f"threshold {wanted.threshold:.12g} {' or '.join(sorted(wanted.comparisons))}")
     if wanted.period_seconds is not None:
         parts.append(f"period {wanted.period_seconds} s")
     if wanted.metric_math:
@@ -94,7 +94,7 @@ def _judge(alarm: AlarmSettings, wanted: AlarmRequirement, topic: str) -> Findin
         and wanted.period_seconds in (None, *_only(alarm.periods))
         and (alarm.metric_math or not wanted.metric_math)
     )
-    threshold = "no threshold" if alarm.threshold is None else f"threshold {alarm.threshold:g}"
+    threshold = "no threshold" if alarm.threshold is None else f"threshold {alarm.threshold:.12g}"
     parts = [
         f"{threshold} {alarm.comparison}",
         f"period {listed((str(p) for p in sorted(set(alarm.periods))), empty='none')} s",
