@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -160,7 +161,7 @@ class Deployment:
 
     # --- what a test breaks ------------------------------------------------------------------
 
-    def update_distribution(self, change: Any) -> None:
+    def update_distribution(self, change: Callable[[Any], object]) -> None:
         """`change(config)` edits the distribution's config in place, which is then saved."""
         found = self.aws.cloudfront.get_distribution_config(Id=self.distribution_id)
         config = found["DistributionConfig"]

@@ -34,6 +34,7 @@ from eduportal.domain.records_table import INDEXES
 from eduportal.services.deployment_check.buckets import image_bucket_rules
 from eduportal.services.deployment_check.cdn import distribution_rules
 from eduportal.services.deployment_check.compute import scaling_rules
+from eduportal.services.deployment_check.monitoring import ALARMS
 from eduportal.services.deployment_check.pipeline import table_rules
 from eduportal.services.deployment_check.rules import Finding, Rule
 
@@ -344,6 +345,10 @@ def test_a_group_on_a_launch_configuration_fails_the_template_settings() -> None
 
 def _no_alarm() -> NotFoundError:
     return NotFoundError("There is no alarm.")
+
+
+def test_every_alarm_of_the_outputs_has_its_rule() -> None:
+    assert set(ALARMS) == set(ALARM_KEYS)
 
 
 def test_the_outputs_give_the_distribution_arn_in_the_topics_partition() -> None:

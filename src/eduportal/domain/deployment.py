@@ -38,9 +38,9 @@ READ_PERMISSIONS: Final = (
     "dynamodb:DescribeTable",
     "dynamodb:DescribeContinuousBackups",
 )
-"""Every IAM action reading a deployment takes, all read-only. The AWS reader makes no other
-call (its test records them), `eduportal infra check --help` lists them, and a refused read
-says which are needed."""
+"""Every IAM action reading a deployment takes, all read-only: the AWS reader makes no other
+call (tests/integration/test_infra_check.py records them), and `eduportal infra check --help`
+lists them, where the sentence for a refused read sends the operator."""
 
 
 @dataclass(frozen=True, slots=True)
