@@ -8,6 +8,15 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from eduportal.domain.accounts import Account, Session
 from eduportal.domain.assignments import Assignment
+from eduportal.domain.deployment import (
+    AlarmSettings,
+    BucketSettings,
+    DistributionSettings,
+    QueueSettings,
+    ScalingGroupSettings,
+    StateMachineSettings,
+    TableSettings,
+)
 from eduportal.domain.drafts import Draft
 from eduportal.domain.grading import AnswerRecord, LeaderboardEntry, QuestionProgress, Score
 from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus
@@ -603,3 +612,34 @@ class ScalingGroupReader(Protocol):
         when a read is refused, `StorageUnavailableError` when AWS cannot be reached.
         """
         ...
+
+
+# --- The deployment check ----------------------------------------------------------------------
+
+
+class DeploymentReader(Protocol):
+    """A deployed stack's settings as AWS reports them (`eduportal infra check`), read-only.
+
+    AWS implements it (`adapters/aws/deployment_reader.py`). Each method raises `NotFoundError`
+    when the resource does not exist, `PermissionDeniedError` when its read is refused and
+    `StorageUnavailableError` when AWS cannot be reached; a setting with a read of its own that
+    fails is `Unreadable` in the reading instead, so the resource's other settings are still
+    judged.
+    """
+
+    def bucket(self, name: str) -> BucketSettings: ...
+
+    def distribution(self, distribution_id: str) -> DistributionSettings: ...
+
+    def alarm(self, name: str, *, of_cloudfront: bool = False) -> AlarmSettings:
+        """`of_cloudfront`: an alarm on CloudFront's metrics, which CloudFront publishes in
+        us-east-1 only, so its alarms live there whatever the stack's region."""
+        ...
+
+    def scaling_group(self, name: str) -> ScalingGroupSettings: ...
+
+    def state_machine(self, arn: str) -> StateMachineSettings: ...
+
+    def queue(self, url: str) -> QueueSettings: ...
+
+    def table(self, name: str) -> TableSettings: ...

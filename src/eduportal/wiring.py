@@ -31,6 +31,7 @@ from eduportal.ports import (
     AssignmentRepository,
     AttemptCounter,
     Clock,
+    DeploymentReader,
     DraftRepository,
     Embedder,
     Event,
@@ -894,3 +895,38 @@ def start_scaling_watch(
     return BackgroundWatch(
         reader, SystemClock(), watch_settings, on_sample=on_sample, on_failure=on_failure
     ).start()
+
+
+# --- the deployment check ------------------------------------------------------------------
+# Another operator's tool that reads a deployment from outside: its reader is built here too.
+
+
+def build_deployment_reader(settings: Settings, *, region: str) -> DeploymentReader:
+    """Clients in the stack's `region` (the Terraform's outputs say which, whatever
+    AWS_REGION says), CloudFront's and those of the alarms on its metrics in us-east-1; at
+    `AWS_ENDPOINT_URL` when set, with the retries and timeouts of every AWS client."""
+    from eduportal.adapters.aws import clients
+    from eduportal.adapters.aws.deployment_reader import AwsDeploymentReader
+
+    timeout, endpoint = settings.db_timeout_seconds, settings.aws_endpoint_url
+    return AwsDeploymentReader(
+        s3=clients.s3_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        cloudfront=clients.cloudfront_client(timeout_seconds=timeout, endpoint_url=endpoint),
+        cloudwatch=clients.cloudwatch_client(
+            region=region, timeout_seconds=timeout, endpoint_url=endpoint
+        ),
+        cloudfront_cloudwatch=clients.cloudwatch_client(
+            region=clients.CLOUDFRONT_REGION, timeout_seconds=timeout, endpoint_url=endpoint
+        ),
+        autoscaling=clients.autoscaling_client(
+            region=region, timeout_seconds=timeout, endpoint_url=endpoint
+        ),
+        ec2=clients.ec2_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        stepfunctions=clients.stepfunctions_client(
+            region=region, timeout_seconds=timeout, endpoint_url=endpoint
+        ),
+        sqs=clients.sqs_client(region=region, timeout_seconds=timeout, endpoint_url=endpoint),
+        dynamodb=clients.dynamodb_client(
+            region=region, timeout_seconds=timeout, endpoint_url=endpoint
+        ),
+    )

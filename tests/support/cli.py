@@ -15,9 +15,15 @@ def cli_env(data_dir: Path) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 60
+    args: list[str],
+    env: dict[str, str],
+    *,
+    stdin: str | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m eduportal ARGS`; standard input is `stdin`, or empty (never a terminal)."""
+    """`python -m eduportal ARGS` in `cwd` (default: this process's); standard input is
+    `stdin`, or empty (never a terminal)."""
     return subprocess.run(
         [sys.executable, "-m", "eduportal", *args],
         input=stdin if stdin is not None else "",
@@ -26,4 +32,5 @@ def run_cli(
         env=env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )

@@ -15,7 +15,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from eduportal.cli import image, loadtest, pipeline, scaling, serve, storage, uploads, users, worker
+from eduportal.cli import (
+    image,
+    infra,
+    loadtest,
+    pipeline,
+    scaling,
+    serve,
+    storage,
+    uploads,
+    users,
+    worker,
+)
 from eduportal.cli.common import EXIT_BAD_INPUT, EXIT_FAILURE, Handler, UsageError
 from eduportal.config import load_settings
 from eduportal.domain.correlation import correlation_scope
@@ -24,7 +35,7 @@ from eduportal.observability.logging import configure_logging, log_error
 
 log = logging.getLogger("eduportal.cli")
 
-QUIET_COMMANDS = frozenset({"image", "users", "storage", "upload", "images", "pipeline"})
+QUIET_COMMANDS = frozenset({"image", "users", "storage", "upload", "images", "pipeline", "infra"})
 """Commands whose output is their JSON: they log warnings and errors only, unless -v."""
 
 
@@ -39,7 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log every operation (JSON, on stderr)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, worker, uploads, pipeline, users, storage, image, scaling, loadtest):
+    for group in (
+        serve,
+        worker,
+        uploads,
+        pipeline,
+        users,
+        storage,
+        image,
+        scaling,
+        infra,
+        loadtest,
+    ):
         group.register(commands)
     return parser
 

@@ -16,8 +16,10 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 MAX_ATTEMPTS = 4
+CLOUDFRONT_REGION: Final = "us-east-1"
+"""Where CloudFront's API answers and where it publishes its metrics, so where the alarms on
+them live, whatever the region of the rest of the stack."""
 SQS_LONGEST_POLL_SECONDS: Final = 20
 """SQS holds a ReceiveMessage open for at most this long (`WaitTimeSeconds`) waiting for a
 message."""
@@ -112,3 +117,18 @@ def elbv2_client(
 ) -> ElasticLoadBalancingv2Client:
     config = client_config(timeout_seconds)
     return cast("ElasticLoadBalancingv2Client", _client("elbv2", region, endpoint_url, config))
+
+
+def cloudfront_client(
+    *, timeout_seconds: float, endpoint_url: str | None = None
+) -> CloudFrontClient:
+    """CloudFront is global: its API answers in us-east-1 whatever the stack's region."""
+    config = client_config(timeout_seconds)
+    return cast("CloudFrontClient", _client("cloudfront", CLOUDFRONT_REGION, endpoint_url, config))
+
+
+def ec2_client(
+    *, region: str, timeout_seconds: float, endpoint_url: str | None = None
+) -> EC2Client:
+    config = client_config(timeout_seconds)
+    return cast("EC2Client", _client("ec2", region, endpoint_url, config))

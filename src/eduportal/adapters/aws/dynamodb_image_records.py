@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from eduportal.adapters.aws.service_errors import unavailable_on_failure
+from eduportal.domain import records_table
 from eduportal.domain.image_records import (
     DayRange,
     ImageRecord,
@@ -31,9 +32,9 @@ from eduportal.domain.image_records import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-BY_KEY: Final = "by_key"
-BY_STATUS: Final = "by_status"
-BY_DAY: Final = "by_day"
+BY_KEY: Final = records_table.BY_KEY.name
+BY_STATUS: Final = records_table.BY_STATUS.name
+BY_DAY: Final = records_table.BY_DAY.name
 _UNAVAILABLE: Final = "The database is unavailable right now. Please try again later."
 
 
@@ -202,39 +203,22 @@ def _scan(client: DynamoDBClient, table: str) -> list[Any]:
 
 
 def create_table(client: DynamoDBClient, table: str) -> None:
-    """The table as the infrastructure provisions it: on-demand, three indexes."""
+    """The table as the infrastructure provisions it (`domain.records_table`): on-demand,
+    three indexes."""
     client.create_table(
         TableName=table,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "image_id", "AttributeType": "S"},
-            {"AttributeName": "key", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "uploaded_day", "AttributeType": "S"},
-            {"AttributeName": "uploaded_at", "AttributeType": "N"},
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in records_table.ATTRIBUTE_TYPES.items()
         ],
-        KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": records_table.PARTITION_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": BY_KEY,
-                "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": BY_STATUS,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": BY_DAY,
-                "KeySchema": [
-                    {"AttributeName": "uploaded_day", "KeyType": "HASH"},
-                    {"AttributeName": "uploaded_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in index.key],
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in records_table.INDEXES
         ],
     )

@@ -16,18 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-from eduportal.domain.errors import (
-    ConfigurationError,
-    NotFoundError,
-    PermissionDeniedError,
-    StorageUnavailableError,
-)
+from eduportal.adapters.aws.read_errors import read_errors
+from eduportal.domain.errors import NotFoundError
 from eduportal.domain.scaling import (
     Activity,
     AlarmState,
@@ -57,9 +51,6 @@ CPU_PERIODS_READ: Final = 5
 """Periods read per poll: CloudWatch publishes a period late and may revise it, so each poll
 reads the last few again and the analysis keeps the latest reading of each."""
 ACTIVITIES_READ: Final = 20
-_DENIED: Final = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure"}
-)
 
 
 class AwsScalingGroupReader:
@@ -218,36 +209,7 @@ def _alarm_state(alarm: MetricAlarmTypeDef) -> AlarmState:
     )
 
 
-@contextmanager
-def _aws(what: str, operation: str) -> Iterator[None]:
-    """botocore's failures as the domain's errors, in a sentence an operator can act on;
-    botocore has already retried what its standard mode retries."""
-    try:
-        yield
-    except NoCredentialsError as exc:
-        raise ConfigurationError(
-            "No AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, or run where an instance role provides them.",
-            detail=f"{operation}: {exc}",
-        ) from exc
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, message = error.get("Code", ""), error.get("Message", "")
-        detail = f"{operation}: {code}: {message}"
-        if code in _DENIED:
-            raise PermissionDeniedError(
-                f"AWS refused to let these credentials {what}. The scaling watch needs "
-                + ", ".join(PERMISSIONS)
-                + ".",
-                detail=detail,
-            ) from exc
-        raise StorageUnavailableError(
-            f"AWS could not {what} just now ({code or 'error'}); try again in a moment.",
-            detail=detail,
-        ) from exc
-    except BotoCoreError as exc:
-        raise StorageUnavailableError(
-            f"AWS could not be reached to {what}: check the network, AWS_REGION and "
-            "AWS_ENDPOINT_URL.",
-            detail=f"{operation}: {exc}",
-        ) from exc
+def _aws(what: str, operation: str) -> AbstractContextManager[None]:
+    return read_errors(
+        what, operation, needs="The scaling watch needs " + ", ".join(PERMISSIONS) + "."
+    )
