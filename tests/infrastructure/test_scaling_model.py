@@ -263,12 +263,6 @@ def test_one_halving_at_the_scale_in_threshold_leaves_cpu_at_or_below_70_percent
         assert cpu <= CPU_THRESHOLD_PERCENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the scale-in alarm stays in ALARM a minute after a removal (its newest datapoint "
-    "predates it) and invokes the policy again: from 3 or 4 instances at 30 % it halves twice, "
-    "leaving one instance at 90-100 %, and the group scales out again",
-)
 def test_the_group_does_not_flap_just_below_the_scale_in_threshold() -> None:
     setup = scaling_setup()
     outcomes = {}

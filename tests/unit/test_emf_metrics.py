@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from eduportal.config import load_settings
+from eduportal.domain.deployment_figures import METRICS_NAMESPACE as NAMESPACE
 from eduportal.observability.emf_metrics import (
     MAX_BUFFERED_VALUES,
-    NAMESPACE,
     EmfMetrics,
     StreamSink,
 )
