@@ -7,10 +7,10 @@ PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install run test lint format bench lambda-zip clean
+.PHONY: help install run test lint format bench infra-check lambda-zip deploy clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "eduportal needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
@@ -37,8 +37,24 @@ install: $(STAMP)  ## Create .venv and install eduportal with its development to
 run: $(STAMP)  ## Start eduportal on the embedded default (files under ./data)
 	$(BIN)/eduportal serve
 
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)  ## Run the whole test suite (installs Debian's chromium and the Node tools if missing)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) checkov  ## Run the whole test suite, infrastructure checks included (installs chromium, the Node tools, checkov)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# checkov in a virtual environment of its own (infrastructure/checkov-requirements.txt says why).
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): infrastructure/checkov-requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infrastructure/checkov-requirements.txt
+	touch $@
+
+.PHONY: checkov
+checkov: $(CHECKOV_STAMP)  ## checkov on infrastructure/: 0 failed checks, every skip inline with its reason
+	$(CHECKOV_VENV)/bin/checkov --directory infrastructure --framework terraform --skip-download --quiet --compact
+
+infra-check: $(STAMP) $(NODE_STAMP) checkov  ## The Terraform checked offline: checkov, the provider schemas, fmt, every requirement value, the scaling model
+	$(BIN)/python -m pytest tests/infrastructure $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check src tests bench load-testing scripts
@@ -62,5 +78,8 @@ bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, portal, hot
 lambda-zip: $(STAMP)  ## The pipeline's Lambda deployment package: build/lambda/eduportal-lambda.zip (pip fetches ~48 MB of wheels)
 	$(BIN)/python -m scripts.lambda_zip
 
-clean:  ## Remove the virtual environment, caches and build/
-	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+deploy: lambda-zip  ## Deploy to AWS with Terraform (scripts/deploy.sh; needs AWS credentials and terraform)
+	scripts/deploy.sh
+
+clean:  ## Remove the virtual environments, caches and build/
+	rm -rf $(VENV) $(CHECKOV_VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
