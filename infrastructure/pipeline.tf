@@ -160,18 +160,37 @@ resource "aws_sqs_queue_redrive_allow_policy" "dead_letters" {
   })
 }
 
-# Events from the uploads rule, and nothing else, may be sent to the processing queue.
-resource "aws_sqs_queue_policy" "processing" {
-  queue_url = aws_sqs_queue.processing.id
-  policy    = data.aws_iam_policy_document.processing_queue.json
+# The record writer is invoked asynchronously by EventBridge: an event it could not take
+# after EventBridge's retries is kept here, apart from the processing jobs.
+resource "aws_sqs_queue" "record_writer_dead_letters" {
+  name                      = "${local.name}-record-writer-dead-letters"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
 }
 
-data "aws_iam_policy_document" "processing_queue" {
+# Events from the uploads rule, and nothing else, may be sent to the processing queue and to
+# the record writer's dead letters; neither takes plain HTTP.
+resource "aws_sqs_queue_policy" "from_uploads_rule" {
+  for_each = {
+    processing                 = aws_sqs_queue.processing
+    record_writer_dead_letters = aws_sqs_queue.record_writer_dead_letters
+  }
+
+  queue_url = each.value.id
+  policy    = data.aws_iam_policy_document.from_uploads_rule[each.key].json
+}
+
+data "aws_iam_policy_document" "from_uploads_rule" {
+  for_each = {
+    processing                 = aws_sqs_queue.processing.arn
+    record_writer_dead_letters = aws_sqs_queue.record_writer_dead_letters.arn
+  }
+
   statement {
     sid       = "EventBridgeUploadsRuleOnly"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.processing.arn]
+    resources = [each.value]
 
     principals {
       type        = "Service"
@@ -189,7 +208,7 @@ data "aws_iam_policy_document" "processing_queue" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.processing.arn]
+    resources = [each.value]
 
     principals {
       type        = "*"
@@ -200,39 +219,6 @@ data "aws_iam_policy_document" "processing_queue" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
-    }
-  }
-}
-
-# The record writer is invoked asynchronously by EventBridge: an event it could not take
-# after EventBridge's retries is kept here, apart from the processing jobs.
-resource "aws_sqs_queue" "record_writer_dead_letters" {
-  name                      = "${local.name}-record-writer-dead-letters"
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-}
-
-resource "aws_sqs_queue_policy" "record_writer_dead_letters" {
-  queue_url = aws_sqs_queue.record_writer_dead_letters.id
-  policy    = data.aws_iam_policy_document.record_writer_dead_letters.json
-}
-
-data "aws_iam_policy_document" "record_writer_dead_letters" {
-  statement {
-    sid       = "EventBridgeUploadsRuleOnly"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.record_writer_dead_letters.arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.uploads.arn]
     }
   }
 }

@@ -151,7 +151,7 @@ def test_the_app_role_reaches_only_this_stacks_resources() -> None:
 
 def test_eventbridge_reaches_the_queue_only_from_the_uploads_rule() -> None:
     # Pipeline requirement 7.3 (a queue policy with aws:SourceArn).
-    allow = next(s for s in statements("processing_queue") if s["effect"] == "Allow")
+    allow = next(s for s in statements("from_uploads_rule") if s["effect"] == "Allow")
     assert one(allow["principals"])["identifiers"] == ["events.amazonaws.com"]
     condition = one(allow["condition"])
     assert condition["variable"] == "aws:SourceArn"
