@@ -56,6 +56,15 @@ data "aws_subnets" "default" {
   }
 }
 
+# The portal's JSON log lines (every storage operation, with its correlation id: requirements
+# 8.1 and 9.5), shipped by the CloudWatch agent so they outlive the instance.
+resource "aws_cloudwatch_log_group" "app_logs" {
+  # checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs by default; see the functions' log groups.
+  # checkov:skip=CKV_AWS_338:30 days, as the other logs.
+  name              = "${local.name}-app"
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_cloudwatch_log_group" "app_metrics" {
   # checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs by default; see the functions' log groups.
   # checkov:skip=CKV_AWS_338:30 days, as the other logs; the metrics themselves are kept by CloudWatch for 15 months.
@@ -238,6 +247,7 @@ resource "aws_launch_template" "app" {
   user_data = base64encode(templatefile("${path.module}/templates/user_data.sh.tftpl", {
     app_package           = var.app_package
     mongodb_uri_parameter = var.mongodb_uri_parameter
+    app_log_group         = aws_cloudwatch_log_group.app_logs.name
     app_env               = local.app_env
   }))
 

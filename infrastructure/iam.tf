@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "app" {
   # dead letters, and redrive them.
   statement {
     sid       = "ImageRecords"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"]
     resources = [aws_dynamodb_table.image_records.arn, "${aws_dynamodb_table.image_records.arn}/index/*"]
   }
 
@@ -82,11 +82,12 @@ data "aws_iam_policy_document" "app" {
     resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.mongodb_uri_parameter}"]
   }
 
-  # The CloudWatch agent ships the application's embedded-metric-format lines as logs.
+  # The CloudWatch agent ships the application's log lines and its embedded-metric-format
+  # lines.
   statement {
     sid       = "MetricLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = ["${aws_cloudwatch_log_group.app_metrics.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.app_metrics.arn}:*", "${aws_cloudwatch_log_group.app_logs.arn}:*"]
   }
 
   # PutMetricData takes no resource ARN; the namespace condition is how it is scoped.

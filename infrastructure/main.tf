@@ -25,8 +25,7 @@ locals {
 
   # Objects the portal writes carry this tag; the lifecycle rules act on it alone, because
   # S3 lifecycle filters cannot exclude a tag (images tagged lifecycle=permanent are kept).
-  lifecycle_tag = {
-    key   = "lifecycle"
-    value = "auto"
+  lifecycle_tags = {
+    lifecycle = "auto"
   }
 }

@@ -83,10 +83,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "age-images"
     status = "Enabled"
 
+    # S3 moves no object under 128 KB unless a rule sets its own minimum size: the portal's
+    # thumbnails and many of its WebP images are smaller, and requirement 5 names every image.
     filter {
-      tag {
-        key   = local.lifecycle_tag.key
-        value = local.lifecycle_tag.value
+      and {
+        tags                     = local.lifecycle_tags
+        object_size_greater_than = var.lifecycle_min_object_bytes
       }
     }
 

@@ -57,6 +57,12 @@ variable "image_lifecycle_expiration_days" {
   default     = 365
 }
 
+variable "lifecycle_min_object_bytes" {
+  description = "Objects larger than this many bytes follow the lifecycle tiers. S3's own default leaves objects under 128 KB in Standard, where they cost less than Standard-IA's 128 KB minimum charge; 0 moves every image, as requirement 5 says."
+  type        = number
+  default     = 0
+}
+
 variable "noncurrent_version_expiration_days" {
   description = "Days an overwritten or deleted version is kept before it expires."
   type        = number
@@ -128,9 +134,13 @@ variable "subnet_ids" {
 }
 
 variable "app_package" {
-  description = "What pip installs on each instance: a version from PyPI or a wheel's URL."
+  description = "What pip installs on each instance: a wheel's URL, `eduportal==X.Y` from your package index, or git+https://HOST/ORG/eduportal@TAG (eduportal is not on PyPI)."
   type        = string
-  default     = "eduportal"
+
+  validation {
+    condition     = length(trimspace(var.app_package)) > 0
+    error_message = "app_package: say where the instances install eduportal from (README, Deploying to AWS)."
+  }
 }
 
 variable "asg_min_size" {
@@ -216,9 +226,9 @@ variable "queue_max_receives" {
 }
 
 variable "queue_visibility_seconds" {
-  description = "The processing queue's visibility timeout; at least six times the consumer's timeout, as AWS advises."
+  description = "The processing queue's visibility timeout: six times the functions' 120 s timeout, as AWS advises for a queue a Lambda function polls."
   type        = number
-  default     = 180
+  default     = 720
 }
 
 variable "log_retention_days" {

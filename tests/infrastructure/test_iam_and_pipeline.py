@@ -166,6 +166,12 @@ def test_the_uploads_rule_matches_object_created_under_uploads_with_several_targ
     assert len(targets) >= 2
 
 
+def test_the_record_writer_may_be_invoked_by_the_uploads_rule_only() -> None:
+    permission = configuration().resource("aws_lambda_permission", "record_writer_from_events")
+    assert permission["principal"] == "events.amazonaws.com"
+    assert permission["source_arn"] == "${aws_cloudwatch_event_rule.uploads.arn}"
+
+
 def test_the_queue_sends_to_its_dead_letters_after_the_portals_receive_limit() -> None:
     queue = configuration().resource("aws_sqs_queue", "processing")
     assert "maxReceiveCount = var.queue_max_receives" in queue["redrive_policy"]

@@ -106,8 +106,11 @@ def test_instances_require_imdsv2_encrypt_their_disks_and_publish_cpu_every_minu
     ebs = one(one(template["block_device_mappings"])["ebs"])
     assert ebs["encrypted"] is True
     assert one(template["monitoring"])["enabled"] is True
+    assert one(template["iam_instance_profile"])["arn"] == "${aws_iam_instance_profile.app.arn}"
     user_data = (ROOT / "templates" / "user_data.sh.tftpl").read_text()
     assert "aws ssm get-parameter" in user_data and "MONGODB_URI=" in user_data
+    # The log lines of requirement 8.1 outlive the instance: the agent ships them.
+    assert "/var/log/eduportal/eduportal.log" in user_data and "${app_log_group}" in user_data
     env = configuration().locals["app_env"]
     for name in ("S3_BUCKET_NAME", "CLOUDFRONT_DOMAIN", "AWS_REGION"):
         assert name in env

@@ -107,17 +107,17 @@ def test_images_age_to_ia_then_glacier_ir_then_expire_at_the_designs_days() -> N
     )
 
 
-def test_the_lifecycle_acts_only_on_objects_tagged_auto() -> None:
+def test_the_lifecycle_acts_on_every_image_tagged_auto_and_only_those() -> None:
     # Requirement 5.5: images tagged lifecycle=permanent are never moved or deleted.
-    tag = one(one(lifecycle_rules()["age-images"]["filter"])["tag"])
-    assert (tag["key"], tag["value"]) == (
-        "${local.lifecycle_tag.key}",
-        "${local.lifecycle_tag.value}",
-    )
-    assert configuration().locals["lifecycle_tag"] == {
-        "key": figures.LIFECYCLE_TAG_KEY,
-        "value": figures.LIFECYCLE_TAG_VALUE,
+    both = one(one(lifecycle_rules()["age-images"]["filter"])["and"])
+    assert both["tags"] == "${local.lifecycle_tags}"
+    assert configuration().locals["lifecycle_tags"] == {
+        figures.LIFECYCLE_TAG_KEY: figures.LIFECYCLE_TAG_VALUE
     }
+    # S3 moves nothing under 128 KB without a size of the rule's own; requirement 5 names
+    # every image, thumbnails included.
+    assert both["object_size_greater_than"] == "${var.lifecycle_min_object_bytes}"
+    assert configuration().variables["lifecycle_min_object_bytes"]["default"] == 0
 
 
 def test_old_versions_expire_and_abandoned_multipart_uploads_are_aborted() -> None:
