@@ -10,6 +10,7 @@ tests/unit/test_deployment_rules.py.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from eduportal.config import load_settings
 from eduportal.domain.deployment import READ_PERMISSIONS, EncryptionRule, Unreadable
 from eduportal.domain.deployment_outputs import outputs_from_terraform
+from eduportal.pipeline.permissions import FUNCTIONS
 from eduportal.services.deployment_check import check_deployment
 from eduportal.wiring import build_deployment_reader
 from tests.support.cli import run_cli
@@ -105,7 +107,20 @@ def test_a_correct_deployment_passes_every_setting_moto_can_hold(
     assert deployment.alarms["cache_hit_rate"] in lines
     assert (
         "  PASS  cache hit rate alarm: threshold 70 LessThanThreshold, period 300 s; "
-        "notifies the alerts topic" in lines
+        "notifies the us-east-1 alerts topic" in lines
+    )
+    assert (
+        "  PASS  bucket quota alarm: threshold 80000000000 GreaterThanThreshold, "
+        "period 86400 s, metric math; notifies the alerts topic" in lines
+    )
+    assert (
+        "  PASS  CPU low alarm: threshold 15 LessThanThreshold, period 60 s; runs the policy "
+        f"{deployment.policy_name('in')} of the group {deployment.scaling_group}" in lines
+    )
+    assert "eduportal-pipeline-validate-errors" in lines
+    assert (
+        "  PASS  Lambda errors alarm (eduportal-pipeline-validate): threshold 0 "
+        "GreaterThanThreshold, period 300 s; notifies the alerts topic" in lines
     )
     assert "  PASS  queue redrive policy: to " in "\n".join(lines)
     assert "  PASS  records table encryption: DynamoDB's own key (its default)" in lines
@@ -117,7 +132,7 @@ def test_a_correct_deployment_passes_every_setting_moto_can_hold(
     assert "  FAIL  image bucket EventBridge notifications: off (expected: on)" in lines
     passes = sum(line.startswith("  PASS  ") for line in lines)
     assert lines[-1] == f"{passes} of {passes + 2} settings pass; 2 fail."
-    assert passes == 44
+    assert passes == 44 + len(FUNCTIONS) - 1  # each function's alarm for the one of all
 
     _, report = check(deployment, tmp_path, aws_env)
     assert failed(report) == set(MOTO_CANNOT_HOLD), "moto holds more now: update the list"
@@ -169,6 +184,11 @@ def _state_machine(**values: Any) -> Break:
     )
 
 
+def _of_another_group(policy_arn: str) -> str:
+    """The ARN of a policy named as `policy_arn`'s, of the group `other`."""
+    return re.sub(r"autoScalingGroupName/[^:]+:", "autoScalingGroupName/other:", policy_arn)
+
+
 def _delete_alarm(key: str) -> Break:
     return lambda d: d.alarm_client(key).delete_alarms(AlarmNames=[d.alarms[key]])
 
@@ -204,6 +224,10 @@ def _table_as_first_described(d: Deployment) -> None:
         TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
     d.records_table = name
+
+
+VALIDATE_ERRORS = "lambda_errors:eduportal-pipeline-validate"
+VALIDATE_ERRORS_SETTING = "Lambda errors alarm (eduportal-pipeline-validate)"
 
 
 def _skip(setting: str) -> pytest.MarkDecorator:
@@ -497,9 +521,95 @@ BREAKS = [
         id="dead letters alarm always on",
     ),
     pytest.param(
-        lambda d: d.put_alarm("lambda_errors", AlarmActions=[]),
-        {"Lambda errors alarm": "does not notify the alerts topic (actions: none)"},
+        lambda d: d.put_alarm(VALIDATE_ERRORS, AlarmActions=[]),
+        {VALIDATE_ERRORS_SETTING: "does not notify the alerts topic (actions: none)"},
         id="alarm notifies nobody",
+    ),
+    pytest.param(
+        lambda d: d.alarms.pop(VALIDATE_ERRORS),
+        {
+            VALIDATE_ERRORS_SETTING: "no alarm: alarm_names has no key "
+            "lambda_errors:eduportal-pipeline-validate"
+        },
+        id="a function without its errors alarm in the outputs",
+    ),
+    pytest.param(
+        _delete_alarm(VALIDATE_ERRORS),
+        {
+            VALIDATE_ERRORS_SETTING: "There is no CloudWatch alarm named "
+            "eduportal-pipeline-validate-errors in eu-west-1."
+        },
+        id="a function's errors alarm deleted",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm(VALIDATE_ERRORS, ComparisonOperator="GreaterThanOrEqualToThreshold"),
+        {VALIDATE_ERRORS_SETTING: "threshold 0 GreaterThanOrEqualToThreshold"},
+        id="errors alarm always on",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cache_hit_rate", AlarmActions=[d.alerts_topic_arn]),
+        {
+            "cache hit rate alarm": "does not notify the us-east-1 alerts topic (actions: "
+            f"arn:aws:sns:{REGION}:"
+        },
+        id="cache hit alarm on the regional topic",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("bucket_quota", Threshold=0.9 * d.storage_quota_bytes),
+        {"bucket quota alarm": "threshold 90000000000 GreaterThanThreshold"},
+        id="quota alarm at 90 %",
+    ),
+    pytest.param(
+        lambda d: setattr(d, "storage_quota_bytes", 50_000_000_000),
+        {"bucket quota alarm": "threshold 80000000000 GreaterThanThreshold"},
+        id="quota alarm on another quota than the servers'",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm(
+            "bucket_quota",
+            Metrics=None,
+            Namespace="AWS/S3",
+            MetricName="BucketSizeBytes",
+            Dimensions=[
+                {"Name": "BucketName", "Value": d.image_bucket},
+                {"Name": "StorageType", "Value": "StandardStorage"},
+            ],
+            Statistic="Average",
+            Period=86_400,
+        ),
+        {"bucket quota alarm": "threshold 80000000000 GreaterThanThreshold, period 86400 s;"},
+        id="quota alarm on Standard storage alone",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cpu_high", AlarmActions=[d.alerts_topic_arn]),
+        {
+            "CPU high alarm": "runs no scaling policy of the group eduportal-",
+            "scale-out policy": "no policy run by eduportal-",
+        },
+        id="CPU alarm notifying a topic instead of a policy",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cpu_low", AlarmActions=[_of_another_group(d.policy_arn("in"))]),
+        {
+            "CPU low alarm": "runs no scaling policy of the group eduportal-",
+            "scale-in policy": "no policy run by eduportal-",
+        },
+        id="CPU alarm running another group's policy",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cpu_low", Threshold=30),
+        {"CPU low alarm": "threshold 30 LessThanThreshold"},
+        id="scale-in alarm at 30 %",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cpu_low", ComparisonOperator="LessThanOrEqualToThreshold"),
+        {"CPU low alarm": "threshold 15 LessThanOrEqualToThreshold"},
+        id="scale-in alarm at or below",
+    ),
+    pytest.param(
+        lambda d: d.put_alarm("cpu_high", Period=300),
+        {"CPU high alarm": "period 300 s"},
+        id="CPU alarm over 5 minutes",
     ),
     pytest.param(
         lambda d: d.put_alarm("cpu_high", Threshold=80),
@@ -508,35 +618,35 @@ BREAKS = [
     ),
     pytest.param(
         _delete_alarm("bucket_quota"),
-        {"bucket quota alarm": "There is no CloudWatch alarm named bucket-quota-"},
+        {"bucket quota alarm": "-bucket-quota in eu-west-1."},
         id="quota alarm missing",
     ),
     pytest.param(
         _delete_alarm("cpu_low"),
         {
-            "CPU low alarm": "There is no CloudWatch alarm named cpu-low-",
-            "scale-in policy": "no policy run by cpu-low-",
+            "CPU low alarm": "There is no CloudWatch alarm named eduportal-",
+            "scale-in policy": "-cpu-low (policies: ",
         },
         id="scale-in alarm missing",
     ),
     # the Auto Scaling group
     pytest.param(
         lambda d: d.aws.autoscaling.delete_policy(
-            AutoScalingGroupName=d.scaling_group, PolicyName=f"scale-out-{d.suffix}"
+            AutoScalingGroupName=d.scaling_group, PolicyName=d.policy_name("out")
         ),
-        {"scale-out policy": "no policy run by cpu-high-"},
+        {"scale-out policy": "-cpu-high (policies: eduportal-"},
         id="scale-out policy missing",
     ),
     pytest.param(
         lambda d: d.new_template_version(MetadataOptions={"HttpTokens": "optional"}),
-        {"instance metadata IMDSv2": "HttpTokens optional in web-"},
+        {"instance metadata IMDSv2": "HttpTokens optional in eduportal-"},
         id="IMDSv1 allowed",
     ),
     pytest.param(
         lambda d: d.new_template_version(
             BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False}}]
         ),
-        {"instance volume encryption": "not encrypted in web-"},
+        {"instance volume encryption": "not encrypted in eduportal-"},
         id="volume unencrypted",
     ),
     pytest.param(
@@ -633,7 +743,7 @@ BREAKS = [
                 "instance metadata IMDSv2",
                 "instance volume encryption",
             ),
-            "There is no Auto Scaling group named web-",
+            "There is no Auto Scaling group named eduportal-",
         ),
         id="group deleted",
     ),
@@ -712,8 +822,10 @@ def test_the_cache_hit_alarm_is_read_in_us_east_1_only(
         pytest.param(
             json.dumps({"s3_bucket_name": {"value": "images"}}),
             "These outputs are missing or empty: alarm_names (a map with upload_failure_rate, "
-            "bucket_quota, cache_hit_rate, s3_4xx, dead_letters, lambda_errors, cpu_high, "
-            "cpu_low), alerts_topic_arn, archive_bucket_name,",
+            "bucket_quota, cache_hit_rate, s3_4xx, dead_letters, cpu_high, cpu_low, and "
+            "lambda_errors:FUNCTION for each pipeline function), alerts_topic_arn, app_env (a "
+            "map with EDUPORTAL_STORAGE_QUOTA_BYTES, a whole number of bytes), "
+            "archive_bucket_name, autoscaling_group_name, cdn_alerts_topic_arn,",
             id="outputs missing",
         ),
     ],
@@ -745,7 +857,16 @@ def test_help_names_the_options_and_every_permission(aws_env: dict[str, str]) ->
     done = run_cli(["infra", "check", "--help"], aws_env)
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
-    for words in ("--outputs PATH", "--json", "default: .deploy/outputs.json", "exit status"):
+    for words in (
+        "--outputs PATH",
+        "--json",
+        "default: .deploy/outputs.json",
+        "exit status",
+        "cdn_alerts_topic_arn",
+        "80 % of app_env's EDUPORTAL_STORAGE_QUOTA_BYTES",
+        "lambda_errors:FUNCTION",
+        "above 70 % and below 15 %",
+    ):
         assert words in text
     assert all(permission in text for permission in READ_PERMISSIONS)
 
@@ -784,11 +905,17 @@ def test_the_check_calls_aws_for_the_listed_permissions_only(
     outputs = outputs_from_terraform(deployment.outputs())
 
     check_deployment(
-        build_deployment_reader(settings, region=REGION), outputs, max_receives=MAX_RECEIVES
+        build_deployment_reader(settings, region=REGION),
+        outputs,
+        max_receives=MAX_RECEIVES,
+        pipeline_functions=[function.name for function in FUNCTIONS],
     )
     _behaviour(CachePolicyId=CACHING_OPTIMIZED)(deployment)
     check_deployment(
-        build_deployment_reader(settings, region=REGION), outputs, max_receives=MAX_RECEIVES
+        build_deployment_reader(settings, region=REGION),
+        outputs,
+        max_receives=MAX_RECEIVES,
+        pipeline_functions=[function.name for function in FUNCTIONS],
     )
 
     assert calls <= set(READ_PERMISSIONS)

@@ -3,8 +3,11 @@ Terraform in infrastructure/ sets it, and its `terraform output -json` written t
 the ways a test breaks one setting of it at a time.
 
 The stack lives in `REGION`, not us-east-1, so that a check reading the wrong region finds
-nothing: only CloudFront and the alarm on its cache hit rate live in us-east-1. Names are
-unique per deployment, since one moto server serves the whole session. The records table is
+nothing: only CloudFront, the alarm on its cache hit rate and that alarm's topic live in
+us-east-1. Names are unique per deployment, since one moto server serves the whole session:
+the monitoring and the group are named as the Terraform names them with the project name
+`eduportal-SUFFIX`, the alarms on the pipeline's functions after the functions themselves
+(their names are fixed, so every deployment puts the same alarms again). The records table is
 made by the portal's own `create_table`, so the check is held to the table the portal reads.
 
 What moto cannot hold (`MOTO_CANNOT_HOLD`) is set all the same, as the Terraform sets it, and
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 
 from eduportal.adapters.aws.dynamodb_image_records import create_table
+from eduportal.pipeline.permissions import FUNCTIONS
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
@@ -43,6 +47,16 @@ CLOUDFRONT_REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"  # moto's account
 AMI: Final = "ami-12c6146b"  # an image moto knows
 MAX_RECEIVES: Final = 5  # Settings().queue_max_receives
+BUCKET_QUOTA_BYTES: Final = 100_000_000_000  # var.bucket_quota_bytes's default
+STORAGE_CLASSES: Final = (
+    "StandardStorage",
+    "StandardIAStorage",
+    "StandardIASizeOverhead",
+    "GlacierInstantRetrievalStorage",
+    "GlacierIRSizeOverhead",
+)
+"""monitoring.tf's local.storage_classes, which the quota alarm adds up."""
+ALARM_WINDOW: Final = 300  # local.alarm_window
 
 MOTO_CANNOT_HOLD: Final = {
     "CloudFront origin access control": (
@@ -68,6 +82,7 @@ class Clients:
     cloudwatch: CloudWatchClient
     cloudfront_cloudwatch: CloudWatchClient
     sns: SNSClient
+    cloudfront_sns: SNSClient
     autoscaling: AutoScalingClient
     ec2: EC2Client
     stepfunctions: SFNClient
@@ -84,6 +99,7 @@ class Clients:
             **regional,
             cloudfront=_client("cloudfront", CLOUDFRONT_REGION, moto_url),
             cloudfront_cloudwatch=_client("cloudwatch", CLOUDFRONT_REGION, moto_url),
+            cloudfront_sns=_client("sns", CLOUDFRONT_REGION, moto_url),
             stepfunctions=_client("stepfunctions", REGION, moto_url),
         )
 
@@ -94,17 +110,25 @@ class Deployment:
 
     aws: Clients
     suffix: str
+    name: str
+    """The Terraform's `project_name`, the prefix of what it names."""
     image_bucket: str
     archive_bucket: str
     distribution_id: str
     alerts_topic_arn: str
+    cdn_alerts_topic_arn: str
+    """In us-east-1, as the alarm on CloudFront's metrics that notifies it."""
     scaling_group: str
     launch_template: str
     state_machine_arn: str
     queue_url: str
     dlq_url: str
     records_table: str
+    storage_quota_bytes: int = BUCKET_QUOTA_BYTES
+    """The quota `app_env` gives the servers, which the quota alarm watches."""
     alarms: dict[str, str] = field(default_factory=dict)
+    """The `alarm_names` output: the alarms by key, `lambda_errors:FUNCTION` for each
+    function."""
 
     @property
     def distribution_arn(self) -> str:
@@ -112,11 +136,27 @@ class Deployment:
 
     @property
     def dlq_arn(self) -> str:
-        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.dlq_url.rsplit('/', 1)[-1]}"
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.dlq_name}"
+
+    @property
+    def dlq_name(self) -> str:
+        return self.dlq_url.rsplit("/", 1)[-1]
+
+    def policy_name(self, direction: str) -> str:
+        """The group's step scaling policy `out` or `in`."""
+        return f"{self.name}-scale-{direction}"
+
+    def policy_arn(self, direction: str) -> str:
+        """moto's PutScalingPolicy answer lacks the PolicyARN botocore reads: ask for it."""
+        return self.aws.autoscaling.describe_policies(
+            AutoScalingGroupName=self.scaling_group, PolicyNames=[self.policy_name(direction)]
+        )["ScalingPolicies"][0]["PolicyARN"]
 
     def outputs(self) -> dict[str, dict[str, Any]]:
         """What `terraform output -json` prints for this stack."""
         domain = f"d{self.suffix}.cloudfront.net"
+        alb = f"{self.name}-app.{REGION}.elb.amazonaws.com"
+        pipeline_topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.name}-pipeline"
         values: dict[str, Any] = {
             "s3_bucket_name": self.image_bucket,
             "s3_bucket_arn": f"arn:aws:s3:::{self.image_bucket}",
@@ -125,17 +165,35 @@ class Deployment:
             "cloudfront_distribution_id": self.distribution_id,
             "cloudfront_domain_name": domain,
             "cloudfront_url": f"https://{domain}",
-            "cloudwatch_dashboard_name": f"eduportal-{self.suffix}",
+            "cloudwatch_dashboard_name": self.name,
             "alerts_topic_arn": self.alerts_topic_arn,
-            "pipeline_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:pipeline-{self.suffix}",
-            "alb_dns_name": f"web-{self.suffix}.{REGION}.elb.amazonaws.com",
+            "cdn_alerts_topic_arn": self.cdn_alerts_topic_arn,
+            "pipeline_topic_arn": pipeline_topic,
+            "alb_dns_name": alb,
             "autoscaling_group_name": self.scaling_group,
             "state_machine_arn": self.state_machine_arn,
             "pipeline_queue_url": self.queue_url,
             "pipeline_dlq_url": self.dlq_url,
             "image_records_table_name": self.records_table,
             "alarm_names": dict(self.alarms),
-            "app_env": {"EDUPORTAL_STORAGE": "s3", "S3_BUCKET_NAME": self.image_bucket},
+            "app_env": {
+                "EDUPORTAL_STORAGE": "s3",
+                "AWS_REGION": REGION,
+                "S3_BUCKET_NAME": self.image_bucket,
+                "CLOUDFRONT_DOMAIN": domain,
+                "EDUPORTAL_PUBLIC_URL": f"http://{alb}",
+                "EDUPORTAL_STORAGE_QUOTA_BYTES": str(self.storage_quota_bytes),
+                "EDUPORTAL_METRICS": "emf",
+                "EDUPORTAL_EMF_ENDPOINT": "tcp://127.0.0.1:25888",
+                "EDUPORTAL_EMF_LOG_GROUP": f"{self.name}-metrics",
+                "ARCHIVE_BUCKET_NAME": self.archive_bucket,
+                "IMAGE_RECORDS_TABLE": self.records_table,
+                "PIPELINE_QUEUE_URL": self.queue_url,
+                "PIPELINE_DLQ_URL": self.dlq_url,
+                "PIPELINE_TOPIC_ARN": pipeline_topic,
+                "EVENT_BUS_NAME": f"{self.name}-pipeline",
+                "STATE_MACHINE_ARN": self.state_machine_arn,
+            },
         }
         return {
             name: {"sensitive": False, "type": _terraform_type(value), "value": value}
@@ -182,7 +240,8 @@ class Deployment:
         )
 
     def alarm_client(self, key: str) -> CloudWatchClient:
-        """CloudFront's metrics, and so the alarm on them, are in us-east-1."""
+        """CloudFront's metrics, and so the alarm on them, are in us-east-1. `key` as in
+        `alarms`."""
         return self.aws.cloudfront_cloudwatch if key == "cache_hit_rate" else self.aws.cloudwatch
 
     def put_alarm(self, key: str, **changes: Any) -> None:
@@ -202,17 +261,20 @@ class Deployment:
 def provision(moto_url: str) -> Deployment:
     aws = Clients.on(moto_url)
     suffix = uuid.uuid4().hex[:10]
-    topic = aws.sns.create_topic(Name=f"alerts-{suffix}")["TopicArn"]
+    name = f"eduportal-{suffix}"
     image_bucket, archive_bucket = f"images-{suffix}", f"archive-{suffix}"
     deployment = Deployment(
         aws=aws,
         suffix=suffix,
+        name=name,
         image_bucket=image_bucket,
         archive_bucket=archive_bucket,
         distribution_id=_distribution(aws, image_bucket, suffix),
-        alerts_topic_arn=topic,
-        scaling_group=f"web-{suffix}",
-        launch_template=f"web-{suffix}",
+        alerts_topic_arn=aws.sns.create_topic(Name=f"{name}-alerts")["TopicArn"],
+        cdn_alerts_topic_arn=aws.cloudfront_sns.create_topic(Name=f"{name}-cdn-alerts")["TopicArn"],
+        scaling_group=f"{name}-app",
+        # name_prefix "${local.name}-app-": Terraform adds a 26-digit unique id
+        launch_template=f"{name}-app-{1:026d}",
         state_machine_arn=_state_machine(aws, suffix),
         queue_url="",
         dlq_url="",
@@ -226,9 +288,10 @@ def provision(moto_url: str) -> Deployment:
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
     )
     _scaling_group(deployment)
-    deployment.alarms = {key: alarm["AlarmName"] for key, alarm in _alarms(deployment).items()}
-    for key in deployment.alarms:
-        deployment.put_alarm(key)
+    alarms = _alarms(deployment)
+    deployment.alarms = {key: alarm["AlarmName"] for key, alarm in alarms.items()}
+    for key, alarm in alarms.items():
+        deployment.alarm_client(key).put_metric_alarm(**changed(alarm, {}))
     return deployment
 
 
@@ -412,7 +475,9 @@ def _template_data() -> RequestLaunchTemplateDataTypeDef:
 
 
 def _scaling_group(deployment: Deployment) -> None:
-    """No instance: the check reads the group's settings, not its instances."""
+    """No instance: the check reads the group's settings, not its instances. Its three
+    policies as compute.tf's: target tracking without scale-in, and the step policies the
+    CPU alarms run."""
     aws, name = deployment.aws, deployment.scaling_group
     aws.ec2.create_launch_template(
         LaunchTemplateName=deployment.launch_template, LaunchTemplateData=_template_data()
@@ -425,120 +490,217 @@ def _scaling_group(deployment: Deployment) -> None:
         DesiredCapacity=0,
         AvailabilityZones=[f"{REGION}a"],
     )
-    for direction, step in (("out", 1), ("in", -1)):
-        aws.autoscaling.put_scaling_policy(
-            AutoScalingGroupName=name,
-            PolicyName=f"scale-{direction}-{deployment.suffix}",
-            AdjustmentType="ChangeInCapacity",
-            ScalingAdjustment=step,
-        )
-
-
-def policy_arn(deployment: Deployment, direction: str) -> str:
-    """moto's PutScalingPolicy answer lacks the PolicyARN botocore reads: ask for it."""
-    return deployment.aws.autoscaling.describe_policies(
-        AutoScalingGroupName=deployment.scaling_group,
-        PolicyNames=[f"scale-{direction}-{deployment.suffix}"],
-    )["ScalingPolicies"][0]["PolicyARN"]
+    warmup = 90  # var.instance_warmup_seconds
+    aws.autoscaling.put_scaling_policy(
+        AutoScalingGroupName=name,
+        PolicyName=f"{deployment.name}-cpu-tracking",
+        PolicyType="TargetTrackingScaling",
+        EstimatedInstanceWarmup=warmup,
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageCPUUtilization"},
+            "TargetValue": 70,
+            "DisableScaleIn": True,
+        },
+    )
+    aws.autoscaling.put_scaling_policy(
+        AutoScalingGroupName=name,
+        PolicyName=deployment.policy_name("out"),
+        PolicyType="StepScaling",
+        AdjustmentType="ChangeInCapacity",
+        MetricAggregationType="Average",
+        EstimatedInstanceWarmup=warmup,
+        StepAdjustments=[
+            {"ScalingAdjustment": 1, "MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 20},
+            {"ScalingAdjustment": 2, "MetricIntervalLowerBound": 20},
+        ],
+    )
+    aws.autoscaling.put_scaling_policy(
+        AutoScalingGroupName=name,
+        PolicyName=deployment.policy_name("in"),
+        PolicyType="StepScaling",
+        AdjustmentType="PercentChangeInCapacity",
+        MinAdjustmentMagnitude=1,
+        MetricAggregationType="Average",
+        StepAdjustments=[{"ScalingAdjustment": -50, "MetricIntervalUpperBound": 0}],
+    )
 
 
 def _alarms(deployment: Deployment) -> dict[str, dict[str, Any]]:
-    """Each alarm of the outputs as the Terraform defines it."""
-    suffix, topic = deployment.suffix, [deployment.alerts_topic_arn]
+    """Each alarm of the outputs as monitoring.tf and compute.tf define it (descriptions
+    left out), by its key in `alarm_names`."""
+    d, alerts = deployment, [deployment.alerts_topic_arn]
+
+    def dimensions(**values: str) -> list[dict[str, str]]:
+        return [{"Name": key, "Value": value} for key, value in values.items()]
 
     def alarm(
-        name: str, namespace: str, metric: str, threshold: float, comparison: str, **more: Any
+        name: str,
+        metric: tuple[str, str],
+        dims: list[dict[str, str]],
+        threshold: float,
+        comparison: str,
+        **more: Any,
     ) -> dict[str, Any]:
+        """One metric, over the alarm window, notifying the alerts topic, unless `more`
+        says otherwise."""
+        namespace, metric_name = metric
         return {
-            "AlarmName": f"{name}-{suffix}",
+            "AlarmName": name,
             "Namespace": namespace,
-            "MetricName": metric,
+            "MetricName": metric_name,
+            "Dimensions": dims,
             "Statistic": "Sum",
-            "Period": 300,
+            "Period": ALARM_WINDOW,
             "EvaluationPeriods": 1,
             "Threshold": threshold,
             "ComparisonOperator": comparison,
-            "AlarmActions": topic,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": alerts,
             **more,
         }
 
-    def stat(metric: str, stat: str) -> dict[str, Any]:
+    def query(
+        query_id: str, metric: tuple[str, str], stat: str, period: int, **dims: str
+    ) -> dict[str, Any]:
+        namespace, metric_name = metric
         return {
-            "Metric": {"Namespace": "Eduportal", "MetricName": metric},
-            "Period": 300,
-            "Stat": stat,
+            "Id": query_id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": namespace,
+                    "MetricName": metric_name,
+                    "Dimensions": dimensions(**dims),
+                },
+                "Period": period,
+                "Stat": stat,
+            },
+            "ReturnData": False,
         }
 
-    cpu = {"Statistic": "Average", "Period": 60, "EvaluationPeriods": 2}
-    group = [{"Name": "AutoScalingGroupName", "Value": deployment.scaling_group}]
+    cpu = ("AWS/EC2", "CPUUtilization")
+    group = dimensions(AutoScalingGroupName=d.scaling_group)
+    classes = [f"class{index}" for index in range(len(STORAGE_CLASSES))]
     return {
         "upload_failure_rate": {
-            "AlarmName": f"upload-failure-rate-{suffix}",
+            "AlarmName": f"{d.name}-upload-failure-rate",
             "EvaluationPeriods": 1,
             "Threshold": 5,
             "ComparisonOperator": "GreaterThanThreshold",
-            "AlarmActions": topic,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": alerts,
+            "OKActions": alerts,
             "Metrics": [
-                {"Id": "rate", "Expression": "100 * failures / uploads", "ReturnData": True},
                 {
-                    "Id": "failures",
-                    "MetricStat": stat("image_upload_failures_total", "Sum"),
-                    "ReturnData": False,
+                    "Id": "rate",
+                    "Expression": "100 * FILL(failures, 0) / writes",
+                    "Label": "Upload failure rate (%)",
+                    "ReturnData": True,
                 },
-                {
-                    "Id": "uploads",
-                    "MetricStat": stat("image_upload_seconds", "SampleCount"),
-                    "ReturnData": False,
-                },
+                query(
+                    "failures",
+                    ("Eduportal", "image_upload_failures_total"),
+                    "Sum",
+                    ALARM_WINDOW,
+                    backend="s3",
+                ),
+                query(
+                    "writes",
+                    ("Eduportal", "image_upload_seconds"),
+                    "SampleCount",
+                    ALARM_WINDOW,
+                    backend="s3",
+                ),
             ],
         },
-        "bucket_quota": alarm(
-            "bucket-quota",
-            "AWS/S3",
-            "BucketSizeBytes",
-            8e9,
-            "GreaterThanThreshold",
-            Statistic="Average",
-            Period=86_400,
-        ),
+        "bucket_quota": {
+            "AlarmName": f"{d.name}-bucket-quota",
+            "EvaluationPeriods": 1,
+            "Threshold": 0.8 * d.storage_quota_bytes,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": alerts,
+            "Metrics": [
+                {
+                    "Id": "total",
+                    "Expression": " + ".join(f"FILL({c}, 0)" for c in classes),
+                    "Label": "Bytes in the image bucket",
+                    "ReturnData": True,
+                },
+                *(
+                    query(
+                        c,
+                        ("AWS/S3", "BucketSizeBytes"),
+                        "Average",
+                        86_400,
+                        BucketName=d.image_bucket,
+                        StorageType=storage,
+                    )
+                    for c, storage in zip(classes, STORAGE_CLASSES, strict=True)
+                ),
+            ],
+        },
         "cache_hit_rate": alarm(
-            "cache-hit-rate",
-            "AWS/CloudFront",
-            "CacheHitRate",
+            f"{d.name}-cache-hit-rate",
+            ("AWS/CloudFront", "CacheHitRate"),
+            dimensions(DistributionId=d.distribution_id, Region="Global"),
             70,
             "LessThanThreshold",
             Statistic="Average",
+            EvaluationPeriods=2,
+            DatapointsToAlarm=2,
+            AlarmActions=[d.cdn_alerts_topic_arn],
         ),
-        "s3_4xx": alarm("s3-4xx", "AWS/S3", "4xxErrors", 10, "GreaterThanThreshold"),
+        "s3_4xx": alarm(
+            f"{d.name}-s3-4xx",
+            ("AWS/S3", "4xxErrors"),
+            dimensions(BucketName=d.image_bucket, FilterId="EntireBucket"),
+            10,
+            "GreaterThanThreshold",
+        ),
         "dead_letters": alarm(
-            "dead-letters",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
+            f"{d.name}-dead-letters",
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+            dimensions(QueueName=d.dlq_name),
             0,
             "GreaterThanThreshold",
             Statistic="Maximum",
         ),
-        "lambda_errors": alarm("lambda-errors", "AWS/Lambda", "Errors", 0, "GreaterThanThreshold"),
         "cpu_high": alarm(
-            "cpu-high",
-            "AWS/EC2",
-            "CPUUtilization",
+            f"{d.name}-cpu-high",
+            cpu,
+            group,
             70,
             "GreaterThanThreshold",
-            Dimensions=group,
-            AlarmActions=[policy_arn(deployment, "out"), *topic],
-            **cpu,
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=2,
+            DatapointsToAlarm=2,
+            TreatMissingData=None,
+            AlarmActions=[d.policy_arn("out")],
         ),
         "cpu_low": alarm(
-            "cpu-low",
-            "AWS/EC2",
-            "CPUUtilization",
-            30,
+            f"{d.name}-cpu-low",
+            cpu,
+            group,
+            15,
             "LessThanThreshold",
-            Dimensions=group,
-            AlarmActions=[policy_arn(deployment, "in"), *topic],
-            **cpu,
+            Statistic="Average",
+            Period=60,
+            EvaluationPeriods=3,
+            DatapointsToAlarm=3,
+            TreatMissingData=None,
+            AlarmActions=[d.policy_arn("in")],
         ),
+        **{
+            f"lambda_errors:{function.name}": alarm(
+                f"{function.name}-errors",
+                ("AWS/Lambda", "Errors"),
+                dimensions(FunctionName=function.name),
+                0,
+                "GreaterThanThreshold",
+            )
+            for function in FUNCTIONS
+        },
     }
 
 

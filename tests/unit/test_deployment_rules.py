@@ -1,6 +1,7 @@
 """The deployment check's rules on plain readings: what moto's server cannot hold (an origin
 access control on an origin, a cache policy, a bucket's EventBridge notifications, a table on a
-KMS key) and the spellings IAM allows in a bucket policy. Over the wire, on moto:
+KMS key), the spellings IAM allows in a bucket policy, the alarms' actions in each form AWS
+writes them; and the outputs contract. Over the wire, on moto:
 tests/integration/test_infra_check.py."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from eduportal.domain.deployment import (
+    AlarmSettings,
     BucketSettings,
     CacheSettings,
     DistributionSettings,
@@ -28,30 +30,45 @@ from eduportal.domain.deployment import (
     Unreadable,
 )
 from eduportal.domain.deployment_check import CheckResult, all_passed
-from eduportal.domain.deployment_outputs import ALARM_KEYS, DeploymentOutputs
-from eduportal.domain.errors import NotFoundError
+from eduportal.domain.deployment_outputs import (
+    ALARM_KEYS,
+    LAMBDA_ERRORS_KEY,
+    DeploymentOutputs,
+    outputs_from_terraform,
+)
+from eduportal.domain.errors import NotFoundError, ValidationError
 from eduportal.domain.records_table import INDEXES
 from eduportal.services.deployment_check.buckets import image_bucket_rules
 from eduportal.services.deployment_check.cdn import distribution_rules
 from eduportal.services.deployment_check.compute import scaling_rules
-from eduportal.services.deployment_check.monitoring import ALARMS
+from eduportal.services.deployment_check.monitoring import (
+    alarm_requirement,
+    alarm_rules,
+    unalarmed_functions,
+)
 from eduportal.services.deployment_check.pipeline import table_rules
 from eduportal.services.deployment_check.rules import Finding, Rule
 
 R = TypeVar("R")
 
+FUNCTION_NAMES = ("eduportal-pipeline-resize", "eduportal-pipeline-validate")
 OUTPUTS = DeploymentOutputs(
     region="eu-west-1",
     image_bucket="images",
     archive_bucket="archive",
     distribution_id="E1ABC",
     alerts_topic_arn="arn:aws:sns:eu-west-1:123456789012:alerts",
+    cdn_alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:cdn-alerts",
     scaling_group="web",
     state_machine_arn="arn:aws:states:eu-west-1:123456789012:stateMachine:pipeline",
     queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/pipeline",
     dlq_url="https://sqs.eu-west-1.amazonaws.com/123456789012/pipeline-dlq",
     records_table="image-records",
-    alarms={key: key.replace("_", "-") for key in ALARM_KEYS},
+    storage_quota_bytes=123_456_789,
+    alarms={
+        **{key: key.replace("_", "-") for key in ALARM_KEYS},
+        **{f"{LAMBDA_ERRORS_KEY}{name}": f"{name}-errors" for name in FUNCTION_NAMES},
+    },
 )
 SOURCE = "arn:aws:cloudfront::123456789012:distribution/E1ABC"
 CONTROL = OriginAccessControl("OAC1", "sigv4", "always", "s3")
@@ -348,7 +365,177 @@ def _no_alarm() -> NotFoundError:
 
 
 def test_every_alarm_of_the_outputs_has_its_rule() -> None:
-    assert set(ALARMS) == set(ALARM_KEYS)
+    settings = {alarm_requirement(key, OUTPUTS).setting for key in OUTPUTS.alarms}
+    assert len(settings) == len(OUTPUTS.alarms)
+    assert "Lambda errors alarm (eduportal-pipeline-resize)" in settings
+
+
+POLICY_ARN = (
+    "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:c322761b-3172-4d56-9a21-"
+    "0ed9d6161d67:autoScalingGroupName/web:policyName/web-scale-in"
+)
+CPU_LOW = AlarmSettings("cpu-low", "eu-west-1", 15.0, "LessThanThreshold", (60,), False, ())
+
+
+@pytest.mark.parametrize(
+    ("actions", "passed", "found"),
+    [
+        pytest.param(
+            (POLICY_ARN,), True, "runs the policy web-scale-in of the group web", id="policy"
+        ),
+        pytest.param(
+            (POLICY_ARN.replace(":aws:", ":aws-cn:"), OUTPUTS.alerts_topic_arn),
+            True,
+            "runs the policy web-scale-in of the group web",
+            id="another partition, and a topic besides",
+        ),
+        pytest.param(
+            (OUTPUTS.alerts_topic_arn,),
+            False,
+            "runs no scaling policy of the group web (actions: arn:aws:sns:",
+            id="a topic instead",
+        ),
+        pytest.param(
+            (POLICY_ARN.replace("autoScalingGroupName/web:", "autoScalingGroupName/web2:"),),
+            False,
+            "runs no scaling policy of the group web (actions: ",
+            id="another group's policy",
+        ),
+    ],
+)
+def test_a_cpu_alarm_runs_a_scaling_policy_of_the_group(
+    actions: tuple[str, ...], passed: bool, found: str
+) -> None:
+    finding = judged(alarm_rules("cpu_low", OUTPUTS), replace(CPU_LOW, actions=actions))
+    assert finding["CPU low alarm"].passed is passed
+    assert found in finding["CPU low alarm"].found
+
+
+def test_the_quota_alarm_is_at_80_percent_of_the_servers_quota() -> None:
+    """0.8 x 123456789 is no whole number: the double CloudWatch stores may differ from the
+    product in its last bits."""
+    quota = AlarmSettings(
+        "bucket-quota",
+        "eu-west-1",
+        98_765_431.2 * (1 + 1e-15),
+        "GreaterThanThreshold",
+        (86_400,) * 5,
+        True,
+        (OUTPUTS.alerts_topic_arn,),
+    )
+    rule = alarm_rules("bucket_quota", OUTPUTS)[0]
+    assert rule.expected == (
+        "threshold 98765431.2 (80 % of EDUPORTAL_STORAGE_QUOTA_BYTES 123456789) "
+        "GreaterThanOrEqualToThreshold or GreaterThanThreshold, period 86400 s, metric math; "
+        f"notifies {OUTPUTS.alerts_topic_arn}"
+    )
+    assert rule.judge(quota).passed
+    assert not rule.judge(replace(quota, threshold=80_000_000.0)).passed
+    assert not rule.judge(replace(quota, metric_math=False)).passed
+
+
+def test_the_cache_hit_alarm_notifies_the_us_east_1_topic() -> None:
+    hits = AlarmSettings(
+        "cache-hit-rate",
+        "us-east-1",
+        70.0,
+        "LessThanThreshold",
+        (300,),
+        False,
+        (OUTPUTS.cdn_alerts_topic_arn,),
+    )
+    rule = alarm_rules("cache_hit_rate", OUTPUTS)[0]
+    assert rule.judge(hits).passed
+    assert rule.expected.endswith(f"; notifies {OUTPUTS.cdn_alerts_topic_arn}")
+    regional = rule.judge(replace(hits, actions=(OUTPUTS.alerts_topic_arn,)))
+    assert not regional.passed
+    assert "does not notify the us-east-1 alerts topic" in regional.found
+
+
+def test_each_pipeline_function_without_an_errors_alarm_fails() -> None:
+    functions = (*FUNCTION_NAMES, "eduportal-pipeline-thumbnails")
+    assert [r.as_dict() for r in unalarmed_functions(OUTPUTS, functions)] == [
+        {
+            "setting": "Lambda errors alarm (eduportal-pipeline-thumbnails)",
+            "resource": "alarm_names output",
+            "passed": False,
+            "found": "no alarm: alarm_names has no key lambda_errors:eduportal-pipeline-thumbnails",
+            "expected": f"threshold 0 GreaterThanThreshold; notifies {OUTPUTS.alerts_topic_arn}",
+        }
+    ]
+    assert unalarmed_functions(OUTPUTS, FUNCTION_NAMES) == []
+
+
+def _terraform(**values: Any) -> dict[str, Any]:
+    """`terraform output -json` of OUTPUTS, with `values` instead (None leaves one out)."""
+    written: dict[str, Any] = {
+        "s3_bucket_region": OUTPUTS.region,
+        "s3_bucket_name": OUTPUTS.image_bucket,
+        "archive_bucket_name": OUTPUTS.archive_bucket,
+        "cloudfront_distribution_id": OUTPUTS.distribution_id,
+        "alerts_topic_arn": OUTPUTS.alerts_topic_arn,
+        "cdn_alerts_topic_arn": OUTPUTS.cdn_alerts_topic_arn,
+        "autoscaling_group_name": OUTPUTS.scaling_group,
+        "state_machine_arn": OUTPUTS.state_machine_arn,
+        "pipeline_queue_url": OUTPUTS.queue_url,
+        "pipeline_dlq_url": OUTPUTS.dlq_url,
+        "image_records_table_name": OUTPUTS.records_table,
+        "alarm_names": dict(reversed(list(OUTPUTS.alarms.items()))),
+        "app_env": {"EDUPORTAL_STORAGE": "s3", "EDUPORTAL_STORAGE_QUOTA_BYTES": "123456789"},
+        **values,
+    }
+    return {name: {"value": value} for name, value in written.items() if value is not None}
+
+
+def test_the_outputs_hold_each_function_alarm_the_cdn_topic_and_the_quota() -> None:
+    """Keys of neither kind are not read; the alarms come in one order, whatever the file's."""
+    alarms = {**OUTPUTS.alarms, "record_writer_dead_letters": "x"}
+    found = outputs_from_terraform(_terraform(alarm_names=alarms))
+    assert found == OUTPUTS
+    assert list(found.alarms) == list(OUTPUTS.alarms)
+    assert found.lambda_error_alarms == {name: f"{name}-errors" for name in FUNCTION_NAMES}
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        pytest.param(
+            {"alarm_names": {**dict.fromkeys(ALARM_KEYS, "a"), "lambda_errors": "errors"}},
+            "alarm_names (a map with",
+            id="one errors alarm for every function, as before",
+        ),
+        pytest.param(
+            {"alarm_names": {**OUTPUTS.alarms, "lambda_errors:": "errors"}},
+            None,
+            id="a key with no function is not read",
+        ),
+        pytest.param(
+            {"alarm_names": {**OUTPUTS.alarms, f"{LAMBDA_ERRORS_KEY}x": ""}},
+            "alarm_names (a map with",
+            id="a function's alarm unnamed",
+        ),
+        pytest.param({"cdn_alerts_topic_arn": None}, "cdn_alerts_topic_arn", id="no CDN topic"),
+        pytest.param({"app_env": {"EDUPORTAL_STORAGE": "s3"}}, "app_env (a map", id="no quota"),
+        pytest.param(
+            {"app_env": {"EDUPORTAL_STORAGE_QUOTA_BYTES": "1e11"}}, "app_env", id="quota 1e11"
+        ),
+        pytest.param({"app_env": {"EDUPORTAL_STORAGE_QUOTA_BYTES": "0"}}, "app_env", id="quota 0"),
+    ],
+)
+def test_outputs_without_what_the_check_reads_are_refused(
+    values: dict[str, Any], named: str | None
+) -> None:
+    if named is None:
+        assert outputs_from_terraform(_terraform(**values)) == OUTPUTS
+        return
+    with pytest.raises(ValidationError) as raised:
+        outputs_from_terraform(_terraform(**values))
+    assert raised.value.user_message.startswith(f"These outputs are missing or empty: {named}")
+
+
+def test_a_cdn_topic_that_is_no_arn_is_refused() -> None:
+    with pytest.raises(ValidationError, match="The cdn_alerts_topic_arn output, 'cdn'"):
+        outputs_from_terraform(_terraform(cdn_alerts_topic_arn="cdn"))
 
 
 def test_the_outputs_give_the_distribution_arn_in_the_topics_partition() -> None:

@@ -14,20 +14,29 @@ from typing import Final
 from eduportal.cli.common import EXIT_NEEDS_ATTENTION, Commands, UsageError, print_json, read_input
 from eduportal.domain.deployment import READ_PERMISSIONS
 from eduportal.domain.deployment_check import CheckResult, all_passed
+from eduportal.domain.deployment_figures import SCALE_IN_CPU_PERCENT
 from eduportal.domain.deployment_outputs import DeploymentOutputs, outputs_from_terraform
 from eduportal.domain.errors import ValidationError
+from eduportal.domain.scaling_verdicts import CPU_THRESHOLD_PERCENT
+from eduportal.services.storage_usage import QUOTA_ALERT_SHARE
 
 DEFAULT_OUTPUTS: Final = Path(".deploy/outputs.json")
 """Where scripts/deploy.sh writes `terraform output -json`."""
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from eduportal.pipeline.permissions import FUNCTIONS
     from eduportal.services.deployment_check import check_deployment
     from eduportal.wiring import build_deployment_reader
 
     outputs = _outputs(args.outputs)
     reader = build_deployment_reader(args.settings, region=outputs.region)
-    results = check_deployment(reader, outputs, max_receives=args.settings.queue_max_receives)
+    results = check_deployment(
+        reader,
+        outputs,
+        max_receives=args.settings.queue_max_receives,
+        pipeline_functions=[function.name for function in FUNCTIONS],
+    )
     if args.json:
         print_json([result.as_dict() for result in results])
     else:
@@ -92,9 +101,14 @@ a policy that demands TLS and lets only the distribution read, EventBridge
 notifications), the archive bucket (versioning, encryption, public access
 block), the CloudFront distribution (enabled, an origin access control and no
 legacy identity, redirect-to-https, methods, compression, price class, TTLs and
-the v query string in the cache key), the alarms and their alerts topic, the
-Auto Scaling group (scale-out and scale-in policies on the CPU alarms, IMDSv2
-and encrypted volumes in its launch template), the state machine (logging,
+the v query string in the cache key), the alarms (thresholds and periods;
+each notifying alerts_topic_arn, but the cache hit rate alarm, in us-east-1,
+cdn_alerts_topic_arn; the bucket quota alarm, metric math, at {QUOTA_ALERT_SHARE * 100:g} % of
+app_env's EDUPORTAL_STORAGE_QUOTA_BYTES; an errors alarm for each pipeline
+function, lambda_errors:FUNCTION in alarm_names; the CPU alarms, above {CPU_THRESHOLD_PERCENT:g} %
+and below {SCALE_IN_CPU_PERCENT:g} %, running a scaling policy of the group instead), the Auto
+Scaling group (scale-out and scale-in policies on the CPU alarms, IMDSv2 and
+encrypted volumes in its launch template), the state machine (logging,
 tracing), the queues (redrive after EDUPORTAL_QUEUE_MAX_RECEIVES deliveries,
 5 by default; encryption) and the image records table (its key and indexes as the portal
 reads them, point-in-time recovery, encryption).

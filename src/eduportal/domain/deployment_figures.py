@@ -5,8 +5,9 @@ the parsed files, and `eduportal infra check` compares a live deployment against
 figure changed here is a requirement changed, and every one of those three notices (the Lambda
 runtime and architecture also choose the wheels `make lambda-zip` packages). The CPU
 threshold and the scaling budgets live with the scaling watch (`domain.scaling_verdicts`),
-the quota share with the storage report (`services.storage_usage`), the queue's delivery
-limit with the settings (`EDUPORTAL_QUEUE_MAX_RECEIVES`).
+the scale-in threshold, which the watch does not use, here; the quota share with the storage
+report (`services.storage_usage`), the queue's delivery limit with the settings
+(`EDUPORTAL_QUEUE_MAX_RECEIVES`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ CACHE_HIT_ALARM_PERCENT: Final = 70.0
 S3_4XX_ALARM_COUNT: Final = 10
 """S3 client errors above 10 in 5 minutes."""
 ALARM_WINDOW_SECONDS: Final = 300
+SCALE_IN_CPU_PERCENT: Final = 15.0
+"""Requirement 10.3: the group halves while its average CPU stays below 15 %. The scale-in
+alarm invokes its policy every minute it stays in ALARM and may halve the group twice before
+it sees the first halving, so the threshold is under a quarter of the 70 % scale-out target:
+halving twice must not push CPU past 70 % (the group would scale out again and flap)."""
 METRICS_NAMESPACE: Final = "Eduportal"
 """The namespace the application's metrics reach CloudWatch under (`EDUPORTAL_METRICS=emf`)."""
 

@@ -21,11 +21,15 @@ ALARM_KEYS: Final = (
     "cache_hit_rate",
     "s3_4xx",
     "dead_letters",
-    "lambda_errors",
     "cpu_high",
     "cpu_low",
 )
-"""The keys of the `alarm_names` output, each naming one CloudWatch alarm."""
+"""The keys of the `alarm_names` output naming one CloudWatch alarm each; the functions' alarms
+come besides, one key each (`LAMBDA_ERRORS_KEY`)."""
+LAMBDA_ERRORS_KEY: Final = "lambda_errors:"
+"""`lambda_errors:FUNCTION` in `alarm_names` names the alarm on the errors of the pipeline's
+Lambda function FUNCTION: one alarm per function, as an alarm's metric math reads at most ten
+metrics and the pipeline has more functions than that."""
 
 _NAMES: Final = {
     "region": "s3_bucket_region",
@@ -33,6 +37,7 @@ _NAMES: Final = {
     "archive_bucket": "archive_bucket_name",
     "distribution_id": "cloudfront_distribution_id",
     "alerts_topic_arn": "alerts_topic_arn",
+    "cdn_alerts_topic_arn": "cdn_alerts_topic_arn",
     "scaling_group": "autoscaling_group_name",
     "state_machine_arn": "state_machine_arn",
     "queue_url": "pipeline_queue_url",
@@ -41,6 +46,10 @@ _NAMES: Final = {
 }
 """Each field of `DeploymentOutputs` holding text, and the output it comes from."""
 ALARMS_OUTPUT: Final = "alarm_names"
+APP_ENV_OUTPUT: Final = "app_env"
+"""The environment the portal's servers get; the check reads the storage quota from it."""
+QUOTA_VARIABLE: Final = "EDUPORTAL_STORAGE_QUOTA_BYTES"
+"""In `app_env`: the quota the bucket's size alarm measures against (requirement 8.3)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +60,29 @@ class DeploymentOutputs:
     archive_bucket: str
     distribution_id: str
     alerts_topic_arn: str
+    """The topic the alarms in `region` notify."""
+    cdn_alerts_topic_arn: str
+    """The topic, in us-east-1, of the alarm on CloudFront's cache hit rate: an alarm notifies
+    topics of its own region only."""
     scaling_group: str
     state_machine_arn: str
     queue_url: str
     dlq_url: str
     records_table: str
+    storage_quota_bytes: int
+    """`EDUPORTAL_STORAGE_QUOTA_BYTES` of `app_env`, the quota the bucket's size alarm watches."""
     alarms: Mapping[str, str]
-    """`ALARM_KEYS` to the name of each alarm."""
+    """The keys of `alarm_names` (`ALARM_KEYS`, then `lambda_errors:FUNCTION` for each function
+    by name) to the name of each alarm."""
+
+    @property
+    def lambda_error_alarms(self) -> dict[str, str]:
+        """Each function with an errors alarm in the outputs, to the alarm's name."""
+        return {
+            key.removeprefix(LAMBDA_ERRORS_KEY): name
+            for key, name in self.alarms.items()
+            if key.startswith(LAMBDA_ERRORS_KEY)
+        }
 
     @property
     def partition(self) -> str:
@@ -90,32 +115,65 @@ def outputs_from_terraform(document: object) -> DeploymentOutputs:
         )
     texts = {field: _value(document, name) for field, name in _NAMES.items()}
     bad = [_NAMES[field] for field, text in texts.items() if not isinstance(text, str) or not text]
-    alarms = _value(document, ALARMS_OUTPUT)
-    named = {key: alarms.get(key) for key in ALARM_KEYS} if isinstance(alarms, Mapping) else {}
-    if not all(isinstance(name, str) and name for name in named.values()) or not named:
-        bad.append(f"{ALARMS_OUTPUT} (a map with {', '.join(ALARM_KEYS)})")
-    if bad:
+    alarms = _alarms(_value(document, ALARMS_OUTPUT))
+    if alarms is None:
+        bad.append(
+            f"{ALARMS_OUTPUT} (a map with {', '.join(ALARM_KEYS)}, and "
+            f"{LAMBDA_ERRORS_KEY}FUNCTION for each pipeline function)"
+        )
+    quota = _quota(_value(document, APP_ENV_OUTPUT))
+    if quota is None:
+        bad.append(f"{APP_ENV_OUTPUT} (a map with {QUOTA_VARIABLE}, a whole number of bytes)")
+    if bad or alarms is None or quota is None:
         raise ValidationError(
             "These outputs are missing or empty: "
             + ", ".join(sorted(bad))
             + ". Apply the Terraform in infrastructure/ and write its outputs again "
             "(scripts/deploy.sh, or `terraform output -json`)."
         )
-    topic = str(texts["alerts_topic_arn"])
-    _partition_and_account(topic)
+    topic, cdn_topic = str(texts["alerts_topic_arn"]), str(texts["cdn_alerts_topic_arn"])
+    _partition_and_account(topic, _NAMES["alerts_topic_arn"])
+    _partition_and_account(cdn_topic, _NAMES["cdn_alerts_topic_arn"])
     return DeploymentOutputs(
         region=str(texts["region"]),
         image_bucket=str(texts["image_bucket"]),
         archive_bucket=str(texts["archive_bucket"]),
         distribution_id=str(texts["distribution_id"]),
         alerts_topic_arn=topic,
+        cdn_alerts_topic_arn=cdn_topic,
         scaling_group=str(texts["scaling_group"]),
         state_machine_arn=str(texts["state_machine_arn"]),
         queue_url=str(texts["queue_url"]),
         dlq_url=str(texts["dlq_url"]),
         records_table=str(texts["records_table"]),
-        alarms={key: str(name) for key, name in named.items()},
+        storage_quota_bytes=quota,
+        alarms=alarms,
     )
+
+
+def _alarms(value: object) -> dict[str, str] | None:
+    """`alarm_names`: every key of `ALARM_KEYS` and at least one function's, each naming an
+    alarm, in that order (the functions by name); keys of neither kind are not read. None
+    when it is not so."""
+    if not isinstance(value, Mapping):
+        return None
+    functions = sorted(
+        key
+        for key in value
+        if isinstance(key, str) and key.startswith(LAMBDA_ERRORS_KEY) and key != LAMBDA_ERRORS_KEY
+    )
+    named = {key: value.get(key) for key in (*ALARM_KEYS, *functions)}
+    if not functions or not all(isinstance(name, str) and name for name in named.values()):
+        return None
+    return {key: str(name) for key, name in named.items()}
+
+
+def _quota(app_env: object) -> int | None:
+    """The quota in `app_env`, as Terraform's `tostring` writes a number of bytes."""
+    text = app_env.get(QUOTA_VARIABLE) if isinstance(app_env, Mapping) else None
+    if isinstance(text, str) and text.isascii() and text.isdigit() and int(text) > 0:
+        return int(text)
+    return None
 
 
 def _value(document: Mapping[object, object], name: str) -> object:
@@ -123,11 +181,11 @@ def _value(document: Mapping[object, object], name: str) -> object:
     return output.get("value") if isinstance(output, Mapping) else None
 
 
-def _partition_and_account(arn: str) -> tuple[str, str]:
+def _partition_and_account(arn: str, output: str = _NAMES["alerts_topic_arn"]) -> tuple[str, str]:
     parts = arn.split(":")
     if len(parts) < 6 or parts[0] != "arn" or not parts[4].isdigit():
         raise ValidationError(
-            f"The alerts_topic_arn output, {arn!r}, is not an SNS topic's ARN "
+            f"The {output} output, {arn!r}, is not an SNS topic's ARN "
             "(arn:aws:sns:REGION:ACCOUNT:NAME)."
         )
     return parts[1], parts[4]

@@ -12,7 +12,7 @@ The rules live by part of the stack: `buckets`, `cdn`, `monitoring` (the alarms)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import TypeVar
 
@@ -23,7 +23,11 @@ from eduportal.ports import DeploymentReader
 from eduportal.services.deployment_check.buckets import archive_bucket_rules, image_bucket_rules
 from eduportal.services.deployment_check.cdn import distribution_rules
 from eduportal.services.deployment_check.compute import scaling_rules
-from eduportal.services.deployment_check.monitoring import CLOUDFRONT_ALARM, alarm_rules
+from eduportal.services.deployment_check.monitoring import (
+    CLOUDFRONT_ALARM,
+    alarm_rules,
+    unalarmed_functions,
+)
 from eduportal.services.deployment_check.pipeline import (
     dead_letter_queue_rules,
     queue_rules,
@@ -36,11 +40,18 @@ R = TypeVar("R")
 
 
 def check_deployment(
-    reader: DeploymentReader, outputs: DeploymentOutputs, *, max_receives: int
+    reader: DeploymentReader,
+    outputs: DeploymentOutputs,
+    *,
+    max_receives: int,
+    pipeline_functions: Collection[str],
 ) -> tuple[CheckResult, ...]:
     """Every setting's verdict, in the order an operator walks the stack: storage, delivery,
     monitoring, compute, the pipeline. `max_receives` is the deliveries the portal allows a
-    message (`Settings.queue_max_receives`), which the queue's redrive policy must match."""
+    message (`Settings.queue_max_receives`), which the queue's redrive policy must match;
+    `pipeline_functions` the names of the pipeline's Lambda functions, each of which must have
+    its errors alarm in the outputs (the caller reads them from the pipeline's definition,
+    which the services do not import)."""
     o = outputs
     alarms = {
         key: _read(partial(reader.alarm, name, of_cloudfront=key == CLOUDFRONT_ALARM))
@@ -60,10 +71,8 @@ def check_deployment(
             _read(partial(reader.distribution, o.distribution_id)),
             distribution_rules(o),
         ),
-        *(
-            _judge(o.alarms[key], reading, alarm_rules(key, o.alerts_topic_arn))
-            for key, reading in alarms.items()
-        ),
+        *(_judge(o.alarms[key], reading, alarm_rules(key, o)) for key, reading in alarms.items()),
+        unalarmed_functions(o, pipeline_functions),
         _judge(
             o.scaling_group,
             _read(partial(reader.scaling_group, o.scaling_group)),
