@@ -8,6 +8,12 @@ import re
 from typing import Any
 
 from eduportal.domain import deployment_figures as figures
+from eduportal.domain.deployment_outputs import (
+    ALARM_KEYS,
+    ALARMS_OUTPUT,
+    LAMBDA_ERRORS_KEY,
+    OUTPUT_NAMES,
+)
 from eduportal.domain.scaling_verdicts import CPU_THRESHOLD_PERCENT
 from eduportal.observability.metrics import CATALOGUE
 from eduportal.services.storage_usage import QUOTA_ALERT_SHARE
@@ -148,3 +154,20 @@ def test_every_checkov_skip_gives_its_reason() -> None:
     assert skips
     for skip in skips:
         assert re.fullmatch(r"# checkov:skip=CKV2?_AWS_\d+:.{20,}", skip), skip
+
+
+def test_the_outputs_are_what_eduportal_infra_check_reads() -> None:
+    """The contract between outputs.tf and `eduportal infra check`: every output and alarm
+    key it reads exists, so a deployment is never refused for a name one of them changed."""
+    outputs = configuration().outputs
+    assert set(OUTPUT_NAMES.values()) | {ALARMS_OUTPUT, "app_env"} <= set(outputs)
+    alarms = outputs[ALARMS_OUTPUT]["value"]
+    for key in ALARM_KEYS:
+        assert f"{key} = aws_cloudwatch_metric_alarm." in alarms, key
+    assert f'"{LAMBDA_ERRORS_KEY}${{name}}"' in alarms
+    assert "EDUPORTAL_STORAGE_QUOTA_BYTES" in configuration().locals["app_env"]
+
+
+def test_the_scale_in_threshold_is_the_one_infra_check_expects() -> None:
+    default = configuration().variables["scale_in_cpu_percent"]["default"]
+    assert default == figures.SCALE_IN_CPU_PERCENT

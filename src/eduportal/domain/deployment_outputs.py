@@ -31,7 +31,7 @@ LAMBDA_ERRORS_KEY: Final = "lambda_errors:"
 Lambda function FUNCTION: one alarm per function, as an alarm's metric math reads at most ten
 metrics and the pipeline has more functions than that."""
 
-_NAMES: Final = {
+OUTPUT_NAMES: Final = {
     "region": "s3_bucket_region",
     "image_bucket": "s3_bucket_name",
     "archive_bucket": "archive_bucket_name",
@@ -113,8 +113,12 @@ def outputs_from_terraform(document: object) -> DeploymentOutputs:
             "This is not the JSON `terraform output -json` writes: it should be an object with "
             "one member per output."
         )
-    texts = {field: _value(document, name) for field, name in _NAMES.items()}
-    bad = [_NAMES[field] for field, text in texts.items() if not isinstance(text, str) or not text]
+    texts = {field: _value(document, name) for field, name in OUTPUT_NAMES.items()}
+    bad = [
+        OUTPUT_NAMES[field]
+        for field, text in texts.items()
+        if not isinstance(text, str) or not text
+    ]
     alarms = _alarms(_value(document, ALARMS_OUTPUT))
     if alarms is None:
         bad.append(
@@ -132,8 +136,8 @@ def outputs_from_terraform(document: object) -> DeploymentOutputs:
             "(scripts/deploy.sh, or `terraform output -json`)."
         )
     topic, cdn_topic = str(texts["alerts_topic_arn"]), str(texts["cdn_alerts_topic_arn"])
-    _partition_and_account(topic, _NAMES["alerts_topic_arn"])
-    _partition_and_account(cdn_topic, _NAMES["cdn_alerts_topic_arn"])
+    _partition_and_account(topic, OUTPUT_NAMES["alerts_topic_arn"])
+    _partition_and_account(cdn_topic, OUTPUT_NAMES["cdn_alerts_topic_arn"])
     return DeploymentOutputs(
         region=str(texts["region"]),
         image_bucket=str(texts["image_bucket"]),
@@ -181,7 +185,9 @@ def _value(document: Mapping[object, object], name: str) -> object:
     return output.get("value") if isinstance(output, Mapping) else None
 
 
-def _partition_and_account(arn: str, output: str = _NAMES["alerts_topic_arn"]) -> tuple[str, str]:
+def _partition_and_account(
+    arn: str, output: str = OUTPUT_NAMES["alerts_topic_arn"]
+) -> tuple[str, str]:
     parts = arn.split(":")
     if len(parts) < 6 or parts[0] != "arn" or not parts[4].isdigit():
         raise ValidationError(
