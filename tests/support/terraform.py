@@ -9,7 +9,11 @@ asserts the figure a plain `terraform apply` would use.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -120,3 +124,30 @@ def one(blocks: Any) -> dict[str, Any]:
     assert isinstance(blocks, list) and len(blocks) == 1, f"expected one block, got {blocks!r}"
     block: dict[str, Any] = blocks[0]
     return block
+
+
+def render_template(name: str, variables: dict[str, Any]) -> str:
+    """`templatefile()` of `infrastructure/templates/NAME`, evaluated by terraform itself: the
+    console needs no provider in an empty folder, so Terraform's own template language renders
+    what the instances and the dashboard will get. Needs `terraform` on the PATH."""
+    path = json.dumps(str(ROOT / "templates" / name))
+    call = f"base64encode(templatefile({path}, {_hcl(variables)}))"
+    with tempfile.TemporaryDirectory() as empty:
+        done = subprocess.run(
+            ["terraform", "console"],
+            input=call,
+            capture_output=True,
+            text=True,
+            cwd=empty,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    return base64.b64decode(json.loads(done.stdout.strip().splitlines()[-1])).decode()
+
+
+def _hcl(value: Any) -> str:
+    """A Python value as an HCL expression (JSON's syntax is HCL's for these)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_hcl(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
