@@ -1,6 +1,7 @@
-"""The two templates rendered by terraform itself (`terraform console` needs no provider):
-the dashboard is valid JSON with the widgets requirement 8.5 asks for, and the instances' user
-data is a bash script that writes the environment and starts the portal."""
+"""What terraform itself can evaluate without a provider (`terraform console` in an empty
+folder): the two templates (the dashboard is valid JSON with the widgets requirement 8.5 asks
+for; the user data is a bash script that writes the environment and starts the portal) and
+the map the pipeline's functions, roles and policies are made from."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import subprocess
 import pytest
 
 from eduportal.observability.metrics import CATALOGUE
-from tests.support.terraform import render_template
+from eduportal.pipeline.permissions import FUNCTIONS
+from tests.support.terraform import configuration, evaluate, render_template
 
 pytestmark = pytest.mark.skipif(
     shutil.which("terraform") is None,
@@ -73,3 +75,26 @@ def test_the_user_data_is_a_script_that_writes_the_environment_and_starts_the_po
     assert "'git+https://example.org/eduportal@v0.1.0'" in script
     assert '"log_group_name": "eduportal-app"' in script
     assert "ExecStart=/opt/eduportal/bin/eduportal serve --host 0.0.0.0" in script
+
+
+def test_the_functions_for_each_is_a_map_terraform_accepts_with_every_grant() -> None:
+    """`local.pipeline_functions`, evaluated by terraform on the real permissions.json:
+    `for_each` takes only a map, so every function's value must have one type (`tomap`
+    fails otherwise), and no statement may be lost on the way."""
+    local = configuration().locals
+    expression = _unwrap(local["pipeline_functions"]).replace(
+        "local.pipeline_permissions", _unwrap(local["pipeline_permissions"])
+    )
+    functions = evaluate(f"tomap({expression})")
+    assert set(functions) == {function.name for function in FUNCTIONS}
+    for function in FUNCTIONS:
+        statements = functions[function.name]["statements"]
+        assert [s["actions"] for s in statements] == [list(g.actions) for g in function.grants]
+        assert [s["objects"] for s in statements] == [
+            f"{g.key_prefix}*" if g.key_prefix else "" for g in function.grants
+        ]
+
+
+def _unwrap(expression: str) -> str:
+    assert expression.startswith("${") and expression.endswith("}")
+    return expression[2:-1]

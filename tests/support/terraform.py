@@ -127,11 +127,21 @@ def one(blocks: Any) -> dict[str, Any]:
 
 
 def render_template(name: str, variables: dict[str, Any]) -> str:
-    """`templatefile()` of `infrastructure/templates/NAME`, evaluated by terraform itself: the
-    console needs no provider in an empty folder, so Terraform's own template language renders
-    what the instances and the dashboard will get. Needs `terraform` on the PATH."""
+    """`templatefile()` of `infrastructure/templates/NAME`, evaluated by terraform itself, so
+    Terraform's own template language renders what the instances and the dashboard get."""
     path = json.dumps(str(ROOT / "templates" / name))
-    call = f"base64encode(templatefile({path}, {_hcl(variables)}))"
+    rendered = evaluate(f"templatefile({path}, {_hcl(variables)})")
+    assert isinstance(rendered, str)
+    return rendered
+
+
+def evaluate(expression: str) -> Any:
+    """An expression's value, computed by `terraform console` in an empty folder (it needs no
+    provider there); `path.module` is `infrastructure/`. Needs `terraform` on the PATH."""
+    expression = expression.replace("${path.module}", str(ROOT)).replace(
+        "path.module", json.dumps(str(ROOT))
+    )
+    call = f"base64encode(jsonencode({expression}))"
     with tempfile.TemporaryDirectory() as empty:
         done = subprocess.run(
             ["terraform", "console"],
@@ -143,7 +153,7 @@ def render_template(name: str, variables: dict[str, Any]) -> str:
             check=False,
         )
     assert done.returncode == 0, done.stderr
-    return base64.b64decode(json.loads(done.stdout.strip().splitlines()[-1])).decode()
+    return json.loads(base64.b64decode(json.loads(done.stdout.strip().splitlines()[-1])))
 
 
 def _hcl(value: Any) -> str:
