@@ -22,24 +22,15 @@ locals {
   public_url = "http://${aws_lb.app.dns_name}"
 
   # What the application reads (src/eduportal/config.py); also the app_env output.
-  app_env = {
-    EDUPORTAL_STORAGE             = "s3"
+  app_env = merge(local.pipeline_names, {
     AWS_REGION                    = local.region
-    S3_BUCKET_NAME                = aws_s3_bucket.this["images"].bucket
     CLOUDFRONT_DOMAIN             = aws_cloudfront_distribution.images.domain_name
     EDUPORTAL_PUBLIC_URL          = local.public_url
     EDUPORTAL_STORAGE_QUOTA_BYTES = tostring(var.bucket_quota_bytes)
-    EDUPORTAL_METRICS             = "emf"
     EDUPORTAL_EMF_ENDPOINT        = "tcp://127.0.0.1:25888"
     EDUPORTAL_EMF_LOG_GROUP       = aws_cloudwatch_log_group.app_metrics.name
-    ARCHIVE_BUCKET_NAME           = aws_s3_bucket.this["archive"].bucket
-    IMAGE_RECORDS_TABLE           = aws_dynamodb_table.image_records.name
-    PIPELINE_QUEUE_URL            = aws_sqs_queue.processing.url
-    PIPELINE_DLQ_URL              = aws_sqs_queue.dead_letters.url
-    PIPELINE_TOPIC_ARN            = aws_sns_topic.pipeline.arn
-    EVENT_BUS_NAME                = aws_cloudwatch_event_bus.pipeline.name
     STATE_MACHINE_ARN             = aws_sfn_state_machine.pipeline.arn
-  }
+  })
 }
 
 data "aws_vpc" "default" {

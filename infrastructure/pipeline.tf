@@ -51,20 +51,25 @@ locals {
     executions        = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
   }
 
-  pipeline_environment = {
-    EDUPORTAL_STORAGE    = "s3"
-    EDUPORTAL_METRICS    = "emf"
-    S3_BUCKET_NAME       = aws_s3_bucket.this["images"].bucket
-    ARCHIVE_BUCKET_NAME  = aws_s3_bucket.this["archive"].bucket
-    IMAGE_RECORDS_TABLE  = aws_dynamodb_table.image_records.name
-    PIPELINE_QUEUE_URL   = aws_sqs_queue.processing.url
-    PIPELINE_DLQ_URL     = aws_sqs_queue.dead_letters.url
-    PIPELINE_TOPIC_ARN   = aws_sns_topic.pipeline.arn
-    EVENT_BUS_NAME       = aws_cloudwatch_event_bus.pipeline.name
+  # What moves the pipeline to AWS (src/eduportal/config.py), for the functions and the
+  # servers alike; STATE_MACHINE_ARN is added by each, as the functions cannot reference it.
+  pipeline_names = {
+    EDUPORTAL_STORAGE   = "s3"
+    EDUPORTAL_METRICS   = "emf"
+    S3_BUCKET_NAME      = aws_s3_bucket.this["images"].bucket
+    ARCHIVE_BUCKET_NAME = aws_s3_bucket.this["archive"].bucket
+    IMAGE_RECORDS_TABLE = aws_dynamodb_table.image_records.name
+    PIPELINE_QUEUE_URL  = aws_sqs_queue.processing.url
+    PIPELINE_DLQ_URL    = aws_sqs_queue.dead_letters.url
+    PIPELINE_TOPIC_ARN  = aws_sns_topic.pipeline.arn
+    EVENT_BUS_NAME      = aws_cloudwatch_event_bus.pipeline.name
+  }
+
+  pipeline_environment = merge(local.pipeline_names, {
     STATE_MACHINE_ARN    = local.state_machine_arn
     EDUPORTAL_LOG_LEVEL  = "INFO"
     EDUPORTAL_GENERATORS = "offline"
-  }
+  })
 }
 
 # --- the image records (pipeline requirement 5) ------------------------------------------

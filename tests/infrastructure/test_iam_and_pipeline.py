@@ -23,7 +23,7 @@ from eduportal.pipeline.asl import TEMPLATE_PREFIX, render
 from eduportal.pipeline.definition import PipelineDefinition
 from eduportal.pipeline.permissions import FUNCTIONS, Resource, document
 from eduportal.wiring import build
-from tests.support.terraform import ROOT, configuration, one
+from tests.support.terraform import ROOT, configuration, environment_names, one
 
 PIPELINE = ROOT / "pipeline"
 SERVICE_WIDE: frozenset[str] = frozenset(
@@ -214,4 +214,4 @@ def test_the_state_machine_logs_and_traces() -> None:
 
 @pytest.mark.parametrize("name", ["EDUPORTAL_STORAGE", "S3_BUCKET_NAME", "STATE_MACHINE_ARN"])
 def test_the_functions_get_the_pipelines_environment(name: str) -> None:
-    assert name in configuration().locals["pipeline_environment"]
+    assert name in environment_names("pipeline_environment")

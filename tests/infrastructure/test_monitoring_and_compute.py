@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import AliasChoices
+
+from eduportal.config import Settings
 from eduportal.domain import deployment_figures as figures
 from eduportal.domain.deployment_outputs import (
     ALARM_KEYS,
@@ -17,7 +20,7 @@ from eduportal.domain.deployment_outputs import (
 from eduportal.domain.scaling_verdicts import CPU_THRESHOLD_PERCENT
 from eduportal.observability.metrics import CATALOGUE
 from eduportal.services.storage_usage import QUOTA_ALERT_SHARE
-from tests.support.terraform import ROOT, configuration, one
+from tests.support.terraform import ROOT, configuration, environment_names, one
 
 
 def alarm(name: str) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def test_instances_require_imdsv2_encrypt_their_disks_and_publish_cpu_every_minu
     assert "aws ssm get-parameter" in user_data and "MONGODB_URI=" in user_data
     # The log lines of requirement 8.1 outlive the instance: the agent ships them.
     assert "/var/log/eduportal/eduportal.log" in user_data and "${app_log_group}" in user_data
-    env = configuration().locals["app_env"]
+    env = environment_names("app_env")
     for name in ("S3_BUCKET_NAME", "CLOUDFRONT_DOMAIN", "AWS_REGION"):
         assert name in env
 
@@ -165,9 +168,21 @@ def test_the_outputs_are_what_eduportal_infra_check_reads() -> None:
     for key in ALARM_KEYS:
         assert f"{key} = aws_cloudwatch_metric_alarm." in alarms, key
     assert f'"{LAMBDA_ERRORS_KEY}${{name}}"' in alarms
-    assert "EDUPORTAL_STORAGE_QUOTA_BYTES" in configuration().locals["app_env"]
+    assert "EDUPORTAL_STORAGE_QUOTA_BYTES" in environment_names("app_env")
 
 
 def test_the_scale_in_threshold_is_the_one_infra_check_expects() -> None:
     default = configuration().variables["scale_in_cpu_percent"]["default"]
     assert default == figures.SCALE_IN_CPU_PERCENT
+
+
+def test_every_variable_the_servers_and_functions_get_is_one_eduportal_reads() -> None:
+    """A misspelt name in app_env would be ignored by the portal, silently."""
+    read = {
+        str(choice)
+        for field in Settings.model_fields.values()
+        if isinstance(field.validation_alias, AliasChoices)
+        for choice in field.validation_alias.choices
+    }
+    for local in ("app_env", "pipeline_environment"):
+        assert environment_names(local) <= read, environment_names(local) - read

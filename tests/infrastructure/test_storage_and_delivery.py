@@ -3,14 +3,13 @@ and the distribution (properties 10 to 12), each figure against eduportal's own.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from eduportal.domain import deployment_figures as figures
 from eduportal.domain.keys import GENERATED_PREFIX, PROCESSED_PREFIX, THUMBNAILS_PREFIX
-from tests.support.terraform import configuration, one
+from tests.support.terraform import configuration, environment_names, one
 
 BUCKETS = ("images", "archive")
 
@@ -263,7 +262,6 @@ def test_the_outputs_give_the_application_what_it_reads() -> None:
         "app_env",
     ):
         assert name in outputs, name
-    env = configuration().locals["app_env"]
+    env = environment_names("app_env")
     for name in ("S3_BUCKET_NAME", "CLOUDFRONT_DOMAIN", "AWS_REGION", "EDUPORTAL_STORAGE"):
         assert name in env, name
-    assert json.dumps(env)  # plain data, written to .deploy/eduportal.env by deploy.sh

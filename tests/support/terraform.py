@@ -161,3 +161,14 @@ def _hcl(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{json.dumps(k)} = {_hcl(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)
+
+
+def environment_names(local: str) -> set[str]:
+    """The variable names of an environment map in `locals`: a map written out, or
+    `merge(local.OTHER, {NAME = ..., ...})` of such maps."""
+    value = configuration().locals[local]
+    if isinstance(value, dict):
+        return set(value)
+    merged = re.fullmatch(r"\$\{merge\(local\.(\w+), \{(.*)\}\)\}", value, re.DOTALL)
+    assert merged, f"local.{local} is neither a map nor a merge onto one: {value!r}"
+    return environment_names(merged.group(1)) | set(re.findall(r"(\w+) = ", merged.group(2)))
