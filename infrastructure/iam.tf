@@ -5,16 +5,34 @@
 resource "aws_iam_role" "app" {
   name               = "${local.name}-app"
   description        = "eduportal's servers: the image bucket, Bedrock, their metrics"
-  assume_role_policy = data.aws_iam_policy_document.ec2_trust.json
+  assume_role_policy = data.aws_iam_policy_document.trust["ec2"].json
 }
 
-data "aws_iam_policy_document" "ec2_trust" {
+# Who may take each kind of role: one trust policy per AWS service; Step Functions only on
+# behalf of this account (its service passes aws:SourceAccount).
+data "aws_iam_policy_document" "trust" {
+  for_each = {
+    ec2    = { service = "ec2.amazonaws.com", source_account = false }
+    lambda = { service = "lambda.amazonaws.com", source_account = false }
+    states = { service = "states.amazonaws.com", source_account = true }
+  }
+
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
+      identifiers = [each.value.service]
+    }
+
+    dynamic "condition" {
+      for_each = each.value.source_account ? [local.account_id] : []
+
+      content {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [condition.value]
+      }
     }
   }
 }

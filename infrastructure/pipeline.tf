@@ -300,18 +300,7 @@ resource "aws_iam_role" "pipeline" {
 
   name               = each.key
   description        = "Least privilege of ${each.key} (eduportal pipeline permissions)"
-  assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
-}
-
-data "aws_iam_policy_document" "lambda_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
+  assume_role_policy = data.aws_iam_policy_document.trust["lambda"].json
 }
 
 # Each statement of the function's list, on the ARN of its logical resource: an object grant
@@ -415,24 +404,7 @@ resource "aws_sfn_state_machine" "pipeline" {
 resource "aws_iam_role" "state_machine" {
   name               = local.state_machine_name
   description        = "Step Functions: invoke the pipeline's functions, log and trace"
-  assume_role_policy = data.aws_iam_policy_document.states_trust.json
-}
-
-data "aws_iam_policy_document" "states_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+  assume_role_policy = data.aws_iam_policy_document.trust["states"].json
 }
 
 data "aws_iam_policy_document" "state_machine" {
