@@ -150,6 +150,7 @@ def test_a_refused_image_saves_nothing(container: Container, teacher: Account) -
 
 class FailingIllustrator:
     source = "an illustrator that always fails"
+    fingerprint = "failing:v1"
 
     def generate(self, prompt: str) -> bytes:
         raise GenerationError(detail="model unavailable")
