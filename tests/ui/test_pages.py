@@ -58,14 +58,15 @@ ANSWER = "create_questions_{form}_a{slot}"
 def test_teacher_generates_edits_and_saves_an_assignment(
     open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
-    first_question = container.assignments.generate_questions(TEXT)[0].question
+    teacher = container.accounts.login("teacher1", PASSWORD).account
+    first_question = container.assignments.generate_questions(teacher, TEXT)[0].question
     app = open_page("views/create.py", user="teacher1")
     app.text_area(key="create_text_0").input(TEXT)
     app.button(key="generate").click().run()
     assert not app.exception
     assert app.text_area(key=QUESTION.format(form=0, slot=0)).value == first_question
     assert len(app.get("image")) == 1
-    assert shown_images == [container.assignments.generate_image(TEXT)]  # the illustration
+    assert shown_images == [container.assignments.generate_image(teacher, TEXT)]  # the illustration
     image = app.get("image")[0].proto.imgs[0]
     assert image.caption.startswith("Offline illustration")  # says what made it
     assert image.alt == "Illustration for this assignment"
@@ -83,7 +84,6 @@ def test_teacher_generates_edits_and_saves_an_assignment(
     assert saved[0].question_answers[0].question == first_question
     assert saved[0].question_answers[0].answer == "An edited answer"
     assert saved[0].s3_image_key.endswith(".webp")
-    teacher = container.accounts.login("teacher1", PASSWORD).account
     assert container.drafts.load(teacher) is None  # the draft went with the save
 
 
