@@ -31,7 +31,7 @@ def test_waits_are_rounded_up_in_a_readable_unit(seconds: float, words: str) -> 
         (3600, "hour"),
         (86_400, "day"),
         (900, "15 minutes"),
-        (7200, "2 hours"),
+        (10_800, "3 hours"),
         (90, "90 seconds"),
     ],
 )
