@@ -211,7 +211,14 @@ def in_turns(
 def service_level(plan: Plan, source: Iterator[str], say: Callable[[str], None]) -> Pairs:
     """`create_from_text` in this process, on the embedded default in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="eduportal-hot-") as data:
-        container = build(load_settings(storage="local", data_dir=Path(data), generators="offline"))
+        settings = load_settings(
+            storage="local",
+            data_dir=Path(data),
+            generators="offline",
+            question_generations_per_teacher=0,  # one teacher makes every assignment
+            image_generations_per_teacher=0,
+        )
+        container = build(settings)
         teacher: Account = container.accounts.register(TEACHER, PASSWORD, Role.TEACHER)
 
         def create(text: str) -> str:

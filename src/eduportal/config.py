@@ -176,6 +176,25 @@ class Settings(BaseSettings):
         validation_alias=_env("EDUPORTAL_LOGIN_CONCURRENCY"),
         description="Password checks at once; each takes about 46 MiB.",
     )
+    question_generations_per_teacher: int = Field(
+        60,
+        ge=0,
+        le=100_000,
+        validation_alias=_env("EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER"),
+        description="Sets of questions one teacher may generate in the generation window; "
+        "0: no limit.",
+    )
+    image_generations_per_teacher: int = Field(
+        30,
+        ge=0,
+        le=100_000,
+        validation_alias=_env("EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER"),
+        description="Illustrations one teacher may have drawn in the generation window (the "
+        "generation cache's hits are free); 0: no limit.",
+    )
+    generation_window_seconds: int = Field(
+        3600, ge=1, le=86_400, validation_alias=_env("EDUPORTAL_GENERATION_WINDOW_SECONDS")
+    )
     max_json_bytes: int = Field(
         256 * 1024, ge=1024, validation_alias=_env("EDUPORTAL_MAX_JSON_BYTES")
     )

@@ -189,6 +189,17 @@ class ImageGenerator(Protocol):
     """What made the pictures, in a short phrase a page shows under a generated image, so a
     teacher knows a model's drawing from a stand-in (and what to do for a real picture)."""
 
+    @property
+    def fingerprint(self) -> str:
+        """What besides the prompt decides the picture: the model and every parameter that
+        changes what it draws (size, guidance, how the seed is chosen, the drawer's version).
+
+        The generation cache keeps pictures by the prompt and this, so two generators with
+        the same fingerprint must draw one prompt alike, and any change to what a generator
+        draws must change its fingerprint, or the cache would serve the old drawing.
+        """
+        ...
+
     def generate(self, prompt: str) -> bytes:
         """A PNG illustrating `prompt`; raises `GenerationError`."""
         ...

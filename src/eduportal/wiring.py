@@ -50,6 +50,7 @@ from eduportal.services.accounts import AccountService, SignInPolicy
 from eduportal.services.assignments import AssignmentService
 from eduportal.services.drafts import DraftService
 from eduportal.services.fallback_scorer import FallbackScorer
+from eduportal.services.generation import GenerationLimits, GenerationService
 from eduportal.services.grading import GradingService
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
@@ -634,6 +635,24 @@ class Container:
         )
 
     @property
+    def generation(self) -> GenerationService:
+        return self._part(
+            "generation",
+            lambda: GenerationService(
+                self.generators.questions,
+                self.generators.images,
+                self.object_store,
+                self.attempts,
+                self.metrics,
+                limits=GenerationLimits(
+                    questions=self.settings.question_generations_per_teacher,
+                    images=self.settings.image_generations_per_teacher,
+                    window_seconds=self.settings.generation_window_seconds,
+                ),
+            ),
+        )
+
+    @property
     def assignments(self) -> AssignmentService:
         return self._part(
             "assignments",
@@ -641,8 +660,7 @@ class Container:
                 self.repositories.assignments,
                 self.repositories.answers,
                 self.image_store,
-                self.generators.questions,
-                self.generators.images,
+                self.generation,
                 self.clock,
                 records=self.image_records,
                 uploads=self.uploads,
@@ -805,8 +823,8 @@ def build_metrics(settings: Settings) -> Metrics:
 
 
 def build_attempt_counter(settings: Settings) -> AttemptCounter:
-    """Failed sign-ins are counted in MongoDB when it is configured, so the limits hold
-    across every instance; in this process otherwise."""
+    """Failed sign-ins and generations are counted in MongoDB when it is configured, so the
+    limits hold across every instance; in this process otherwise."""
     from eduportal.adapters.attempt_counter import LimitsAttemptCounter
 
     return LimitsAttemptCounter(settings.mongodb_uri or "memory://")

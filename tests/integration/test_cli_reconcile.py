@@ -13,6 +13,7 @@ from eduportal.config import load_settings
 from eduportal.domain.accounts import Role
 from eduportal.wiring import Container, build
 from tests.support.cli import run_cli
+from tests.support.generators import owned_keys
 from tests.support.images import gradient, png
 from tests.support.texts import PASSWORD
 
@@ -65,7 +66,7 @@ def test_dry_run_reports_and_deletes_nothing(env: dict[str, str], portal: Contai
     # Each image with its two thumbnails; the dangling record's thumbnails only.
     assert (report["objects_scanned"], report["records_scanned"]) == (8, 2)
     assert any("--delete" in line for line in report["advice"])
-    assert sorted(portal.object_store.list_keys()) == sorted(
+    assert owned_keys(portal.object_store) == sorted(
         [*kept.image_keys, *dangling.thumbnail_keys, *orphan]
     )
 
@@ -84,9 +85,7 @@ def test_delete_removes_orphans_and_keeps_reporting_dangling_records(
     report = json.loads(result.stdout)
     assert report["dry_run"] is False and report["deleted"] == orphan
     assert report["delete_failures"] == []
-    assert sorted(portal.object_store.list_keys()) == sorted(
-        [*kept.image_keys, *dangling.thumbnail_keys]
-    )
+    assert owned_keys(portal.object_store) == sorted([*kept.image_keys, *dangling.thumbnail_keys])
     assert portal.repositories.assignments.get(dangling.assignment_id) == dangling
 
 

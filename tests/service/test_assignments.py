@@ -25,20 +25,22 @@ from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.observability.metrics import PrometheusMetrics
 from eduportal.ports import AssignmentRepository, ImageGenerator
 from eduportal.services.assignments import AssignmentService, Step
+from eduportal.services.generation import GenerationService
 from eduportal.services.image_store import ImageStore
 from eduportal.wiring import Container
 from tests.support.bedrock import nova
 from tests.support.fault_proxy import INTERNAL_ERROR, FaultProxy
 from tests.support.fixture_types import S3StoreFactory
+from tests.support.generators import FailingIllustrator, owned_keys
 from tests.support.images import photograph, png
 from tests.support.texts import HISTORY, SCIENCE, TEXT
 
 
 def test_generate_then_save_with_image(container: Container, teacher: Account) -> None:
     service = container.assignments
-    questions = service.generate_questions(TEXT)
+    questions = service.generate_questions(teacher, TEXT)
     assert [qa.id for qa in questions] == ["q1", "q2", "q3", "q4", "q5"]
-    image = service.generate_image(TEXT)
+    image = service.generate_image(teacher, TEXT)
     steps: list[Step] = []
     created = service.create(teacher, TEXT, questions, image, steps.append)
 
@@ -112,7 +114,7 @@ def test_delete_removes_record_answers_and_image(
     container.assignments.delete(teacher, created.assignment_id)
     with pytest.raises(NotFoundError):
         container.assignments.get(created.assignment_id)
-    assert list(container.object_store.list_keys()) == []
+    assert owned_keys(container.object_store) == []
     assert container.repositories.answers.leaderboard(created.assignment_id, "q1", 5) == []
 
 
@@ -127,7 +129,7 @@ def test_edit_questions_and_replace_the_image(container: Container, teacher: Acc
     assert replaced.s3_image_key == created.s3_image_key
     assert replaced.cloudfront_url != created.cloudfront_url  # new ?v=: caches see the change
     assert replaced.image_metadata != created.image_metadata
-    assert sorted(container.object_store.list_keys()) == sorted(created.image_keys)
+    assert owned_keys(container.object_store) == sorted(created.image_keys)
     assert replaced.image_keys == created.image_keys  # the thumbnails made again in place
 
 
@@ -141,18 +143,11 @@ def test_mark_permanent(container: Container, teacher: Account) -> None:
 
 
 def test_a_refused_image_saves_nothing(container: Container, teacher: Account) -> None:
-    questions = container.assignments.generate_questions(TEXT)
+    questions = container.assignments.generate_questions(teacher, TEXT)
     with pytest.raises(ValidationError):
         container.assignments.create(teacher, TEXT, questions, b"<html>not an image</html>")
     assert container.assignments.list().total == 0
     assert list(container.object_store.list_keys()) == []
-
-
-class FailingIllustrator:
-    source = "an illustrator that always fails"
-
-    def generate(self, prompt: str) -> bytes:
-        raise GenerationError(detail="model unavailable")
 
 
 def rewired(
@@ -164,12 +159,20 @@ def rewired(
 ) -> AssignmentService:
     """The container's service with one collaborator swapped for a failing one."""
     service = container.assignments
+    generation = service.generation
+    if illustrator is not None:
+        generation = GenerationService(
+            generation.question_generator,
+            illustrator,
+            generation.cache,
+            generation.attempts,
+            generation.metrics,
+        )
     return AssignmentService(
         assignments or service.assignments,
         service.answers,
         images or service.images,
-        service.questions,
-        illustrator or service.illustrator,
+        generation,
         service.clock,
     )
 
@@ -196,12 +199,12 @@ def test_an_upload_failing_after_retries_saves_nothing_and_allows_saving_without
         public_url="http://x",
     )
     service = rewired(container, images=s3_images)
-    questions = service.generate_questions(TEXT)
+    questions = service.generate_questions(teacher, TEXT)
 
     # The image and its two thumbnails are written side by side: S3 fails all their attempts.
     fault_proxy.inject(*[INTERNAL_ERROR] * 4 * 3)
     with pytest.raises(UploadError) as caught:
-        service.create(teacher, TEXT, questions, service.generate_image(TEXT))
+        service.create(teacher, TEXT, questions, service.generate_image(teacher, TEXT))
     assert caught.value.attempts == 4
     assert service.list().total == 0
     assert list(make_s3_store().list_keys()) == []
@@ -226,7 +229,7 @@ def test_a_database_failure_removes_the_uploaded_image(
     finally:
         blocker.rollback()
         blocker.close()
-    assert list(container.object_store.list_keys()) == []
+    assert owned_keys(container.object_store) == []
     assert repository.count() == 0
 
 
@@ -256,10 +259,13 @@ def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: 
 
     client = boto3.client("bedrock-runtime", region_name="us-east-1")
     service = container.assignments
-    bedrock = AssignmentService(
-        service.assignments, service.answers, service.images,
-        BedrockQuestionGenerator(client), service.illustrator, service.clock,
+    generation = GenerationService(
+        BedrockQuestionGenerator(client), service.generation.illustrator, container.object_store,
+        container.attempts, container.metrics,
     )  # fmt: skip
+    bedrock = AssignmentService(
+        service.assignments, service.answers, service.images, generation, service.clock
+    )
     with Stubber(client) as stubber:
         stubber.add_response("invoke_model", nova("Sorry, I can't help with that."))
         with pytest.raises(GenerationError) as caught:
@@ -278,7 +284,7 @@ def test_a_generated_illustration_is_stored_as_its_png_would_be(
     and overlaps the work; what is stored is what storing the generator's PNG stores, byte
     for byte: the image, its thumbnails, their metadata and the recorded figures."""
     created = container.assignments.create_from_text(teacher, text, with_image=True)
-    png_bytes = container.assignments.generate_image(text)
+    png_bytes = container.assignments.generate_image(teacher, text)
     reference = container.image_store.store_generated(
         "reference1", png_bytes, teacher_id="teacher1"
     )

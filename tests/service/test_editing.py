@@ -232,7 +232,7 @@ def test_replacing_the_questions_without_a_version_keeps_ids_too(
 def test_a_subject_is_set_at_creation_and_a_long_one_is_refused(
     container: Container, teacher: Account
 ) -> None:
-    questions = container.assignments.generate_questions(TEXT)
+    questions = container.assignments.generate_questions(teacher, TEXT)
     created = container.assignments.create(teacher, TEXT, questions, subject=" Biology ")
     assert container.assignments.get(created.assignment_id).subject == "Biology"
     assert container.assignments.create(teacher, TEXT, questions, subject="").subject is None

@@ -64,7 +64,7 @@ def test_racing_replacements_and_removals_serialize_or_conflict(
     container: Container, teacher: Account, round_: int
 ) -> None:
     created = container.assignments.create(
-        teacher, TEXT, container.assignments.generate_questions(TEXT), PHOTO
+        teacher, TEXT, container.assignments.generate_questions(teacher, TEXT), PHOTO
     )
     workers = 8
     barrier = threading.Barrier(workers)
@@ -103,7 +103,7 @@ def test_racing_replacements_and_removals_serialize_or_conflict(
 def claimed_by_someone_else(container: Container, teacher: Account, *, until: float) -> Assignment:
     """An assignment with an image whose record another request has claimed until `until`."""
     created = container.assignments.create(
-        teacher, TEXT, container.assignments.generate_questions(TEXT), PHOTO
+        teacher, TEXT, container.assignments.generate_questions(teacher, TEXT), PHOTO
     )
     claimed = created.next_version(image_lock=ImageLock("someone else", until))
     container.repositories.assignments.replace(claimed, expected_version=created.version)
@@ -141,7 +141,7 @@ def test_a_claim_left_by_a_crashed_request_expires(
 
 def test_an_edit_from_a_stale_version_is_a_conflict(container: Container, teacher: Account) -> None:
     created = container.assignments.create(
-        teacher, TEXT, container.assignments.generate_questions(TEXT)
+        teacher, TEXT, container.assignments.generate_questions(teacher, TEXT)
     )
     edited = container.assignments.update_questions(
         teacher, created.assignment_id, created.question_answers[:2]

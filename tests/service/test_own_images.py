@@ -68,7 +68,7 @@ def create(
     image: bytes | None = None,
     name: str = "cat.png",
 ) -> Assignment:
-    questions = container.assignments.generate_questions(TEXT)
+    questions = container.assignments.generate_questions(teacher, TEXT)
     return container.assignments.create(
         teacher,
         TEXT,
@@ -124,7 +124,7 @@ def test_a_generated_illustration_shows_until_the_own_image_is_ready_then_goes(
     container: Container, teacher: Account
 ) -> None:
     image_id = send(container, teacher)
-    generated = container.assignments.generate_image(TEXT)
+    generated = container.assignments.generate_image(teacher, TEXT)
     created = create(container, teacher, awaiting=image_id, image=generated)
     assert created.s3_image_key.startswith("generated_images/") and created.awaits_image
     assert created.s3_upload_status is UploadStatus.SUCCESS  # the image it shows meanwhile
@@ -429,7 +429,9 @@ def test_the_rest_apis_own_image_is_sent_and_awaited_in_one_call(
 
 def test_a_draft_keeps_the_upload_not_its_bytes(container: Container, teacher: Account) -> None:
     image_id = send(container, teacher)
-    generated = ChosenImage(container.assignments.generate_image(TEXT), "Offline illustration")
+    generated = ChosenImage(
+        container.assignments.generate_image(teacher, TEXT), "Offline illustration"
+    )
     first = container.drafts.save(
         teacher, title="", text=TEXT, questions=[], image=generated, expected_version=NO_DRAFT
     )
@@ -468,7 +470,7 @@ def test_a_service_built_without_the_pipeline_says_so(without_pipeline: Containe
     teacher = without_pipeline.accounts.login("teacher9", PASSWORD).account
     base = without_pipeline.assignments
     bare = AssignmentService(
-        base.assignments, base.answers, base.images, base.questions, base.illustrator, base.clock
+        base.assignments, base.answers, base.images, base.generation, base.clock
     )
     with pytest.raises(ConfigurationError) as caught:
         bare.send_image(teacher, PHOTO, file_name="cat.png")

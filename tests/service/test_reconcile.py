@@ -20,12 +20,13 @@ from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.drafts import NO_DRAFT
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
-from eduportal.domain.keys import new_draft_image_key
+from eduportal.domain.keys import GENERATION_CACHE_PREFIX, new_draft_image_key
 from eduportal.services import reconcile
 from eduportal.services.drafts import ChosenImage
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, build
 from tests.support.clock import FakeClock
+from tests.support.generators import owned_keys
 from tests.support.images import gradient, png
 from tests.support.texts import PASSWORD, TEXT
 
@@ -95,6 +96,20 @@ def test_finds_orphaned_objects_and_dangling_records(
     assert not findings.clean
 
 
+def test_generation_cache_entries_are_never_orphans(container: Container, teacher: Account) -> None:
+    """No record names a cache entry, by design: reconcile does not list the cache at all,
+    so an entry whose assignment is gone is neither reported nor deleted."""
+    drawn_for = container.assignments.create_from_text(teacher, TEXT, with_image=True)
+    container.assignments.delete(teacher, drawn_for.assignment_id)
+    (entry,) = container.object_store.list_keys(GENERATION_CACHE_PREFIX)
+    service = reconciler(container)
+    findings = service.find(min_age_seconds=0)
+    assert findings.clean and findings.too_recent == ()
+    assert findings.objects_scanned == 0
+    service.delete_orphans(findings.orphans)
+    assert list(container.object_store.list_keys()) == [entry]
+
+
 def test_unreferenced_objects_younger_than_the_window_are_left_alone(
     container: Container, teacher: Account
 ) -> None:
@@ -124,7 +139,7 @@ def test_deleting_removes_only_orphans_and_never_records(
     deletion = service.delete_orphans(service.find().orphans)
     assert sorted(deletion.deleted) == scene.orphans
     assert deletion.failed == ()
-    assert sorted(container.object_store.list_keys()) == sorted(
+    assert owned_keys(container.object_store) == sorted(
         [*scene.kept.image_keys, *scene.dangling.thumbnail_keys]
     )
     assert scene.kept.image_metadata is not None
@@ -200,9 +215,7 @@ def test_an_image_whose_record_the_paged_scan_missed_is_kept(
     findings = service.find()
     assert findings.records_scanned == 2
     assert findings.orphans == ()
-    assert sorted(container.object_store.list_keys()) == sorted(
-        [*oldest.image_keys, *middle.image_keys]
-    )
+    assert owned_keys(container.object_store) == sorted([*oldest.image_keys, *middle.image_keys])
     database.close()
 
 
@@ -306,6 +319,6 @@ def test_reconcile_over_s3(tmp_path: Path, moto_url: str, bucket: str) -> None:
     assert sorted(info.key for info in findings.orphans) == scene.orphans
     assert [record.assignment_id for record in findings.dangling] == [scene.dangling.assignment_id]
     assert sorted(service.delete_orphans(findings.orphans).deleted) == scene.orphans
-    assert sorted(container.object_store.list_keys()) == sorted(
+    assert owned_keys(container.object_store) == sorted(
         [*scene.kept.image_keys, *scene.dangling.thumbnail_keys]
     )

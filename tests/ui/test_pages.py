@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from eduportal.domain.accounts import Role
 from eduportal.imaging.placeholder import placeholder_image
+from eduportal.ui import session
 from eduportal.wiring import Container
 from tests.support.fixture_types import PageFactory
 from tests.support.pages import handed_to, make_assignment, submit, texts
@@ -58,14 +60,15 @@ ANSWER = "create_questions_{form}_a{slot}"
 def test_teacher_generates_edits_and_saves_an_assignment(
     open_page: PageFactory, container: Container, shown_images: list[Any]
 ) -> None:
-    first_question = container.assignments.generate_questions(TEXT)[0].question
+    teacher = container.accounts.login("teacher1", PASSWORD).account
+    first_question = container.assignments.generate_questions(teacher, TEXT)[0].question
     app = open_page("views/create.py", user="teacher1")
     app.text_area(key="create_text_0").input(TEXT)
     app.button(key="generate").click().run()
     assert not app.exception
     assert app.text_area(key=QUESTION.format(form=0, slot=0)).value == first_question
     assert len(app.get("image")) == 1
-    assert shown_images == [container.assignments.generate_image(TEXT)]  # the illustration
+    assert shown_images == [container.assignments.generate_image(teacher, TEXT)]  # the illustration
     image = app.get("image")[0].proto.imgs[0]
     assert image.caption.startswith("Offline illustration")  # says what made it
     assert image.alt == "Illustration for this assignment"
@@ -83,8 +86,31 @@ def test_teacher_generates_edits_and_saves_an_assignment(
     assert saved[0].question_answers[0].question == first_question
     assert saved[0].question_answers[0].answer == "An edited answer"
     assert saved[0].s3_image_key.endswith(".webp")
-    teacher = container.accounts.login("teacher1", PASSWORD).account
     assert container.drafts.load(teacher) is None  # the draft went with the save
+
+
+def test_past_the_allowance_the_create_page_says_when_to_try_again(
+    open_page: PageFactory, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Generate reuses the kept illustration (free); Regenerate asks the model, and past the
+    allowance the page says so in the service's sentence, as a notice, not a failure."""
+    monkeypatch.setenv("EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER", "1")
+    session.container.clear()  # the pages' container again, with the allowance of one
+    app = open_page("views/create.py", user="teacher1")
+    app.text_area(key="create_text_0").input(TEXT)
+    app.button(key="generate").click().run()
+    app.button(key="generate").click().run()  # the same text: from the generation cache
+    assert not app.warning and len(app.get("image")) == 1
+    app.button(key="regenerate_image").click().run()
+    assert not app.exception and not app.error
+    (warning,) = app.warning
+    assert re.fullmatch(
+        r"You have generated 1 illustration in the last hour, the most allowed\. "
+        r"You can generate another in (59|60) minutes\.",
+        warning.value,
+    )
+    assert "Reference" not in texts(app)
+    assert len(app.get("image")) == 1  # the illustration drawn before stays
 
 
 def test_teacher_saves_without_an_image(open_page: PageFactory, container: Container) -> None:

@@ -31,6 +31,9 @@ _NAMES = (
     "EVENT_BUS_NAME",
     "STATE_MACHINE_ARN",
     "ARCHIVE_BUCKET_NAME",
+    "EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER",
+    "EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER",
+    "EDUPORTAL_GENERATION_WINDOW_SECONDS",
 )
 AWS_PIPELINE = {
     "IMAGE_RECORDS_TABLE": "eduportal-image-records",
@@ -93,6 +96,41 @@ def test_decode_memory_settings_are_read_and_checked_together(
     assert settings.decode_wait_seconds == 15
     monkeypatch.setenv("EDUPORTAL_DECODE_MEMORY_MB", "128")
     with pytest.raises(ConfigurationError, match="EDUPORTAL_DECODE_MEMORY_MB must be at least"):
+        load_settings()
+
+
+def test_generation_allowances_default_to_60_and_30_an_hour_and_0_lifts_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = load_settings()
+    assert settings.question_generations_per_teacher == 60
+    assert settings.image_generations_per_teacher == 30
+    assert settings.generation_window_seconds == 3600
+    monkeypatch.setenv("EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER", "0")
+    monkeypatch.setenv("EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER", "12")
+    monkeypatch.setenv("EDUPORTAL_GENERATION_WINDOW_SECONDS", "86400")
+    settings = load_settings()
+    assert settings.question_generations_per_teacher == 0
+    assert settings.image_generations_per_teacher == 12
+    assert settings.generation_window_seconds == 86_400
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER", "-1"),
+        ("EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER", "100001"),
+        ("EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER", "-1"),
+        ("EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER", "many"),
+        ("EDUPORTAL_GENERATION_WINDOW_SECONDS", "0"),
+        ("EDUPORTAL_GENERATION_WINDOW_SECONDS", "86401"),
+    ],
+)
+def test_generation_allowances_out_of_range_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
         load_settings()
 
 

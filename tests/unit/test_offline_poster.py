@@ -21,6 +21,7 @@ from eduportal.adapters.local.offline_images import OfflineImageGenerator
 from eduportal.adapters.local.poster import (
     CAPTION,
     HEIGHT,
+    VERSION,
     WIDTH,
     Label,
     Poster,
@@ -180,6 +181,12 @@ def test_the_generator_names_itself_as_an_offline_stand_in() -> None:
     generator: ImageGenerator = OfflineImageGenerator()
     assert generator.source.startswith("Offline illustration")
     assert "upload a picture" in generator.source and "Amazon Bedrock" in generator.source
+
+
+def test_the_fingerprint_names_the_drawers_version_size_and_encoding() -> None:
+    """The generation cache keeps posters by it: a new drawer version is a new entry."""
+    generator: ImageGenerator = OfflineImageGenerator()
+    assert generator.fingerprint == f"offline-poster:v{VERSION}:1024x768:png-level-1"
 
 
 def test_the_picture_is_what_the_generator_encodes() -> None:

@@ -56,7 +56,8 @@ _MEANING = {
     409: "The assignment was changed meanwhile (reload it), or its image is being changed",
     413: "The body is larger than this endpoint accepts",
     422: "The input is not valid (the sentence says what)",
-    429: "Too many failed sign-ins (`Retry-After` says how long to wait)",
+    429: "A limit was reached: failed sign-ins, or the teacher's allowance of generated "
+    "questions or illustrations (the sentence says which; `Retry-After`, how long to wait)",
     502: "A backend (storage, generator) failed after its retries",
     503: "Storage, the database or the server's capacity is exhausted for now (`Retry-After`)",
     504: "A backend took too long",

@@ -49,6 +49,13 @@ class CreateAssignmentRequest(BaseModel):
     subject: str | None = Field(
         None, max_length=MAX_SUBJECT_CHARS, description='Free text such as "Biology"; optional'
     )
+    regenerate: bool = Field(
+        False,
+        description="Draw a new illustration even when the same text was illustrated before "
+        "(by the same model, with the same settings). By default that illustration is reused "
+        "from the generation cache, which costs no model call and none of the teacher's "
+        "allowance of illustrations; a new one counts against it and replaces the cached one.",
+    )
 
 
 class QuestionIn(BaseModel):

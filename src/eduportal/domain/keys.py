@@ -30,6 +30,10 @@ THUMBNAILS_PREFIX: Final = "thumbnails/"
 ARCHIVE_PREFIX: Final = "archive/"
 HEALTH_PREFIX: Final = "health/"
 """Readiness canaries: written, read and deleted by one probe; never images."""
+GENERATION_CACHE_PREFIX: Final = "generation_cache/"
+"""Generated illustrations kept by what was asked for (`services/generation.py`): the
+generator's bytes as it returned them, shared by every teacher, named by no record, never
+served."""
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -159,8 +163,18 @@ def thumbnail_size(key: str) -> int | None:
 
 
 def is_private_key(key: str) -> bool:
-    """Objects only their owner may see, never served by the image origin: draft images."""
-    return key.startswith(DRAFTS_PREFIX)
+    """Objects the image origin never serves: draft images (only their owner may see them)
+    and the generation cache (the portal's own working copies, which no page links to)."""
+    return key.startswith((DRAFTS_PREFIX, GENERATION_CACHE_PREFIX))
+
+
+def generation_cache_key(sha256: str) -> str:
+    """`generation_cache/{sha256}.png`: one cached illustration, named by the hash of what
+    identifies its request (the prompt, the model and its parameters), so the key says
+    nothing about the text and a request finds its entry without a lookup table."""
+    if not _SHA256.fullmatch(sha256):
+        raise ValidationError(f"{sha256[:80]!r} is not a SHA-256 hex digest.")
+    return f"{GENERATION_CACHE_PREFIX}{sha256}.png"
 
 
 def _draft_owner(username: str) -> str:

@@ -46,7 +46,8 @@ class Portal:
 
 def portal_env(base: Mapping[str, str], data_dir: Path, port: int) -> dict[str, str]:
     """The embedded default whatever the caller's shell says: every variable the settings
-    read is dropped (a bucket, a database, tuning), then the portal's own are set."""
+    read is dropped (a bucket, a database, tuning), then the portal's own are set. One
+    teacher creates all the load's assignments, so the generation allowances are lifted."""
     read = {
         name
         for field in Settings.model_fields.values()
@@ -61,6 +62,8 @@ def portal_env(base: Mapping[str, str], data_dir: Path, port: int) -> dict[str, 
         EDUPORTAL_API_HOST=HOST,
         EDUPORTAL_API_PORT=str(port),
         EDUPORTAL_PUBLIC_URL=f"http://{HOST}:{port}",
+        EDUPORTAL_QUESTION_GENERATIONS_PER_TEACHER="0",
+        EDUPORTAL_IMAGE_GENERATIONS_PER_TEACHER="0",
     )
     return env
 

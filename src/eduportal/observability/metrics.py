@@ -124,6 +124,23 @@ CATALOGUE: Final = (
         "Sign-ins refused unchecked because of too many recent failures",
         ("scope",),
     ),
+    MetricSpec(
+        "image_generation_cache_hits_total",
+        "counter",
+        "Illustrations served from the generation cache: each one a model call saved",
+    ),
+    MetricSpec(
+        "image_generation_cache_misses_total",
+        "counter",
+        "Illustrations asked of the model, by why the generation cache did not serve them",
+        ("reason",),
+    ),
+    MetricSpec(
+        "generation_rate_limited_total",
+        "counter",
+        "Generations refused because the teacher had used their allowance",
+        ("generation",),
+    ),
 )
 
 

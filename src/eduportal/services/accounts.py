@@ -45,6 +45,7 @@ from eduportal.domain.errors import (
     RateLimitedError,
     UnauthenticatedError,
 )
+from eduportal.domain.waits import wait_words
 from eduportal.ports import AccountRepository, AttemptCounter, Metrics
 from eduportal.services.read_cache import RecentCache
 
@@ -223,7 +224,7 @@ class AccountService:
                     extra={"user": name, "scope": scope, "retry_after_s": round(wait)},
                 )
                 raise RateLimitedError(
-                    f"Too many failed sign-ins. Please wait {_duration(wait)} and try again.",
+                    f"Too many failed sign-ins. Please wait {wait_words(wait)} and try again.",
                     retry_after_seconds=math.ceil(wait),
                     detail=f"{scope} {key} over {limit} failures",
                 )
@@ -337,9 +338,3 @@ class AccountService:
             self.register(username, password, role)
             created[username] = password
         return created
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{math.ceil(seconds)} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"

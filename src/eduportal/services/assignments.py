@@ -67,12 +67,10 @@ from eduportal.ports import (
     AnswerRepository,
     AssignmentRepository,
     Clock,
-    ImageGenerator,
     ImageRecordRepository,
-    PictureGenerator,
-    QuestionGenerator,
 )
 from eduportal.services.accounts import require_role
+from eduportal.services.generation import GenerationService
 from eduportal.services.image_store import ImageStore, StoredImage
 from eduportal.services.read_cache import RecentCache
 from eduportal.services.uploads import UploadService
@@ -113,8 +111,7 @@ class AssignmentService:
         assignments: AssignmentRepository,
         answers: AnswerRepository,
         images: ImageStore,
-        questions: QuestionGenerator,
-        illustrator: ImageGenerator,
+        generation: GenerationService,
         clock: Clock,
         *,
         cache_seconds: float = 10.0,
@@ -126,8 +123,7 @@ class AssignmentService:
         self.assignments = assignments
         self.answers = answers
         self.images = images
-        self.questions = questions
-        self.illustrator = illustrator
+        self.generation = generation
         self.clock = clock
         self.records = records
         self.uploads = uploads
@@ -135,23 +131,21 @@ class AssignmentService:
 
     # -- generation (nothing is stored) ---------------------------------------------------------
 
-    def generate_questions(self, text: str) -> list[QuestionAnswer]:
-        pairs = self.questions.generate(validate_prompt(text), QUESTIONS_PER_ASSIGNMENT)
-        return numbered(pairs)
+    def generate_questions(self, teacher: Account, text: str) -> list[QuestionAnswer]:
+        """Questions for `text`, numbered `q1`..; within the teacher's allowance
+        (`GenerationService`: `RateLimitedError` past it)."""
+        return numbered(self.generation.questions(teacher, text, QUESTIONS_PER_ASSIGNMENT))
 
     @property
     def image_source(self) -> str:
         """What made generated images, in words a page shows under one."""
-        return self.illustrator.source
+        return self.generation.image_source
 
-    def generate_image(self, text: str) -> bytes:
-        return self.illustrator.generate(validate_prompt(text))
-
-    def _illustrate(self, text: str) -> bytes | Picture:
-        """The illustration to store: undecoded when the generator draws it here."""
-        if isinstance(self.illustrator, PictureGenerator):
-            return self.illustrator.picture(validate_prompt(text))
-        return self.generate_image(text)
+    def generate_image(self, teacher: Account, text: str, *, regenerate: bool = False) -> bytes:
+        """The illustration's PNG, for a page to show and keep in the draft: from the
+        generation cache when an identical request was made before, unless `regenerate` (the
+        page's "Regenerate image"), which asks the model for a new one."""
+        return self.generation.image(teacher, text, regenerate=regenerate)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -222,16 +216,23 @@ class AssignmentService:
         title: str | None = None,
         subject: str | None = None,
         progress: Progress = _quiet,
+        regenerate: bool = False,
     ) -> Assignment:
-        """Generate and save in one go (the REST API's `POST /api/assignments`)."""
+        """Generate and save in one go (the REST API's `POST /api/assignments`). The
+        illustration comes from the generation cache unless `regenerate`; a new one drawn in
+        this process is stored from its pixels (`GenerationService.illustration`)."""
         require_role(teacher, Role.TEACHER)
         progress(Step.GENERATING_QUESTIONS)
-        questions = self.generate_questions(text)
-        image = None
-        if with_image:
-            progress(Step.GENERATING_IMAGE)
-            image = self._illustrate(text)
-        return self.create(teacher, text, questions, image, progress, title=title, subject=subject)
+        questions = self.generate_questions(teacher, text)
+        if not with_image:
+            return self.create(
+                teacher, text, questions, None, progress, title=title, subject=subject
+            )
+        progress(Step.GENERATING_IMAGE)
+        with self.generation.illustration(teacher, text, regenerate=regenerate) as image:
+            return self.create(
+                teacher, text, questions, image, progress, title=title, subject=subject
+            )
 
     def edit(
         self,

@@ -69,9 +69,10 @@ def signed_in() -> Account | None:
 
 
 def show_error(error: EduportalError) -> None:
-    """A refusal of the user's input is a plain sentence to act on; anything else also shows
+    """A refusal of the user's input, or a limit they reached (generations past their
+    allowance), is a plain sentence to act on: nothing went wrong. Anything else also shows
     the reference that finds its log line."""
-    if error.kind is ErrorKind.VALIDATION:
+    if error.kind in (ErrorKind.VALIDATION, ErrorKind.RATE_LIMITED):
         st.warning(error.user_message)
     else:
         st.error(f"{error.user_message}\n\nReference: `{error.correlation_id}`", icon="⚠️")

@@ -39,6 +39,7 @@ TITAN_EMBED_V2 = "amazon.titan-embed-text-v2:0"
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CANVAS_MAX_PROMPT = 1024
+_CANVAS_TASK = "TEXT_IMAGE"
 CANVAS_MAX_SEED = 2_147_483_646
 DETAIL_REPLY_CHARS = 500
 
@@ -135,19 +136,27 @@ class BedrockImageGenerator:
         self.model_id = model_id
         self.cfg_scale = cfg_scale
 
+    @property
+    def fingerprint(self) -> str:
+        """The model and the request as `generate` sends it, but for the prompt: the task,
+        every setting of `imageGenerationConfig` (a setting added there is in the fingerprint
+        at once), how the seed is chosen and where the prompt is cut. Nova Canvas's quality
+        and style are not sent, so its defaults apply, and they belong to the model id."""
+        request = {
+            "taskType": _CANVAS_TASK,
+            "imageGenerationConfig": self._config(),
+            "seed": f"sha256(prompt)[:8] mod {CANVAS_MAX_SEED + 1}",
+            "promptChars": CANVAS_MAX_PROMPT,
+        }
+        return f"bedrock:{self.model_id}:{json.dumps(request, sort_keys=True)}"
+
     def generate(self, prompt: str) -> bytes:
         """The seed comes from the prompt, so asking again for one prompt draws the same."""
         seed = int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:8]) % (CANVAS_MAX_SEED + 1)
         body = {
-            "taskType": "TEXT_IMAGE",
+            "taskType": _CANVAS_TASK,
             "textToImageParams": {"text": prompt[:CANVAS_MAX_PROMPT]},
-            "imageGenerationConfig": {
-                "numberOfImages": 1,
-                "height": 1024,
-                "width": 1024,
-                "cfgScale": self.cfg_scale,
-                "seed": seed,
-            },
+            "imageGenerationConfig": {**self._config(), "seed": seed},
         }
         reply = _invoke(self.client, self.model_id, body, _IMAGE)
         if reply.get("error"):
@@ -167,6 +176,10 @@ class BedrockImageGenerator:
         if not png.startswith(PNG_SIGNATURE):
             raise _unusable(_IMAGE, self.model_id, png[:16].hex(), "image is not a PNG")
         return png
+
+    def _config(self) -> dict[str, Any]:
+        """`imageGenerationConfig` without the seed, which each prompt gets its own of."""
+        return {"numberOfImages": 1, "height": 1024, "width": 1024, "cfgScale": self.cfg_scale}
 
 
 class BedrockEmbedder:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from eduportal.adapters.local.poster import compose, render
+from eduportal.adapters.local.poster import HEIGHT, VERSION, WIDTH, compose, render
 from eduportal.imaging.codec import encode
 from eduportal.imaging.picture import Picture
 
@@ -22,16 +22,19 @@ SOURCE = (
     "Offline illustration (made from the text's key terms; upload a picture or use Amazon "
     "Bedrock for a real one)"
 )
+PNG_LEVEL = 1
 
 
 def encode_poster(image: Image.Image) -> bytes:
     """The PNG this generator has always returned (zlib level 1): its length is every offline
     illustration's recorded `original_size_bytes`, so a change here changes stored figures."""
-    return encode(image, "PNG", compress_level=1)
+    return encode(image, "PNG", compress_level=PNG_LEVEL)
 
 
 class OfflineImageGenerator:
     source = SOURCE
+    fingerprint = f"offline-poster:v{VERSION}:{WIDTH}x{HEIGHT}:png-level-{PNG_LEVEL}"
+    """The drawer's version and what it hands over; the text alone decides the rest."""
 
     def generate(self, prompt: str) -> bytes:
         return self.picture(prompt).data()

@@ -21,6 +21,10 @@ from PIL import Image, ImageDraw, ImageFont
 from eduportal.adapters.local.key_terms import key_terms
 from eduportal.adapters.local.poster_palette import Color, Palette, palette_for
 
+VERSION = 1
+"""Raise it with any change to what a poster of a given text looks like (layout, palette,
+font, terms, sizes): the generation cache keeps posters by it (`OfflineImageGenerator.
+fingerprint`), and an unchanged version would serve posters drawn the old way."""
 WIDTH, HEIGHT = 1024, 768
 """Landscape, like a classroom screen; within the optimizer's 1024x1024 bound."""
 MARGIN = 64

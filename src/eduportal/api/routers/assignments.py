@@ -45,14 +45,23 @@ def view(service: AssignmentService, assignment: Assignment, viewer: Account) ->
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 413, 422, 502, 503, 504),
+    responses=error_responses(401, 403, 413, 422, 429, 502, 503, 504),
     summary="Generate questions and an illustration from a text, and save the assignment",
 )
 def create_assignment(
     body: CreateAssignmentRequest, user: SignedIn, service: Assignments
 ) -> AssignmentView:
+    """Each teacher may generate a limited number of sets of questions and of illustrations
+    in a moving window (the portal's settings); past either, the answer is 429 with a
+    sentence and `Retry-After`. An illustration reused from the generation cache (the same
+    text, model and settings as before; see `regenerate`) does not count."""
     created = service.create_from_text(
-        user, body.text, with_image=body.with_image, title=body.title, subject=body.subject
+        user,
+        body.text,
+        with_image=body.with_image,
+        title=body.title,
+        subject=body.subject,
+        regenerate=body.regenerate,
     )
     return view(service, created, user)
 

@@ -142,13 +142,13 @@ def persist() -> None:
 def on_generate() -> None:
     try:
         service = container().assignments
-        questions = service.generate_questions(field("text"))
+        questions = service.generate_questions(teacher(), field("text"))
         question_editor.load(
             questions_prefix(), [(None, qa.question, qa.answer) for qa in questions]
         )
         st.session_state[form_key("title")] = propose_title(field("text"))
         if st.session_state.get(form_key("with_image"), True):
-            set_generated_image()
+            set_generated_image(regenerate=False)
         else:
             draft().update(image=None, image_label=None, upload=None)
     except EduportalError as error:
@@ -159,7 +159,7 @@ def on_generate() -> None:
 
 def on_regenerate_questions() -> None:
     try:
-        questions = container().assignments.generate_questions(field("text"))
+        questions = container().assignments.generate_questions(teacher(), field("text"))
     except EduportalError as error:
         remember_problem(error)
         return
@@ -169,18 +169,19 @@ def on_regenerate_questions() -> None:
 
 def on_regenerate_image() -> None:
     try:
-        set_generated_image()
+        set_generated_image(regenerate=True)
     except EduportalError as error:
         remember_problem(error)
         return
     persist()
 
 
-def set_generated_image() -> None:
+def set_generated_image(*, regenerate: bool) -> None:
+    """The Generate button reuses the illustration of an identical request (the generation
+    cache); "Regenerate image" asks the model for a new one."""
     service = container().assignments
-    draft().update(
-        image=service.generate_image(field("text")), image_label=service.image_source, upload=None
-    )
+    image = service.generate_image(teacher(), field("text"), regenerate=regenerate)
+    draft().update(image=image, image_label=service.image_source, upload=None)
 
 
 def on_upload() -> None:
