@@ -17,7 +17,6 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import boto3
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -27,7 +26,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from eduportal.adapters.aws.clients import client_config
+from eduportal.adapters.aws.clients import aws_client, client_config
 from eduportal.domain.errors import GenerationError
 from eduportal.ports import Suggestions
 
@@ -78,10 +77,7 @@ def bedrock_runtime_client(
     The timeout bounds each attempt; image generation takes tens of seconds, so it should be
     generous (settings default: 120 s).
     """
-    session = boto3.session.Session(region_name=region)
-    return session.client(
-        "bedrock-runtime", endpoint_url=endpoint_url, config=client_config(timeout_seconds)
-    )
+    return aws_client("bedrock-runtime", region, endpoint_url, client_config(timeout_seconds))
 
 
 class BedrockQuestionGenerator:
