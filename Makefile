@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# One pytest worker per core, a test file per worker at a time: a file's module fixtures (a
+# portal, a browser, moto's server) are made once, and no two workers share a file's data.
+PYTEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -38,7 +41,7 @@ run: $(STAMP)  ## Start eduportal on the embedded default (files under ./data)
 	$(BIN)/eduportal serve
 
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) checkov  ## Run the whole test suite, infrastructure checks included (installs chromium, the Node tools, checkov)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # checkov in a virtual environment of its own (infrastructure/checkov-requirements.txt says why).
 CHECKOV_VENV  := .venv-checkov

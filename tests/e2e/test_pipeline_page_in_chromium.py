@@ -104,9 +104,15 @@ def pictures_loaded(page: Page) -> None:
 
 
 def card(within: Page | Locator, name: str, button: str) -> Locator:
-    """The bordered block around `name` that holds a `button`."""
-    return within.get_by_text(name, exact=True).first.locator(
-        f"xpath=ancestor::*[.//button[contains(normalize-space(), '{button}')]][1]"
+    """The innermost block that holds both `name` and a `button`: the last of them in the
+    document, as a block comes before the blocks inside it. (The nearest ancestor of the
+    name's first match was once the whole list, mid-rerun, with every row's button.)"""
+    page = within if isinstance(within, Page) else within.page  # `has` takes a page's locator
+    return (
+        within.locator("div")
+        .filter(has=page.get_by_text(name, exact=True))
+        .filter(has=page.get_by_role("button", name=button))
+        .last
     )
 
 
