@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= auto
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install run test lint format bench infra-check lambda-zip deploy clean
+.PHONY: help install run test lint format bench infra-check lambda-zip deploy clean provider-schemas
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Node tools of the test suite (asl-validator, the providers' schemas in @cdktf/provider-*),
-# exactly as package-lock.json pins them.
+# Node tools of the test suite (asl-validator, the random provider's schema in
+# @cdktf/provider-random), exactly as package-lock.json pins them.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
@@ -86,3 +86,11 @@ deploy: lambda-zip  ## Deploy to AWS with Terraform (scripts/deploy.sh; needs AW
 
 clean:  ## Remove the virtual environments, caches and build/
 	rm -rf $(VENV) $(CHECKOV_VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Not part of `make test`: the AWS provider's schema is kept in the repository, as its package
+# is 390 MB unpacked (tests/support/provider_schema.py). Installed outside the project.
+PROVIDER_AWS := @cdktf/provider-aws
+PROVIDER_AWS_VERSION := 21.22.1
+provider-schemas: $(STAMP)  ## Remake tests/data/provider-schemas/aws.json.gz from @cdktf/provider-aws (npm fetches ~55 MB)
+	npm install --silent --no-save --no-audit --no-fund --prefix build/provider-schemas $(PROVIDER_AWS)@$(PROVIDER_AWS_VERSION)
+	$(BIN)/python -m tests.support.provider_extract build/provider-schemas/node_modules/$(PROVIDER_AWS)

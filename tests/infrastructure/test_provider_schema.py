@@ -1,24 +1,16 @@
 """Every resource, data source and provider block of `infrastructure/*.tf` agrees with the
-real providers' schemas (hashicorp/aws 6.25.0, hashicorp/random 3.7.2, read from the cdktf
-packages npm installs), the next best thing to `terraform validate`, which needs providers that
-cannot be downloaded here. Also: the extraction reads those schemas right, and its cache holds
-what it extracted."""
+real providers' schemas (hashicorp/aws 6.25.0 as kept in the repository, hashicorp/random 3.7.2
+read from the cdktf package npm installs), the next best thing to `terraform validate`, which
+needs providers that cannot be downloaded here. Also: the extraction reads those schemas
+right, and the kept one is what this extractor made."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.support.provider_check import check
-from tests.support.provider_schema import (
-    NODE_MODULES,
-    Attribute,
-    Body,
-    NestedBlock,
-    extract,
-    load,
-    schemas,
-)
+from tests.support.provider_extract import EXTRACTOR, extract, keep
+from tests.support.provider_schema import NODE_MODULES, Attribute, Body, NestedBlock, kept, schemas
 from tests.support.terraform import ROOT, configuration
 
 
@@ -78,11 +70,22 @@ def test_providers_and_random_are_there_too() -> None:
     assert random_id.attributes["byte_length"].required
 
 
-def test_the_cache_returns_what_extraction_gives(tmp_path: Path) -> None:
+def test_the_kept_aws_schemas_are_what_this_extractor_made_of_the_pinned_package() -> None:
+    aws = kept()
+    assert aws["package"] == "@cdktf/provider-aws@21.22.1"
+    assert aws["source"] == "hashicorp/aws 6.25.0"
+    assert aws["extractor"] == EXTRACTOR, "the extractor changed: `make provider-schemas`"
+
+
+def test_keeping_writes_what_extraction_gives_with_what_made_it(tmp_path: Path) -> None:
     package = NODE_MODULES / "@cdktf" / "provider-random"
-    first = load(package, tmp_path)
-    (cached,) = tmp_path.glob("*.json")
-    assert cached.name.startswith("cdktf-provider-random@12.0.1-")
-    assert first == extract(package)
-    cached.write_text(json.dumps({**first, "source": "from the cache"}), encoding="utf-8")
-    assert load(package, tmp_path)["source"] == "from the cache"
+    path = tmp_path / "random.json.gz"
+    keep(package, path)
+    first = path.read_bytes()
+    assert kept(path) == {
+        "package": "@cdktf/provider-random@12.0.1",
+        "extractor": EXTRACTOR,
+        **extract(package),
+    }
+    keep(package, path)
+    assert path.read_bytes() == first  # a refresh that changes nothing changes no byte
