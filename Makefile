@@ -40,8 +40,16 @@ install: $(STAMP)  ## Create .venv and install eduportal with its development to
 run: $(STAMP)  ## Start eduportal on the embedded default (files under ./data)
 	$(BIN)/eduportal serve
 
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) checkov  ## Run the whole test suite, infrastructure checks included (installs chromium, the Node tools, checkov)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+# The suite writes durably thousands of times (each file and directory fsynced, SQLite's
+# checkpoints), and a slow disk makes every fsync cost milliseconds; no test pulls the power,
+# so the test run's fsyncs are made no-ops by eatmydata (LD_PRELOAD; Debian builds do the same).
+EATMYDATA := /usr/bin/eatmydata
+$(EATMYDATA):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq eatmydata
+
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(EATMYDATA) checkov  ## Run the whole test suite, infrastructure checks included (installs chromium, eatmydata, the Node tools, checkov)
+	$(EATMYDATA) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # checkov in a virtual environment of its own (infrastructure/checkov-requirements.txt says why).
 CHECKOV_VENV  := .venv-checkov
