@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         1024, ge=16, le=8192, validation_alias=_env("EDUPORTAL_MAX_IMAGE_DIMENSION")
     )
     webp_quality: int = Field(85, ge=1, le=100, validation_alias=_env("EDUPORTAL_WEBP_QUALITY"))
+    ssim_target: float | None = Field(
+        0.95,
+        ge=0.8,
+        lt=1.0,
+        validation_alias=_env("EDUPORTAL_SSIM_TARGET"),
+        description="The luma SSIM each stored WebP keeps, its quality chosen per image; "
+        "`off` encodes at the fixed EDUPORTAL_WEBP_QUALITY instead.",
+    )
     image_cache_bytes: int = Field(
         64 * MiB, ge=0, validation_alias=_env("EDUPORTAL_IMAGE_CACHE_BYTES")
     )
@@ -294,6 +302,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ssim_target", mode="before")
+    @classmethod
+    def _off_is_fixed_quality(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("cloudfront_domain")
     @classmethod

@@ -119,6 +119,7 @@ def build_optimizer(settings: Settings) -> ImageOptimizer:
     return ImageOptimizer(
         max_dimension=settings.max_image_dimension,
         quality=settings.webp_quality,
+        ssim_target=settings.ssim_target,
         max_bytes=settings.max_upload_bytes,
         max_pixels=settings.max_image_pixels,
         max_decode_bytes=settings.max_decode_mb * MiB,

@@ -82,6 +82,11 @@ def test_teacher_uploads_and_removes_an_own_image(api: Api, teacher: httpx.Clien
     assert adopted["image_upload"] is None
     assert adopted["image_metadata"]["format"] == "webp"
     assert adopted["image_metadata"]["dimensions"] == "451x300"
+    # How the pipeline's worker encoded it, read back from the object it stored.
+    assert adopted["image_metadata"]["mode"] == "lossy"
+    assert 0 < adopted["image_metadata"]["quality"] < 85  # a smooth photo needs less
+    assert adopted["image_metadata"]["ssim"] >= 0.95
+    assert created["image_metadata"]["ssim"] >= 0.95  # the generated poster's, as stored
     assert adopted["thumbnail_keys"] == [
         f"thumbnails/{upload['image_id']}/128.webp",
         f"thumbnails/{upload['image_id']}/256.webp",

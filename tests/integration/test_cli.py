@@ -37,6 +37,17 @@ def test_optimize_writes_webp_and_prints_the_figures(
     assert figures["optimized_size_bytes"] == out.stat().st_size
     assert 0.3 <= figures["compression_ratio"] < 1
     assert decode(out.read_bytes()).format == "WEBP"
+    assert figures["mode"] == "lossy" and figures["ssim"] >= 0.95  # the quality chosen for it
+
+    fixed = run_cli(
+        ["image", "optimize", str(photo_file), str(out), "--ssim-target", "off", "--quality", "70"],
+        env,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert (json.loads(fixed.stdout)["quality"], json.loads(fixed.stdout)["ssim"]) == (70, None)
+    bad = run_cli(["image", "optimize", str(photo_file), str(out), "--ssim-target", "1.5"], env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "--ssim-target: '1.5': give an SSIM from 0.8 to 0.999, or off" in bad.stderr
 
 
 def test_a_bad_input_exits_2_with_the_message_and_no_traceback(

@@ -67,7 +67,7 @@ def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
     }  # fmt: skip
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",
-        "dimensions",
+        "dimensions", "quality", "mode", "ssim",  # the design's five, and how it was encoded
     }  # fmt: skip
 
 

@@ -321,3 +321,16 @@ def test_with_no_answers_the_results_tab_says_so(
     app = results_tab(open_page, make_assignment(container, with_image=False))
     assert "No student has answered yet." in texts(app)
     assert downloads == [] and not app.table
+
+
+def test_the_image_details_say_how_the_image_was_encoded(
+    open_page: PageFactory, container: Container
+) -> None:
+    assignment_id = make_assignment(container)
+    figures = container.assignments.get(assignment_id)
+    assert figures.image_metadata is not None and figures.image_metadata.ssim is not None
+    app = open_page(LIST, user="teacher1", query={"assignment": assignment_id})
+    assert not app.exception
+    (details,) = [c.value for c in app.caption if c.value.startswith("Stored as WEBP")]
+    assert f"(SSIM {figures.image_metadata.ssim:.3f} against the resized original" in details
+    assert "Encoded losslessly" in details or "Encoded at WebP quality" in details

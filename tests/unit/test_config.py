@@ -134,6 +134,26 @@ def test_generation_allowances_out_of_range_are_refused_by_name(
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("given", "target"), [(None, 0.95), ("0.97", 0.97), ("off", None), (" OFF ", None)]
+)
+def test_the_ssim_target_is_a_figure_or_off(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, target: float | None
+) -> None:
+    if given is not None:
+        monkeypatch.setenv("EDUPORTAL_SSIM_TARGET", given)
+    assert load_settings().ssim_target == target
+
+
+@pytest.mark.parametrize("given", ["1", "0.5", "high"])
+def test_an_ssim_target_out_of_range_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    monkeypatch.setenv("EDUPORTAL_SSIM_TARGET", given)
+    with pytest.raises(ConfigurationError, match="EDUPORTAL_SSIM_TARGET"):
+        load_settings()
+
+
 def test_s3_without_a_bucket_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
     with pytest.raises(ConfigurationError, match="S3_BUCKET_NAME"):

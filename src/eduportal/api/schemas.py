@@ -123,6 +123,19 @@ class ImageMetadataView(BaseModel):
     compression_ratio: float
     format: str
     dimensions: str
+    quality: int | None = Field(
+        None, description="WebP's quality, chosen for this image; null when lossless"
+    )
+    mode: str | None = Field(
+        None,
+        description="lossy, lossless, or near-lossless (a palette of 256 colours, lossless); "
+        "null for images stored before encodings were recorded",
+    )
+    ssim: float | None = Field(
+        None,
+        description="luma SSIM of the stored image against the resized original (1.0: "
+        "identical); null when a fixed quality was used",
+    )
 
 
 class ImageUploadView(BaseModel):

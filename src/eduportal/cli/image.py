@@ -14,7 +14,11 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from eduportal.wiring import build_optimizer
 
     settings: Settings = args.settings
-    options = {"max_image_dimension": args.max_dimension, "webp_quality": args.quality}
+    options = {
+        "max_image_dimension": args.max_dimension,
+        "webp_quality": args.quality,
+        "ssim_target": args.ssim_target,
+    }
     overrides = {name: value for name, value in options.items() if value}
     if overrides:  # validated like the environment's values
         settings = load_settings(**overrides)
@@ -72,6 +76,25 @@ def _cmd_permanent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ssim_target(text: str) -> str:
+    """Checked here, so a wrong one is a usage error naming the option; the settings turn
+    `off` into none."""
+    if text.strip().lower() == "off":
+        return text
+    try:
+        if 0.8 <= float(text) < 1.0:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: give an SSIM from 0.8 to 0.999, or off")
+
+
+def _quality(text: str) -> int:
+    if text.strip().isdigit() and 1 <= int(text) <= 100:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 1 to 100")
+
+
 def register(commands: Commands) -> None:
     image = commands.add_parser(
         "image", help="optimize, store and read images", description="Work with images."
@@ -82,8 +105,11 @@ def register(commands: Commands) -> None:
         "optimize",
         help="optimize one image file to WebP; print the figures as JSON",
         description="Apply EXIF orientation, fit within the maximum dimension, convert to "
-        "WebP and strip metadata. Writes OUT and prints original_size_bytes, "
-        "optimized_size_bytes, compression_ratio (fraction saved), format and dimensions.",
+        "WebP and strip metadata: the smallest WebP that keeps the SSIM target (drawings are "
+        "also tried lossless). Writes OUT and prints original_size_bytes, "
+        "optimized_size_bytes, compression_ratio (fraction saved), format, dimensions, "
+        "quality (WebP's, of a lossy encoding), mode (lossy, lossless or near-lossless: a "
+        "palette of 256 colours, lossless) and ssim (against the fitted source).",
     )
     optimize.add_argument("input", type=Path, metavar="IN", help="image file to read")
     optimize.add_argument("output", type=Path, metavar="OUT", help="file to write")
@@ -91,7 +117,17 @@ def register(commands: Commands) -> None:
         "--max-dimension", type=int, metavar="N", help="longest side in pixels (default 1024)"
     )
     optimize.add_argument(
-        "--quality", type=int, metavar="Q", help="WebP quality 1-100 (default 85)"
+        "--ssim-target",
+        type=_ssim_target,
+        metavar="T",
+        help="luma SSIM to keep, 0.8 to 0.999, or 'off' for a fixed quality (default 0.95, "
+        "or EDUPORTAL_SSIM_TARGET)",
+    )
+    optimize.add_argument(
+        "--quality",
+        type=_quality,
+        metavar="Q",
+        help="WebP quality 1-100 with --ssim-target off (default 85)",
     )
     optimize.set_defaults(handler=_cmd_optimize)
 

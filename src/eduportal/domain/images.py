@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -24,6 +25,15 @@ class UploadStatus(StrEnum):
     NO_IMAGE = "no_image"
 
 
+class EncodingMode(StrEnum):
+    """How a stored WebP was encoded (`imaging.encoding_choice`)."""
+
+    LOSSY = "lossy"
+    LOSSLESS = "lossless"
+    NEAR_LOSSLESS = "near-lossless"
+    """Colours reduced to a palette of 256, then encoded losslessly."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImageFigures:
     """The optimization figures kept as `image_metadata` on the assignment document.
@@ -37,9 +47,40 @@ class ImageFigures:
     compression_ratio: float
     format: str
     dimensions: str
+    quality: int | None = None
+    """WebP's quality setting of a lossy encoding; None for a lossless one, and for records
+    made before the optimizer chose a quality per image."""
+    mode: str | None = None
+    """An `EncodingMode` value; None before encodings were recorded."""
+    ssim: float | None = None
+    """Luma SSIM of the stored pixels against the fitted source (1.0 for lossless); None when
+    a fixed quality was used (`EDUPORTAL_SSIM_TARGET=off`), which measures nothing."""
 
-    def as_dict(self) -> dict[str, int | float | str]:
+    def as_dict(self) -> dict[str, int | float | str | None]:
         return asdict(self)
+
+    def encoding_metadata(self) -> dict[str, str]:
+        """The encoding as object metadata (S3's `x-amz-meta-*`), so the figures of an image
+        stored by another process (the pipeline's) can be read back from the object."""
+        found = {"encoding": self.mode, "webp-quality": self.quality, "ssim": self.ssim}
+        return {name: str(value) for name, value in found.items() if value is not None}
+
+    def with_encoding(self, metadata: Mapping[str, str]) -> ImageFigures:
+        """These figures with the encoding `encoding_metadata` wrote into `metadata`."""
+        quality, ssim = metadata.get("webp-quality"), metadata.get("ssim")
+        return replace(
+            self,
+            mode=metadata.get("encoding"),
+            quality=int(quality) if quality and quality.isdigit() else None,
+            ssim=_number(ssim),
+        )
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def compression_ratio(original_size: int, optimized_size: int) -> float:

@@ -43,6 +43,7 @@ from eduportal.imaging.codec import encode
 from eduportal.imaging.convert import fit_to_srgb
 from eduportal.imaging.decode_budget import DecodePlan, estimate_bytes, plan_decode
 from eduportal.imaging.decode_gate import DecodeGate
+from eduportal.imaging.encoding_choice import WebpPolicy
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
 from eduportal.imaging.thumbnails import thumbnails, thumbnails_of
@@ -55,6 +56,10 @@ WEBP_METHOD: Final = 4
 methods 0-2 encode in 0.4-0.6 of the time but give 3-29 % more bytes at lower SSIM (2 is the
 one to try if encoding CPU ever binds); 5 and 6 take 1.2x and 3.3x the time, and the 1-5 %
 they save mostly comes with lower SSIM (figures in bench/README.md)."""
+SSIM_TARGET: Final = 0.95
+"""The luma SSIM every stored image keeps against its fitted source (`EDUPORTAL_SSIM_TARGET`):
+requirement 6's "no visible quality loss", the figure its property test holds fixed quality
+85 to (bench/README.md, quality per image)."""
 
 MAX_DECODE_BYTES: Final = 512 * MiB
 """Per-image default (`EDUPORTAL_MAX_DECODE_MB`): a PNG or JPEG of any mode at the default
@@ -93,15 +98,16 @@ class ImageOptimizer:
         max_dimension: int = 1024,
         quality: int = 85,
         method: int = WEBP_METHOD,
+        ssim_target: float | None = SSIM_TARGET,
         max_bytes: int = 25 * MiB,
         max_pixels: int = 50_000_000,
         max_decode_bytes: int = MAX_DECODE_BYTES,
         gate: DecodeGate | None = None,
     ) -> None:
-        """`gate` is the process's one decode gate; without it the optimizer has its own."""
+        """`gate` is the process's one decode gate; without it the optimizer has its own.
+        Without `ssim_target`, every WebP is encoded at the fixed `quality`."""
         self.max_dimension = max_dimension
-        self.quality = quality
-        self.method = method
+        self.webp = WebpPolicy(quality=quality, method=method, ssim_target=ssim_target)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_decode_bytes = max_decode_bytes
@@ -165,12 +171,7 @@ class ImageOptimizer:
         """The thumbnails of every stored image (`THUMBNAIL_SIZES`), made from its optimized
         version with this optimizer's gate and WebP settings, by size."""
         return thumbnails(
-            optimized,
-            THUMBNAIL_SIZES,
-            gate=self.gate,
-            quality=self.quality,
-            method=self.method,
-            executor=self._workers,
+            optimized, THUMBNAIL_SIZES, gate=self.gate, webp=self.webp, executor=self._workers
         )
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
@@ -213,29 +214,26 @@ class ImageOptimizer:
         lossless PNG of the fallback."""
         image = _prepare(probed, plan)
         made = (
-            self._workers.submit(
-                thumbnails_of,
-                image,
-                THUMBNAIL_SIZES,
-                quality=self.quality,
-                method=self.method,
-                owned=False,
-            )
+            self._workers.submit(thumbnails_of, image, THUMBNAIL_SIZES, webp=self.webp, owned=False)
             if thumbnails
             else None
         )
         try:
             try:
-                encoded = encode(
-                    image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
-                )
+                chosen = self.webp.encode(image)
             except (OSError, ValueError) as exc:
                 return replace(_fallback(original(), probed, image, exc), thumbnails=_made(made))
+            figures = _figures(original(), chosen.data, "webp", image)
             return OptimizedImage(
-                data=encoded,
+                data=chosen.data,
                 content_type="image/webp",
                 extension="webp",
-                figures=_figures(original(), encoded, "webp", image),
+                figures=replace(
+                    figures,
+                    quality=chosen.quality,
+                    mode=chosen.mode.value,
+                    ssim=None if chosen.ssim is None else round(chosen.ssim, 4),
+                ),
                 original_format=probed.format.lower(),
                 optimized=True,
                 thumbnails=_made(made),

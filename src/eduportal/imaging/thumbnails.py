@@ -14,8 +14,8 @@ from functools import partial
 from PIL import Image, ImageFile
 
 from eduportal.domain.errors import ValidationError
-from eduportal.imaging.codec import encode
 from eduportal.imaging.decode_gate import DecodeGate
+from eduportal.imaging.encoding_choice import WebpPolicy
 from eduportal.imaging.probe import DAMAGED, probe
 
 MAX_SOURCE_PIXELS = 4096 * 4096
@@ -26,8 +26,7 @@ def thumbnails(
     sizes: tuple[int, ...],
     *,
     gate: DecodeGate,
-    quality: int,
-    method: int,
+    webp: WebpPolicy,
     executor: Executor | None = None,
 ) -> dict[int, bytes]:
     """WebP thumbnails of an optimized image's bytes (the pipeline's processed image), one
@@ -48,27 +47,25 @@ def thumbnails(
             raise ValidationError(DAMAGED, detail=f"thumbnail source: {exc}") from None
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        return thumbnails_of(
-            image, sizes, quality=quality, method=method, executor=executor, owned=True
-        )
+        return thumbnails_of(image, sizes, webp=webp, executor=executor, owned=True)
 
 
 def thumbnails_of(
     image: Image.Image,
     sizes: tuple[int, ...],
     *,
-    quality: int,
-    method: int,
+    webp: WebpPolicy,
     executor: Executor | None = None,
     owned: bool,
 ) -> dict[int, bytes]:
-    """WebP thumbnails of a decoded `RGB` or `RGBA` image, one per size, never upscaled.
+    """WebP thumbnails of a decoded `RGB` or `RGBA` image, one per size, never upscaled,
+    each encoded as the stored image is (`webp`: against the SSIM target, on its own pixels).
 
     `thumbnail` replaces the image it is given, so each size takes a copy, made before any is
     resized; when `owned`, the last size takes `image` itself (nobody else reads it)."""
     sources = [image.copy() for _ in sizes[:-1]] + [image if owned else image.copy()]
     jobs = list(zip(sources, sizes, strict=True))
-    make = partial(_thumbnail, quality=quality, method=method)
+    make = partial(_thumbnail, webp=webp)
     if executor is None or len(jobs) < 2:
         return {size: make(source, size) for source, size in jobs}
     others = {size: executor.submit(make, source, size) for source, size in jobs[:-1]}
@@ -77,6 +74,6 @@ def thumbnails_of(
     return {size: future.result() for size, future in others.items()} | {last_size: last}
 
 
-def _thumbnail(image: Image.Image, size: int, *, quality: int, method: int) -> bytes:
+def _thumbnail(image: Image.Image, size: int, *, webp: WebpPolicy) -> bytes:
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
-    return encode(image, "WEBP", quality=quality, method=method)
+    return webp.encode(image).data

@@ -58,7 +58,8 @@ def resize(tools: StageTools, job: Job) -> dict[str, Any]:
         optimized.data,
         content_type=optimized.content_type,
         cache_control=IMMUTABLE_CACHE_CONTROL,
-        metadata={"image-id": job["image_id"], "source-key": job["key"]},
+        metadata={"image-id": job["image_id"], "source-key": job["key"]}
+        | optimized.figures.encoding_metadata(),
     )
     return {"processed_key": key, "optimized": optimized.optimized} | optimized.figures.as_dict()
 

@@ -177,7 +177,12 @@ class ImageStore:
         else:
             writing = self._write_thumbnails(assignment_id, optimized.thumbnails, metadata)
         try:
-            receipt = self._put(key, optimized.data, optimized.content_type, metadata)
+            receipt = self._put(
+                key,
+                optimized.data,
+                optimized.content_type,
+                metadata | optimized.figures.encoding_metadata(),  # the image's, not theirs
+            )
         except BaseException:
             if making is not None:
                 wait([making])  # made for nothing, but never left running
@@ -273,7 +278,7 @@ class ImageStore:
             compression_ratio=compression_ratio(original_size_bytes, size),
             format=probed.extension,
             dimensions=f"{probed.width}x{probed.height}",
-        )
+        ).with_encoding(found.metadata)
         return StoredImage(
             key=key,
             url=self.url_for(key, found.etag) or "",

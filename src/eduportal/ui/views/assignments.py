@@ -9,6 +9,7 @@ import streamlit as st
 
 from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment, ImageUpload
+from eduportal.domain.images import EncodingMode, ImageFigures
 from eduportal.ui.assignment_editor import confirm_saved, edit_button, edit_page, editing
 from eduportal.ui.listing import (
     SELECTED,
@@ -47,8 +48,25 @@ def image_details(assignment: Assignment) -> None:
         st.caption(
             f"Stored as {figures.format.upper()}, {figures.dimensions} pixels, "
             f"{figures.optimized_size_bytes:,} bytes: {figures.compression_ratio:.0%} smaller "
-            f"than the {figures.original_size_bytes:,} bytes given."
+            f"than the {figures.original_size_bytes:,} bytes given." + encoding_words(figures)
         )
+
+
+def encoding_words(figures: ImageFigures) -> str:
+    """How the image was encoded, for whoever wonders why it looks as it does."""
+    similar = (
+        f" (SSIM {figures.ssim:.3f} against the resized original; 1 is identical)"
+        if figures.ssim is not None
+        else ""
+    )
+    if figures.mode == EncodingMode.LOSSLESS:
+        return " Encoded losslessly: every pixel as given."
+    if figures.mode == EncodingMode.NEAR_LOSSLESS:
+        return f" Encoded losslessly with its colours reduced to 256{similar}."
+    if figures.quality is None:
+        return ""
+    chosen = ", chosen for this image" if figures.ssim is not None else ""
+    return f" Encoded at WebP quality {figures.quality}{chosen}{similar}."
 
 
 def byline(assignment: Assignment) -> str:

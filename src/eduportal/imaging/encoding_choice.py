@@ -1,0 +1,321 @@
+"""The smallest WebP of one image that keeps its luma SSIM at or above a target.
+
+A fixed quality cannot promise "no visible quality loss": WebP quality 85 leaves a dense star
+field at SSIM 0.941 and spends far more than needed on a smooth photograph. So the quality is
+chosen per image, as the commercial image servers do, and cheaply:
+
+1. **Predict on a sample.** A montage of squares cut from the image on a regular grid (about a
+   tenth of its pixels) is encoded at a few qualities; its SSIM follows the whole image's
+   closely (within about 0.005 on the benchmark's photographs), at a tenth of the cost. The
+   search interpolates log(1 - SSIM) between the qualities tried, the scale on which
+   WebP's quality curve is nearest a straight line.
+2. **Encode the whole image** at the quality predicted for the target plus a small margin,
+   and score it. That encoding is the result when it meets the target (most images: one
+   full encode); otherwise the montage's slope says how far up to go, and the search goes on
+   on the whole image until an encoding meets the target or quality 100 does not, when the
+   lossless encoding is the answer (it always meets any target).
+3. **Content-aware.** Drawings, diagrams, screenshots and scans (mostly runs of identical
+   pixels) are also encoded losslessly, and with their colours reduced to a palette of 256
+   ("near-lossless": what pngquant does, then WebP's lossless coder, which indexes such
+   images itself); the smallest encoding that meets the target wins. A lossy search that
+   has grown past the smallest lossless size stops there: higher quality only costs more.
+
+What meets the target is decided on `quality.SsimReference`, with its `PRECISION` added, so
+the exact SSIM meets it too. Alpha is kept only where the image has some (`convert` drops an
+opaque alpha), and is scored as seen, over white.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from PIL import Image
+
+from eduportal.domain.images import EncodingMode
+from eduportal.imaging.codec import encode
+from eduportal.imaging.quality import PRECISION, WINDOW, SsimReference
+
+LOWEST_QUALITY: Final = 0
+HIGHEST_QUALITY: Final = 100
+LOSSLESS_EFFORT: Final = 80
+"""libwebp's lossless effort ("quality" when lossless), its default: 100 saves under 1 % on
+the benchmark's drawings for a third more time."""
+PALETTE_COLOURS: Final = 256
+GRAPHIC_RUNS: Final = 0.5
+"""The share of pixels identical to their left neighbour above which an image is treated as
+a drawing: photographs and renders carry noise and gradients (under 0.1 on the benchmark's),
+drawings and screenshots are mostly flat (0.9 and more)."""
+MARGIN: Final = 0.003
+"""How far above the target the prediction aims: the montage's SSIM is an estimate, and a
+full encode that misses costs a second one."""
+CLOSE_ENOUGH: Final = 0.006
+"""A full encode this close above the target is kept: a lower quality would save a few per
+cent at the cost of another encode."""
+SAMPLE_SHARE: Final = 0.1
+SAMPLE_TILE: Final = 32
+FIRST_SAMPLE_QUALITY: Final = 75
+SAMPLE_STEP: Final = 15
+SAMPLE_RESOLUTION: Final = 4
+MAX_FULL_ENCODES: Final = 4
+MAX_SAMPLE_ENCODES: Final = 4
+WORTH_A_STEP: Final = 3
+"""Qualities a lower encoding must save to be tried: WebP's bytes fall about 2 % a step, so
+fewer are not worth an encode."""
+_TYPICAL_SLOPE: Final = -0.03
+"""d log(1 - SSIM) / d quality, about WebP's between qualities 30 and 90 on photographs, for
+a sample of one point."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """The encoding kept, and what it took to find it."""
+
+    data: bytes
+    mode: EncodingMode
+    quality: int | None
+    """WebP's quality setting (0-100) for lossy encodings; None for lossless ones."""
+    ssim: float | None
+    """Against the image encoded; None at a fixed quality, which measures nothing."""
+    encodes: int
+    """Encodings of the whole image made, the kept one included (the search's cost)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebpPolicy:
+    """How every WebP the portal stores is encoded, the image and its thumbnails alike: the
+    smallest that keeps `ssim_target` (`choose_webp`), or at the fixed `quality` when the
+    target is None (`EDUPORTAL_SSIM_TARGET=off`)."""
+
+    quality: int = 85
+    method: int = 4
+    """libwebp's effort (0 fast .. 6 slow), its default (bench/README.md, methods)."""
+    ssim_target: float | None = 0.95
+
+    def encode(self, image: Image.Image) -> Chosen:
+        """`image` (RGB or RGBA) as WebP, without EXIF or XMP."""
+        if self.ssim_target is None:
+            data = encode(
+                image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
+            )
+            return Chosen(data, EncodingMode.LOSSY, self.quality, None, 1)
+        return choose_webp(image, self.ssim_target, method=self.method)
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    quality: int
+    ssim: float
+    size: int
+
+
+def choose_webp(image: Image.Image, target: float, *, method: int) -> Chosen:
+    """The smallest WebP of `image` (RGB or RGBA) whose SSIM meets `target`."""
+    if min(image.size) < WINDOW:  # no SSIM window fits (a thumbnail of a long strip)
+        return _lossless(image)
+    reference = SsimReference(image)
+    threshold = target + PRECISION
+    montage = _montage(image)
+    candidates: list[Chosen] = []
+    if is_graphic(montage):
+        candidates.extend(_lossless_candidates(image, reference, threshold))
+    ceiling = min((len(c.data) for c in candidates), default=None)
+    lossy = _lossy(image, montage, reference, threshold, method=method, ceiling=ceiling)
+    if lossy is not None:
+        candidates.append(lossy)
+    if not candidates:
+        # Quality 100 fell short (rare: chroma subsampling on fine colour detail): lossless
+        # always meets the target.
+        candidates.append(_lossless(image))
+    return min(candidates, key=lambda c: len(c.data))
+
+
+def is_graphic(image: Image.Image) -> bool:
+    """Mostly runs of identical pixels: a drawing, diagram, screenshot or scan. Asked of the
+    montage (a tenth of the pixels), which tells as well."""
+    pixels = np.asarray(image)
+    if pixels.shape[1] < 2:
+        return False
+    same = pixels[:, 1:] == pixels[:, :-1]
+    runs = same.all(axis=2) if same.ndim == 3 else same
+    return float(runs.mean()) >= GRAPHIC_RUNS
+
+
+def _lossless(image: Image.Image) -> Chosen:
+    data = encode(image, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4, exif=b"")
+    return Chosen(data, EncodingMode.LOSSLESS, None, 1.0, 1)
+
+
+def _lossless_candidates(
+    image: Image.Image, reference: SsimReference, threshold: float
+) -> list[Chosen]:
+    exact = _lossless(image)
+    found = [exact]
+    palette = _palette(image)
+    if palette is not None:
+        data = encode(palette, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4)
+        similarity = reference.score(_decode(data))
+        if similarity >= threshold and len(data) < len(exact.data):
+            found.append(Chosen(data, EncodingMode.NEAR_LOSSLESS, None, similarity, 2))
+    return found
+
+
+def _palette(image: Image.Image) -> Image.Image | None:
+    """`image` with its colours reduced to `PALETTE_COLOURS`, or None when it has no more
+    than that (lossless already indexes it) or has alpha (the quantizer would flatten it)."""
+    if image.mode != "RGB" or image.getcolors(PALETTE_COLOURS) is not None:
+        return None
+    reduced = image.quantize(
+        PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
+    return reduced.convert("RGB")
+
+
+def _lossy(
+    image: Image.Image,
+    montage: Image.Image,
+    reference: SsimReference,
+    threshold: float,
+    *,
+    method: int,
+    ceiling: int | None,
+) -> Chosen | None:
+    """The smallest lossy WebP meeting `threshold` found, or None when none does (or none
+    does below `ceiling` bytes, the best lossless size)."""
+    goal = threshold + MARGIN
+    sample = _sample_curve(montage, goal, method=method)
+    quality: int | None = _quality_for(sample, goal, offset=0.0)
+    tried: list[_Point] = []
+    kept: Chosen | None = None
+    while quality is not None and len(tried) < MAX_FULL_ENCODES:
+        data = encode(image, "WEBP", quality=quality, method=method, exif=b"", xmp=b"")
+        point = _Point(quality, reference.score(_decode(data)), len(data))
+        tried.append(point)
+        if point.ssim >= threshold:
+            if kept is None or len(data) < len(kept.data):
+                kept = Chosen(data, EncodingMode.LOSSY, quality, point.ssim, 0)
+            if point.ssim < threshold + CLOSE_ENOUGH:
+                break
+        elif ceiling is not None and len(data) >= ceiling:
+            break  # already larger than lossless, and better quality only grows
+        quality = _next_quality(tried, sample, goal)
+    if kept is None:
+        return None
+    return Chosen(kept.data, kept.mode, kept.quality, kept.ssim, len(tried))
+
+
+def _sample_curve(montage: Image.Image, goal: float, *, method: int) -> list[_Point]:
+    """SSIM against quality on the montage: a few encodes, bisecting towards the quality that
+    reaches `goal`, so the points bracket it."""
+    reference = SsimReference(montage, tile=SAMPLE_TILE)
+    points: list[_Point] = []
+    quality: int | None = FIRST_SAMPLE_QUALITY
+    while quality is not None and len(points) < MAX_SAMPLE_ENCODES:
+        data = encode(montage, "WEBP", quality=quality, method=method)
+        points.append(_Point(quality, reference.score(_decode(data)), len(data)))
+        quality = _bisect(points, goal)
+    return points
+
+
+def _montage(image: Image.Image) -> Image.Image:
+    """About `SAMPLE_SHARE` of the image's pixels, as squares taken on a regular grid."""
+    width, height = image.size
+    tile = min(SAMPLE_TILE, width, height)
+    wanted = max(4, round(width * height * SAMPLE_SHARE / tile**2))
+    columns = max(1, min(width // tile, round(math.sqrt(wanted * width / height))))
+    rows = max(1, min(height // tile, math.ceil(wanted / columns)))
+    montage = Image.new(image.mode, (columns * tile, rows * tile))
+    for row in range(rows):
+        for column in range(columns):
+            left = round((column + 0.5) * width / columns - tile / 2)
+            top = round((row + 0.5) * height / rows - tile / 2)
+            left, top = min(max(0, left), width - tile), min(max(0, top), height - tile)
+            square = image.crop((left, top, left + tile, top + tile))
+            montage.paste(square, (column * tile, row * tile))
+    return montage
+
+
+def _loss(ssim: float) -> float:
+    """log(1 - SSIM): the scale on which WebP's quality curve is nearest a straight line."""
+    return math.log(max(1.0 - ssim, 1e-6))
+
+
+def _bisect(points: list[_Point], goal: float) -> int | None:
+    """The sample's next quality: between the two tried qualities that bracket `goal`
+    (interpolated on the loss scale), or a step beyond the end tried; None when the bracket
+    is narrow enough or an end of the scale is reached."""
+    passing = [p for p in points if p.ssim >= goal]
+    failing = [p for p in points if p.ssim < goal]
+    if passing and failing:
+        high = min(passing, key=lambda p: p.quality)
+        low = max(failing, key=lambda p: p.quality)
+        if high.quality - low.quality <= SAMPLE_RESOLUTION:
+            return None
+        guess = _crossing(low, high, goal)
+        return min(max(guess, low.quality + 1), high.quality - 1)
+    if passing:
+        lowest = min(p.quality for p in passing)
+        return None if lowest <= LOWEST_QUALITY else max(LOWEST_QUALITY, lowest - SAMPLE_STEP)
+    highest = max(p.quality for p in failing)
+    return None if highest >= HIGHEST_QUALITY else min(HIGHEST_QUALITY, highest + SAMPLE_STEP)
+
+
+def _crossing(low: _Point, high: _Point, goal: float) -> int:
+    """Where the line through `low` and `high` on the loss scale reaches `goal`."""
+    span = _loss(high.ssim) - _loss(low.ssim)
+    share = (_loss(goal) - _loss(low.ssim)) / span if span else 0.5
+    return low.quality + math.ceil(share * (high.quality - low.quality))
+
+
+def _sample_loss(sample: list[_Point], quality: int) -> float:
+    """The sample's loss at `quality`: interpolated between its two points around it, or
+    extrapolated along its nearest end's slope (the typical slope when it has one point)."""
+    ordered = sorted({p.quality: p for p in sample}.values(), key=lambda p: p.quality)
+    if len(ordered) == 1:
+        return _loss(ordered[0].ssim) + _TYPICAL_SLOPE * (quality - ordered[0].quality)
+    pairs = list(itertools.pairwise(ordered))
+    low, high = next(((low, high) for low, high in pairs if quality <= high.quality), pairs[-1])
+    slope = (_loss(high.ssim) - _loss(low.ssim)) / (high.quality - low.quality)
+    return _loss(low.ssim) + min(slope, 0.0) * (quality - low.quality)
+
+
+def _quality_for(sample: list[_Point], goal: float, *, offset: float) -> int:
+    """The lowest quality at which the sample's curve, shifted by `offset` on the loss
+    scale, reaches `goal`: the sample's curve is the whole image's up to a near-constant
+    offset, which one full encode measures."""
+    wanted = _loss(goal)
+    for quality in range(LOWEST_QUALITY, HIGHEST_QUALITY + 1):
+        if _sample_loss(sample, quality) + offset <= wanted:
+            return quality
+    return HIGHEST_QUALITY
+
+
+def _next_quality(tried: list[_Point], sample: list[_Point], goal: float) -> int | None:
+    """The next whole-image quality, or None when the tried ones settle it: a passing one
+    too close to a failing one, or to what a lower quality could save, or an end of the
+    scale reached in the direction needed."""
+    passing = [p for p in tried if p.ssim >= goal - MARGIN]
+    failing = [p for p in tried if p.ssim < goal - MARGIN]
+    best = min(passing, key=lambda p: p.quality) if passing else None
+    worst = max(failing, key=lambda p: p.quality) if failing else None
+    if best is not None and worst is not None:  # bracketed: the line between them
+        guess = _crossing(worst, best, goal)
+        guess = min(max(guess, worst.quality + 1), best.quality - 1)
+        return None if best.quality - guess < WORTH_A_STEP else guess
+    last = tried[-1]
+    offset = _loss(last.ssim) - _sample_loss(sample, last.quality)
+    guess = _quality_for(sample, goal, offset=offset)
+    if best is not None:  # passed with room to spare: lower, if that saves enough
+        return guess if best.quality - guess >= WORTH_A_STEP else None
+    assert worst is not None  # failed: higher
+    return None if worst.quality >= HIGHEST_QUALITY else max(guess, worst.quality + 1)
+
+
+def _decode(data: bytes) -> Image.Image:
+    decoded = Image.open(io.BytesIO(data))
+    decoded.load()
+    return decoded
