@@ -103,21 +103,15 @@ def pictures_loaded(page: Page) -> None:
     page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
 
 
-def card(within: Page | Locator, name: str, button: str) -> Locator:
-    """The innermost block that holds both `name` and a `button`: the last of them in the
-    document, as a block comes before the blocks inside it. (The nearest ancestor of the
-    name's first match was once the whole list, mid-rerun, with every row's button.)"""
-    page = within if isinstance(within, Page) else within.page  # `has` takes a page's locator
-    return (
-        within.locator("div")
-        .filter(has=page.get_by_text(name, exact=True))
-        .filter(has=page.get_by_role("button", name=button))
-        .last
-    )
+def keyed(within: Page | Locator, key: str) -> Locator:
+    """The button Streamlit gave `key` (its element carries the class `st-key-{key}`): found
+    by its name alone, a row's button was once another row's mid-rerun, stale and new side
+    by side."""
+    return within.locator(f".st-key-{key} button")
 
 
-def open_record(page: Page, name: str) -> None:
-    card(page, name, "Open").get_by_role("button", name="Open").click()
+def open_record(page: Page, uploads: dict[str, str], name: str) -> None:
+    keyed(page, f"open_{uploads[name]}").click()
     expect(page.get_by_role("heading", name=name)).to_be_visible()
     settled(page)
 
@@ -144,7 +138,7 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     expect(page.get_by_text("notes.txt", exact=True)).to_be_visible()
     settled(page)
     assert "status=Rejected" in page.url  # a refresh, or a shared link, keeps the filter
-    open_record(page, "notes.txt")
+    open_record(page, uploads, "notes.txt")
     expect(page.get_by_text("Rejected: This file is not an image we can read.")).to_be_visible()
     expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible()
     expect(page.get_by_text("Validate refused the file: This file is not")).to_be_visible()
@@ -153,7 +147,7 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     pill(page, "Rejected").click()  # off again: every status
 
     pill(page, "Failed").click()
-    open_record(page, f"{size}-lesson.png")
+    open_record(page, uploads, f"{size}-lesson.png")
     expect(page.get_by_text("Failed at resize after 4 tries").first).to_be_visible()
     expect(page.get_by_text("temporary failure").first).to_be_visible()
     expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible()
@@ -162,7 +156,7 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     back_to_list(page)
     pill(page, "Failed").click()
 
-    open_record(page, "field-trip.png")
+    open_record(page, uploads, "field-trip.png")
     expect(page.get_by_text("Completed: its five stages took")).to_be_visible()
     expect(page.get_by_role("img", name="Thumbnail of field-trip.png")).to_be_visible()
     pictures_loaded(page)
@@ -183,7 +177,8 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     ).to_be_visible()
     settled(page)
     if size == "desktop":  # one letter
-        card(letters, mine, "Redrive").get_by_role("button", name="Redrive").first.click()
+        letter = letters.locator(f"[class*='st-key-letter_{uploads[mine]}_']")
+        letter.get_by_role("button", name="Redrive").click()
         confirm = page.get_by_role("button", name="Yes, redrive", exact=True)
     else:  # every letter left: the phone's and the spare one
         page.get_by_role("button", name="Redrive all", exact=False).click()
@@ -202,7 +197,7 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     with api_client(portal, "teacher") as teacher:
         ends(teacher, uploads[mine], "COMPLETED")
     page.get_by_role("tab", name="Uploads").click()
-    open_record(page, mine)
+    open_record(page, uploads, mine)
     expect(page.get_by_text("Completed: its five stages took")).to_be_visible()
     expect(page.get_by_text("run 2", exact=False).first).to_be_visible()
     fits(page)

@@ -102,6 +102,18 @@ def test_a_montage_is_judged_inside_its_squares_only() -> None:
     )
 
 
+def test_where_drawn_counts_only_the_windows_that_hold_some_drawing() -> None:
+    """A line on blank ground, smudged: over every window the smudge hides in the blank;
+    where drawn it does not. A blank image counts every window."""
+    line = Image.new("L", (200, 200), 255)
+    line.paste(0, (40, 98, 160, 102))
+    smudged = line.resize((50, 50)).resize((200, 200), Image.Resampling.BILINEAR)
+    whole = SsimReference(line).score(smudged)
+    assert SsimReference(line, where_drawn=True).score(smudged) < whole - 0.2
+    blank = Image.new("L", (64, 64), 255)
+    assert SsimReference(blank, where_drawn=True).score(blank) == pytest.approx(1.0, abs=1e-6)
+
+
 def test_what_no_window_fits_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 11 pixels"):
         SsimReference(Image.new("RGB", (WINDOW - 1, 40)))

@@ -5,24 +5,29 @@ field at SSIM 0.941 and spends far more than needed on a smooth photograph. So t
 chosen per image, as the commercial image servers do, and cheaply:
 
 1. **Predict on a sample.** A montage of squares cut from the image on a regular grid (about a
-   tenth of its pixels) is encoded at a few qualities; its SSIM follows the whole image's
-   closely (within about 0.005 on the benchmark's photographs), at a tenth of the cost. The
-   search interpolates log(1 - SSIM) between the qualities tried, the scale on which
-   WebP's quality curve is nearest a straight line.
-2. **Encode the whole image** at the quality predicted for the target plus a small margin,
-   and score it. That encoding is the result when it meets the target (most images: one
-   full encode); otherwise the montage's slope says how far up to go, and the search goes on
-   on the whole image until an encoding meets the target or quality 100 does not, when the
-   lossless encoding is the answer (it always meets any target).
-3. **Content-aware.** Drawings, diagrams, screenshots and scans (mostly runs of identical
-   pixels) are also encoded losslessly, and with their colours reduced to a palette of 256
-   ("near-lossless": what pngquant does, then WebP's lossless coder, which indexes such
-   images itself); the smallest encoding that meets the target wins. A lossy search that
-   has grown past the smallest lossless size stops there: higher quality only costs more.
+   tenth of its pixels) is encoded at up to four qualities, bisecting towards the target on
+   the scale log(1 - SSIM), where WebP's quality curve is nearest a straight line. Windows
+   across the seams between squares do not count.
+2. **Encode the whole image** at the quality the montage predicts for the target plus a
+   small margin, and score it. Its score measures how far the montage's curve sits from the
+   image's (a near-constant offset on that scale), and the next quality is read off the
+   corrected curve; once one quality passes and one fails, off the line between them. It
+   stops at a pass close enough to the target, or when a lower quality would save too little
+   to be worth an encode; the smallest passing encoding is kept. Should quality 100 fall
+   short (chroma subsampling on fine colour detail), lossless is the answer: it meets any
+   target.
+3. **Drawings are stored losslessly.** Drawings, diagrams, screenshots and scans (mostly runs
+   of identical pixels) are encoded losslessly, and with their colours reduced to a palette of
+   256 ("near-lossless": what pngquant does, then WebP's lossless coder); the smaller that
+   meets the target wins. Lossy coding is not tried on them: it blurs text and rings along
+   edges where a mean SSIM hardly looks. An offline poster at quality 8 scored 0.956 over its
+   drawn windows and 0.989 over all, its letters and circle edges visibly ringing, at 11.3 KB
+   against the palette's 13.8 KB.
 
 What meets the target is decided on `quality.SsimReference`, with its `PRECISION` added, so
-the exact SSIM meets it too. Alpha is kept only where the image has some (`convert` drops an
-opaque alpha), and is scored as seen, over white.
+the exact SSIM meets it too. A drawing's palette is judged where it is drawn (`where_drawn`:
+windows of blank ground do not count). Alpha is kept only where the image has some (`convert`
+drops an opaque alpha), and is scored as seen, over white.
 """
 
 from __future__ import annotations
@@ -46,10 +51,11 @@ LOSSLESS_EFFORT: Final = 80
 """libwebp's lossless effort ("quality" when lossless), its default: 100 saves under 1 % on
 the benchmark's drawings for a third more time."""
 PALETTE_COLOURS: Final = 256
-GRAPHIC_RUNS: Final = 0.5
-"""The share of pixels identical to their left neighbour above which an image is treated as
-a drawing: photographs and renders carry noise and gradients (under 0.1 on the benchmark's),
-drawings and screenshots are mostly flat (0.9 and more)."""
+GRAPHIC_RUNS: Final = 0.8
+"""The share of pixels identical to their left neighbour from which an image is treated as a
+drawing: photographs carry noise and gradients (scikit-image's: 0.1-0.3, up to 0.6 for the
+low-contrast moon), drawings, scans and screenshots are mostly flat (0.93-0.99 on the
+benchmark's)."""
 MARGIN: Final = 0.003
 """How far above the target the prediction aims: the montage's SSIM is an estimate, and a
 full encode that misses costs a second one."""
@@ -117,21 +123,15 @@ def choose_webp(image: Image.Image, target: float, *, method: int) -> Chosen:
     """The smallest WebP of `image` (RGB or RGBA) whose SSIM meets `target`."""
     if min(image.size) < WINDOW:  # no SSIM window fits (a thumbnail of a long strip)
         return _lossless(image)
-    reference = SsimReference(image)
-    threshold = target + PRECISION
     montage = _montage(image)
-    candidates: list[Chosen] = []
+    threshold = target + PRECISION
     if is_graphic(montage):
-        candidates.extend(_lossless_candidates(image, reference, threshold))
-    ceiling = min((len(c.data) for c in candidates), default=None)
-    lossy = _lossy(image, montage, reference, threshold, method=method, ceiling=ceiling)
-    if lossy is not None:
-        candidates.append(lossy)
-    if not candidates:
-        # Quality 100 fell short (rare: chroma subsampling on fine colour detail): lossless
-        # always meets the target.
-        candidates.append(_lossless(image))
-    return min(candidates, key=lambda c: len(c.data))
+        reference = SsimReference(image, where_drawn=True)
+        return min(_lossless_candidates(image, reference, threshold), key=lambda c: len(c.data))
+    lossy = _lossy(image, montage, SsimReference(image), threshold, method=method)
+    # None: quality 100 fell short (rare: chroma subsampling on fine colour detail), and
+    # lossless always meets the target.
+    return lossy or _lossless(image)
 
 
 def is_graphic(image: Image.Image) -> bool:
@@ -182,10 +182,8 @@ def _lossy(
     threshold: float,
     *,
     method: int,
-    ceiling: int | None,
 ) -> Chosen | None:
-    """The smallest lossy WebP meeting `threshold` found, or None when none does (or none
-    does below `ceiling` bytes, the best lossless size)."""
+    """The smallest lossy WebP meeting `threshold` found, or None when none does."""
     goal = threshold + MARGIN
     sample = _sample_curve(montage, goal, method=method)
     quality: int | None = _quality_for(sample, goal, offset=0.0)
@@ -200,8 +198,6 @@ def _lossy(
                 kept = Chosen(data, EncodingMode.LOSSY, quality, point.ssim, 0)
             if point.ssim < threshold + CLOSE_ENOUGH:
                 break
-        elif ceiling is not None and len(data) >= ceiling:
-            break  # already larger than lossless, and better quality only grows
         quality = _next_quality(tried, sample, goal)
     if kept is None:
         return None
@@ -209,8 +205,8 @@ def _lossy(
 
 
 def _sample_curve(montage: Image.Image, goal: float, *, method: int) -> list[_Point]:
-    """SSIM against quality on the montage: a few encodes, bisecting towards the quality that
-    reaches `goal`, so the points bracket it."""
+    """SSIM against quality on the montage: a few encodes, bisecting towards the quality
+    that reaches `goal`, so the points bracket it."""
     reference = SsimReference(montage, tile=SAMPLE_TILE)
     points: list[_Point] = []
     quality: int | None = FIRST_SAMPLE_QUALITY

@@ -320,7 +320,9 @@ def dead_letters(service: UploadService) -> None:
                 redriven(service.redrive(None), names)
     for letter in letters:
         name = names[image_of(letter)]
-        with st.container(border=True):
+        # Keyed by its image and itself: a script finds an image's letters by the class
+        # `st-key-letter_{image}_`, and an image redriven and failed again has two.
+        with st.container(border=True, key=f"letter_{image_of(letter)}_{letter.message_id}"):
             st.markdown(f"**{name}**")
             st.caption(
                 f"Set aside {unbroken(local_time(letter.dead_at))} after "
