@@ -332,5 +332,5 @@ def test_the_image_details_say_how_the_image_was_encoded(
     app = open_page(LIST, user="teacher1", query={"assignment": assignment_id})
     assert not app.exception
     (details,) = [c.value for c in app.caption if c.value.startswith("Stored as WEBP")]
-    assert f"(SSIM {figures.image_metadata.ssim:.3f} against the resized original" in details
+    assert f"(SSIM {figures.image_metadata.ssim:.4f} against the resized original" in details
     assert "Encoded losslessly" in details or "Encoded at WebP quality" in details

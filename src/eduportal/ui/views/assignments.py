@@ -55,7 +55,7 @@ def image_details(assignment: Assignment) -> None:
 def encoding_words(figures: ImageFigures) -> str:
     """How the image was encoded, for whoever wonders why it looks as it does."""
     similar = (
-        f" (SSIM {figures.ssim:.3f} against the resized original; 1 is identical)"
+        f" (SSIM {figures.ssim:.4f} against the resized original; 1 is identical)"
         if figures.ssim is not None
         else ""
     )
