@@ -185,9 +185,7 @@ class GenerationService:
     def image(self, teacher: Account, text: str, *, regenerate: bool = False) -> bytes:
         """The illustration of `text` as the generator's PNG: the kept one unless
         `regenerate`, else the model's (within the allowance), kept for the next request."""
-        require_role(teacher, Role.TEACHER)
-        prompt = normalized_prompt(validate_prompt(text))
-        key = cache_key(prompt, self.illustrator.fingerprint)
+        prompt, key = self._identify(teacher, text)
         with log_context(user=teacher.username):
             found = self._lookup(key, regenerate=regenerate)
             if isinstance(found, bytes):
@@ -207,9 +205,7 @@ class GenerationService:
         the undecoded `Picture`, and its PNG is encoded and kept on another thread while the
         block runs. The block's end waits for that write, so a request leaves nothing running
         and the next identical request finds the entry."""
-        require_role(teacher, Role.TEACHER)
-        prompt = normalized_prompt(validate_prompt(text))
-        key = cache_key(prompt, self.illustrator.fingerprint)
+        prompt, key = self._identify(teacher, text)
         with log_context(user=teacher.username):
             found = self._lookup(key, regenerate=regenerate)
             if isinstance(found, bytes):
@@ -226,6 +222,12 @@ class GenerationService:
                 wait([keeping])
 
     # -- the cache ------------------------------------------------------------------------------
+
+    def _identify(self, teacher: Account, text: str) -> tuple[str, str]:
+        """The prompt the model is given and the key of its entry, for a teacher."""
+        require_role(teacher, Role.TEACHER)
+        prompt = normalized_prompt(validate_prompt(text))
+        return prompt, cache_key(prompt, self.illustrator.fingerprint)
 
     def _lookup(self, key: str, *, regenerate: bool) -> bytes | CacheMiss:
         """The kept bytes, or why there are none to use."""
