@@ -97,10 +97,10 @@ class WebpPolicy:
     smallest that keeps `ssim_target` (`choose_webp`), or at the fixed `quality` when the
     target is None (`EDUPORTAL_SSIM_TARGET=off`)."""
 
-    quality: int = 85
-    method: int = 4
-    """libwebp's effort (0 fast .. 6 slow), its default (bench/README.md, methods)."""
-    ssim_target: float | None = 0.95
+    quality: int
+    method: int
+    """libwebp's effort (0 fast .. 6 slow)."""
+    ssim_target: float | None
 
     def encode(self, image: Image.Image) -> Chosen:
         """`image` (RGB or RGBA) as WebP, without EXIF or XMP."""
@@ -116,7 +116,6 @@ class WebpPolicy:
 class _Point:
     quality: int
     ssim: float
-    size: int
 
 
 def choose_webp(image: Image.Image, target: float, *, method: int) -> Chosen:
@@ -145,8 +144,13 @@ def is_graphic(image: Image.Image) -> bool:
 
 
 def _lossless(image: Image.Image) -> Chosen:
-    data = encode(image, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4, exif=b"")
-    return Chosen(data, EncodingMode.LOSSLESS, None, 1.0, 1)
+    return Chosen(_lossless_bytes(image), EncodingMode.LOSSLESS, None, 1.0, 1)
+
+
+def _lossless_bytes(image: Image.Image) -> bytes:
+    return encode(
+        image, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4, exif=b"", xmp=b""
+    )
 
 
 def _drawing(image: Image.Image, reference: SsimReference, threshold: float) -> Chosen:
@@ -156,7 +160,7 @@ def _drawing(image: Image.Image, reference: SsimReference, threshold: float) -> 
     screenshot), and it spares the exact encoding, the slowest part (160 ms on a poster)."""
     palette = _palette(image)
     if palette is not None:
-        data = encode(palette, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4)
+        data = _lossless_bytes(palette)
         similarity = reference.score(_decode(data))
         if similarity >= threshold:
             return Chosen(data, EncodingMode.NEAR_LOSSLESS, None, similarity, 1)
@@ -191,17 +195,15 @@ def _lossy(
     kept: Chosen | None = None
     while quality is not None and len(tried) < MAX_FULL_ENCODES:
         data = encode(image, "WEBP", quality=quality, method=method, exif=b"", xmp=b"")
-        point = _Point(quality, reference.score(_decode(data)), len(data))
+        point = _Point(quality, reference.score(_decode(data)))
         tried.append(point)
         if point.ssim >= threshold:
             if kept is None or len(data) < len(kept.data):
                 kept = Chosen(data, EncodingMode.LOSSY, quality, point.ssim, 0)
             if point.ssim < threshold + CLOSE_ENOUGH:
                 break
-        quality = _next_quality(tried, sample, goal)
-    if kept is None:
-        return None
-    return Chosen(kept.data, kept.mode, kept.quality, kept.ssim, len(tried))
+        quality = _next_quality(tried, sample, threshold)
+    return None if kept is None else replace(kept, encodes=len(tried))
 
 
 def _sample_curve(montage: Image.Image, goal: float, *, method: int) -> list[_Point]:
@@ -212,7 +214,7 @@ def _sample_curve(montage: Image.Image, goal: float, *, method: int) -> list[_Po
     quality: int | None = FIRST_SAMPLE_QUALITY
     while quality is not None and len(points) < MAX_SAMPLE_ENCODES:
         data = encode(montage, "WEBP", quality=quality, method=method)
-        points.append(_Point(quality, reference.score(_decode(data)), len(data)))
+        points.append(_Point(quality, reference.score(_decode(data))))
         quality = _bisect(points, goal)
     return points
 
@@ -290,12 +292,13 @@ def _quality_for(sample: list[_Point], goal: float, *, offset: float) -> int:
     return HIGHEST_QUALITY
 
 
-def _next_quality(tried: list[_Point], sample: list[_Point], goal: float) -> int | None:
-    """The next whole-image quality, or None when the tried ones settle it: a passing one
-    too close to a failing one, or to what a lower quality could save, or an end of the
-    scale reached in the direction needed."""
-    passing = [p for p in tried if p.ssim >= goal - MARGIN]
-    failing = [p for p in tried if p.ssim < goal - MARGIN]
+def _next_quality(tried: list[_Point], sample: list[_Point], threshold: float) -> int | None:
+    """The next whole-image quality, aiming `MARGIN` above `threshold`, or None when the
+    tried ones settle it: a passing one too close to a failing one, or to what a lower
+    quality could save, or an end of the scale reached in the direction needed."""
+    goal = threshold + MARGIN
+    passing = [p for p in tried if p.ssim >= threshold]
+    failing = [p for p in tried if p.ssim < threshold]
     best = min(passing, key=lambda p: p.quality) if passing else None
     worst = max(failing, key=lambda p: p.quality) if failing else None
     if best is not None and worst is not None:  # bracketed: the line between them
