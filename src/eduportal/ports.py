@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from eduportal.domain.accounts import Account, Session
+from eduportal.domain.alt_text import ImageContext
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.deployment import (
     AlarmSettings,
@@ -214,6 +215,18 @@ class PictureGenerator(ImageGenerator, Protocol):
 
     def picture(self, prompt: str) -> Picture:
         """The picture `generate` encodes: `generate(p) == picture(p).data()`, byte for byte."""
+        ...
+
+
+class ImageDescriber(Protocol):
+    def describe(self, image: bytes, context: ImageContext) -> str:
+        """Alt text for `image` (PNG, JPEG, WebP or GIF): one sentence of what it shows and
+        why it matters, within `SUGGESTED_ALT_CHARS`, never "image of" (`domain.alt_text`).
+
+        Never raises for the model's trouble: an adapter that can fail logs it and answers a
+        sentence made from `context`, since a missing description must not cost the teacher
+        the image they are waiting for.
+        """
         ...
 
 

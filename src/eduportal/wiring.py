@@ -37,6 +37,7 @@ from eduportal.ports import (
     Event,
     EventBus,
     EventLog,
+    ImageDescriber,
     ImageGenerator,
     ImageRecordRepository,
     Metrics,
@@ -102,6 +103,7 @@ class Generators:
     images: ImageGenerator
     scorer: AnswerScorer
     suggester: AnswerSuggester
+    describer: ImageDescriber
 
 
 def build_optimizer(settings: Settings) -> ImageOptimizer:
@@ -201,9 +203,12 @@ def build_generators(settings: Settings) -> Generators:
     Every scorer is calibrated (its engine's c0) and combined with the key-term check, so a
     score means the same whichever engine produced it.
     """
+    from eduportal.adapters.local.offline_describer import OfflineImageDescriber
+
     if settings.use_bedrock:
         from eduportal.adapters.aws.bedrock import (
             BedrockEmbedder,
+            BedrockImageDescriber,
             BedrockImageGenerator,
             BedrockQuestionGenerator,
             BedrockSuggester,
@@ -217,6 +222,9 @@ def build_generators(settings: Settings) -> Generators:
             BedrockImageGenerator(client, settings.bedrock_image_model_id),
             KeyTermScorer(EmbeddingScorer(titan, "titan", settings.titan_unrelated_cosine)),
             BedrockSuggester(client, settings.bedrock_text_model_id),
+            BedrockImageDescriber(
+                client, OfflineImageDescriber(posters=False), settings.bedrock_text_model_id
+            ),
         )
     from eduportal.adapters.local.offline_images import OfflineImageGenerator
     from eduportal.adapters.local.offline_questions import OfflineQuestionGenerator
@@ -227,6 +235,7 @@ def build_generators(settings: Settings) -> Generators:
         OfflineImageGenerator(),
         offline_scorer(),
         OfflineSuggester(),
+        OfflineImageDescriber(posters=True),
     )
 
 
@@ -645,6 +654,7 @@ class Container:
                 self.object_store,
                 self.attempts,
                 self.metrics,
+                describer=self.generators.describer,
                 limits=GenerationLimits(
                     questions=self.settings.question_generations_per_teacher,
                     images=self.settings.image_generations_per_teacher,

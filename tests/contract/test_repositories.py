@@ -86,6 +86,8 @@ ARCHITECTURE_FIELDS = {
     "thumbnail_keys",
     "image_upload",
     "content_version",
+    "image_alt",
+    "image_alt_edited",
 }
 FUTURE = 4_102_444_800.0  # 2100-01-01: far enough that no test session expires by itself
 
@@ -483,6 +485,34 @@ def test_a_document_from_before_subjects_and_stable_ids_still_loads(backend: Bac
     assert [qa.id for qa in loaded.question_answers] == ["q1", "q2", "q3", "q4", "q5"]
 
 
+def test_alt_text_and_who_wrote_it_are_stored_and_old_documents_have_none(
+    backend: Backend,
+) -> None:
+    described = replace(
+        make_assignment(), image_alt="Mitochondria, illustrating “Cells”.", image_alt_edited=True
+    )
+    backend.assignments.add(described)
+    stored = backend.stored_assignment(described.assignment_id)
+    assert (stored["image_alt"], stored["image_alt_edited"]) == (described.image_alt, True)
+    assert backend.assignments.get(described.assignment_id) == described
+
+    document = make_assignment("old").to_document()
+    del document["image_alt"], document["image_alt_edited"]
+    backend.insert_document(document)
+    old = backend.assignments.get("old")
+    assert (old.image_alt, old.image_alt_edited) == (None, False)
+
+
+def test_an_awaited_own_image_keeps_its_alt_text_until_adopted(backend: Backend) -> None:
+    chosen = OwnImage("0001700000000-9f8e7d6c", "Your image: cell.png", "A cell dividing.")
+    awaiting = make_assignment(with_image=False).awaiting(ImageUpload.of(chosen, 1.0))
+    backend.assignments.add(awaiting)
+    assert backend.stored_assignment(awaiting.assignment_id)["image_upload"]["alt"] == (
+        "A cell dividing."
+    )
+    assert backend.assignments.get(awaiting.assignment_id) == awaiting
+
+
 def test_an_awaited_upload_thumbnails_and_the_content_version_are_stored(
     backend: Backend,
 ) -> None:
@@ -499,6 +529,7 @@ def test_an_awaited_upload_thumbnails_and_the_content_version_are_stored(
         "since": 1_700_000_001.5,
         "state": "pending",
         "message": None,
+        "alt": None,
     }
     assert (stored["s3_upload_status"], stored["content_version"]) == ("pending", 1)
     assert backend.assignments.get(awaiting.assignment_id) == awaiting

@@ -11,16 +11,19 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from eduportal.adapters.aws.bedrock import (
     BedrockEmbedder,
+    BedrockImageDescriber,
     BedrockImageGenerator,
     BedrockQuestionGenerator,
     BedrockSuggester,
     bedrock_runtime_client,
 )
+from eduportal.adapters.local.offline_describer import OfflineImageDescriber
 from eduportal.config import load_settings
+from eduportal.domain.alt_text import ImageContext
 from eduportal.domain.correlation import correlation_scope
 from eduportal.domain.errors import GenerationError
 from eduportal.domain.grading import Score
@@ -389,3 +392,126 @@ def test_an_unusable_suggestion_is_a_generation_error(client: Any, stubber: Stub
 
 def test_a_blank_answer_needs_no_call(client: Any, stubber: Stubber) -> None:
     assert BedrockSuggester(client).suggest(" ") == Suggestions("", "")
+
+
+# --- alt text ---------------------------------------------------------------------------------
+
+
+def converse_reply(text: str, stop_reason: str = "end_turn") -> dict[str, Any]:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": stop_reason,
+        "usage": {"inputTokens": 900, "outputTokens": 30, "totalTokens": 930},
+        "metrics": {"latencyMs": 800},
+    }
+
+
+ALT_CONTEXT = ImageContext("Cells", TEXT, ("Mitochondria", "ATP"))
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
+
+
+def describer(client: Any) -> BedrockImageDescriber:
+    return BedrockImageDescriber(client, OfflineImageDescriber(posters=False))
+
+
+def test_alt_text_is_asked_of_nova_with_the_image_bytes_and_the_text(
+    client: Any, stubber: Stubber
+) -> None:
+    expected = {
+        "modelId": NOVA_PRO,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"image": {"format": "webp", "source": {"bytes": WEBP}}},
+                    {"text": ANY},
+                ],
+            }
+        ],
+        "inferenceConfig": ANY,
+    }
+    stubber.add_response(
+        "converse",
+        converse_reply('"Image of a mitochondrion cut open, its folds making ATP."\n'),
+        expected,
+    )
+    assert describer(client).ask(WEBP, ALT_CONTEXT) == (
+        "A mitochondrion cut open, its folds making ATP."
+    )
+
+
+def test_the_prompt_names_the_title_text_and_answers(client: Any, stubber: Stubber) -> None:
+    messages = Seen()
+    stubber.add_response(
+        "converse",
+        converse_reply("Cells dividing under a microscope."),
+        {"modelId": NOVA_PRO, "messages": messages, "inferenceConfig": ANY},
+    )
+    describer(client).ask(PNG, ALT_CONTEXT)
+    (message,) = messages.seen
+    image, prompt = message["content"]
+    assert image["image"]["format"] == "png"
+    assert '"Cells"' in prompt["text"] and TEXT in prompt["text"]
+    assert "Mitochondria; ATP" in prompt["text"] and "150 characters" in prompt["text"]
+
+
+class Seen:
+    """Equal to any request parameter; keeps it."""
+
+    seen: Any = None
+
+    def __eq__(self, other: object) -> bool:
+        self.seen = other
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    ("reply", "stop_reason"),
+    [
+        ("I'm sorry, I can't describe this image.", "end_turn"),
+        ("", "end_turn"),
+        ("A cell. " * 60, "end_turn"),
+        ("A mitochondrion.", "content_filtered"),
+    ],
+    ids=["refusal", "empty", "rambling", "filtered"],
+)
+def test_a_refusal_or_garbage_is_a_generation_error_with_a_sentence(
+    client: Any, stubber: Stubber, reply: str, stop_reason: str
+) -> None:
+    stubber.add_response("converse", converse_reply(reply, stop_reason))
+    with pytest.raises(GenerationError) as caught:
+        describer(client).ask(PNG, ALT_CONTEXT)
+    assert caught.value.user_message.startswith("We couldn't describe the image: ")
+    assert "sorry" not in caught.value.user_message.lower()
+
+
+def test_a_failed_call_falls_back_to_the_offline_sentence_and_is_logged(
+    client: Any, stubber: Stubber, caplog: pytest.LogCaptureFixture
+) -> None:
+    stubber.add_client_error("converse", "ThrottlingException", "Too many requests")
+    sentence = describer(client).describe(PNG, ALT_CONTEXT)
+    assert sentence == OfflineImageDescriber(posters=False).describe(PNG, ALT_CONTEXT)
+    (record,) = [r for r in caplog.records if "alt text not described" in r.getMessage()]
+    assert "ThrottlingException" in str(record.__dict__.get("detail"))
+
+
+def test_a_file_converse_does_not_take_is_described_offline_without_a_call(
+    client: Any, stubber: Stubber
+) -> None:
+    too_big = PNG + b"\x00" * 3_750_000
+    for image in (b"BM not a format converse takes", too_big):
+        with pytest.raises(GenerationError):
+            describer(client).ask(image, ALT_CONTEXT)
+        assert describer(client).describe(image, ALT_CONTEXT).endswith("illustrating “Cells”.")
+
+
+def test_bedrock_settings_wire_the_nova_describer_over_the_text_model() -> None:
+    generators = build_generators(
+        load_settings(generators="bedrock", bedrock_text_model_id="us.amazon.nova-lite-v1:0")
+    )
+    assert isinstance(generators.describer, BedrockImageDescriber)
+    assert generators.describer.model_id == "us.amazon.nova-lite-v1:0"
+    offline = build_generators(load_settings(generators="offline")).describer
+    assert isinstance(offline, OfflineImageDescriber) and offline.posters

@@ -44,7 +44,7 @@ def test_generate_then_save_with_image(container: Container, teacher: Account) -
     steps: list[Step] = []
     created = service.create(teacher, TEXT, questions, image, steps.append)
 
-    assert steps == [Step.OPTIMIZING, Step.UPLOADING, Step.SAVING]
+    assert steps == [Step.OPTIMIZING, Step.DESCRIBING, Step.UPLOADING, Step.SAVING]
     assert created.s3_image_key == f"generated_images/{created.assignment_id}.webp"
     assert created.s3_upload_status is UploadStatus.SUCCESS and created.s3_upload_attempts == 1
     assert created.image_metadata is not None and created.image_metadata.format == "webp"
@@ -63,7 +63,7 @@ def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
         "assignment_id", "teacher_id", "prompt", "question_answers", "s3_image_key",
         "cloudfront_url", "image_metadata", "s3_upload_status", "s3_upload_attempts",
         "created_at", "title", "version", "image_lock", "subject", "last_question_number",
-        "thumbnail_keys", "image_upload", "content_version",
+        "thumbnail_keys", "image_upload", "content_version", "image_alt", "image_alt_edited",
     }  # fmt: skip
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",
@@ -167,6 +167,7 @@ def rewired(
             generation.cache,
             generation.attempts,
             generation.metrics,
+            describer=generation.describer,
         )
     return AssignmentService(
         assignments or service.assignments,
@@ -261,7 +262,7 @@ def test_a_malformed_bedrock_reply_saves_nothing(container: Container, teacher: 
     service = container.assignments
     generation = GenerationService(
         BedrockQuestionGenerator(client), service.generation.illustrator, container.object_store,
-        container.attempts, container.metrics,
+        container.attempts, container.metrics, describer=service.generation.describer,
     )  # fmt: skip
     bedrock = AssignmentService(
         service.assignments, service.answers, service.images, generation, service.clock

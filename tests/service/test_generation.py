@@ -95,6 +95,7 @@ def service(
         store,
         LimitsAttemptCounter(),
         PrometheusMetrics(),
+        describer=offline.describer,
         limits=limits,
     )
 

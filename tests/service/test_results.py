@@ -44,7 +44,11 @@ def container(tmp_path: Path, clock: FakeClock) -> Container:
         settings,
         clock=clock,
         generators=Generators(
-            offline.questions, offline.images, FlaggingScorer(), offline.suggester
+            offline.questions,
+            offline.images,
+            FlaggingScorer(),
+            offline.suggester,
+            offline.describer,
         ),
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from eduportal.domain.accounts import Role
+from eduportal.domain.alt_text import MAX_ALT_CHARS
 from eduportal.domain.assignments import (
     MAX_FIELD_CHARS,
     MAX_PROMPT_CHARS,
@@ -98,6 +99,12 @@ class EditAssignmentRequest(BaseModel):
         max_length=MAX_QUESTIONS,
         description="The whole list, in order: questions left out are removed",
     )
+    image_alt: str | None = Field(
+        None,
+        max_length=MAX_ALT_CHARS,
+        description="The image's description for screen readers (its alt text), one short "
+        'sentence; "" hands it back to the portal\'s own description',
+    )
 
     def subject_change(self) -> str | None:
         """None leaves the subject; "" (sent as "" or null) removes it."""
@@ -165,6 +172,12 @@ class AssignmentView(BaseModel):
     version: int = Field(description="Grows by one with every saved change")
     thumbnail_keys: list[str] = Field(
         default_factory=list, description="Small copies of the image, for lists"
+    )
+    image_alt: str | None = Field(
+        None,
+        description="The image's alt text: described when the image came (by the model on "
+        "AWS, from the text and questions offline), or as its teacher wrote it; null for "
+        "images stored before descriptions were made",
     )
     image_upload: ImageUploadView | None = Field(
         None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from eduportal.domain.alt_text import validate_alt_text
 from eduportal.domain.errors import ConflictError, ValidationError
 from eduportal.domain.images import ImageFigures, UploadStatus
 from eduportal.domain.keys import NO_IMAGE, generated_image_owner, thumbnail_size, validate_id
@@ -192,6 +193,8 @@ class OwnImage:
 
     image_id: str
     label: str
+    alt: str | None = None
+    """Its alt text, described when it was sent (the bytes are at hand only then)."""
 
     def __post_init__(self) -> None:
         validate_id(self.image_id, "image id")
@@ -201,9 +204,14 @@ class OwnImage:
             raise ValidationError(
                 f"The image's label is limited to {MAX_UPLOAD_LABEL_CHARS} characters."
             )
+        object.__setattr__(self, "alt", validate_alt_text(self.alt or ""))
 
-    def as_dict(self) -> dict[str, str]:
-        return {"image_id": self.image_id, "label": self.label}
+    def as_dict(self) -> dict[str, str | None]:
+        return {"image_id": self.image_id, "label": self.label, "alt": self.alt}
+
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> OwnImage:
+        return cls(str(item["image_id"]), str(item["label"]), item.get("alt"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +231,8 @@ class ImageUpload:
     state: UploadState = UploadState.PENDING
     message: str | None = None
     """Why it was refused: the pipeline's sentence (the record's reason or failure)."""
+    alt: str | None = None
+    """The alt text the image gets when adopted (`OwnImage.alt`)."""
 
     def __post_init__(self) -> None:
         validate_id(self.image_id, "image id")
@@ -233,7 +243,7 @@ class ImageUpload:
 
     @classmethod
     def of(cls, chosen: OwnImage, since: float) -> ImageUpload:
-        return cls(chosen.image_id, chosen.label, since)
+        return cls(chosen.image_id, chosen.label, since, alt=chosen.alt)
 
     @property
     def pending(self) -> bool:
@@ -246,6 +256,7 @@ class ImageUpload:
             "since": self.since,
             "state": self.state.value,
             "message": self.message,
+            "alt": self.alt,
         }
 
     @classmethod
@@ -257,6 +268,7 @@ class ImageUpload:
             since=float(item["since"]),
             state=UploadState(item.get("state", UploadState.PENDING)),
             message=str(message) if message is not None else None,
+            alt=item.get("alt"),
         )
 
 
@@ -299,9 +311,16 @@ class Assignment:
     an older page is refused only when these changed since, not when the image alone did
     (a pipeline image adopted in the background must not make a teacher's edit a conflict).
     0 on construction means "this version"; never above `version`."""
+    image_alt: str | None = None
+    """The image's alt text (`domain.alt_text`): described when the image came, editable by
+    the teacher; None for images stored before, which pages describe by the title."""
+    image_alt_edited: bool = False
+    """The teacher wrote `image_alt`: a regenerated illustration keeps it (a new picture of
+    the same text), a different image replaces it."""
 
     def __post_init__(self) -> None:
         validate_id(self.assignment_id, "assignment id")
+        object.__setattr__(self, "image_alt", validate_alt_text(self.image_alt or ""))
         if not self.title:
             object.__setattr__(self, "title", propose_title(self.prompt) or self.assignment_id)
         if not self.question_answers:
@@ -396,9 +415,13 @@ class Assignment:
         figures: ImageFigures,
         attempts: int,
         thumbnail_keys: tuple[str, ...] = (),
+        *,
+        alt: str | None = None,
+        alt_edited: bool = False,
     ) -> Assignment:
-        """The assignment showing this image; an own image still in the pipeline is
-        superseded by it (the newer choice wins)."""
+        """The assignment showing this image, described by `alt` (`alt_edited` when the
+        teacher wrote it); an own image still in the pipeline is superseded by it (the newer
+        choice wins)."""
         return replace(
             self,
             s3_image_key=key,
@@ -408,6 +431,8 @@ class Assignment:
             s3_upload_attempts=attempts,
             thumbnail_keys=tuple(thumbnail_keys),
             image_upload=None,
+            image_alt=alt,
+            image_alt_edited=alt_edited,
         )
 
     def without_image(self) -> Assignment:
@@ -420,6 +445,8 @@ class Assignment:
             s3_upload_attempts=0,
             thumbnail_keys=(),
             image_upload=None,
+            image_alt=None,
+            image_alt_edited=False,
         )
 
     def awaiting(self, upload: ImageUpload) -> Assignment:
@@ -456,6 +483,8 @@ class Assignment:
             "thumbnail_keys": list(self.thumbnail_keys),
             "image_upload": self.image_upload.as_dict() if self.image_upload else None,
             "content_version": self.content_version,
+            "image_alt": self.image_alt,
+            "image_alt_edited": self.image_alt_edited,
         }
 
     @classmethod
@@ -487,6 +516,8 @@ class Assignment:
             thumbnail_keys=tuple(str(key) for key in doc.get("thumbnail_keys") or ()),
             image_upload=ImageUpload.from_dict(upload) if upload else None,
             content_version=int(doc.get("content_version") or 0),
+            image_alt=doc.get("image_alt"),
+            image_alt_edited=bool(doc.get("image_alt_edited", False)),
         )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from eduportal.domain.alt_text import MAX_ALT_CHARS
 from eduportal.domain.assignments import (
     MAX_FIELD_CHARS,
     MAX_PROMPT_CHARS,
@@ -91,8 +92,14 @@ class Draft:
     finds it and its progress again and nothing is written under `drafts/` for it. `image`
     may be kept beside it (the illustration shown before), to fall back on should the
     pipeline refuse the upload."""
+    image_alt: str = ""
+    """The alt text of the image the draft would be saved with, as the page shows it."""
+    image_alt_edited: bool = False
+    """The teacher changed `image_alt`: regenerating the illustration keeps it."""
 
     def __post_init__(self) -> None:
+        if len(self.image_alt) > MAX_ALT_CHARS:
+            raise ValidationError(f"An image description has at most {MAX_ALT_CHARS} characters.")
         if len(self.title) > MAX_TITLE_CHARS:
             raise ValidationError(f"A title has at most {MAX_TITLE_CHARS} characters.")
         if len(self.subject) > MAX_SUBJECT_CHARS:
@@ -114,6 +121,8 @@ class Draft:
             "updated_at": self.updated_at,
             "version": self.version,
             "upload": self.upload.as_dict() if self.upload else None,
+            "image_alt": self.image_alt,
+            "image_alt_edited": self.image_alt_edited,
         }
 
     @classmethod
@@ -132,7 +141,9 @@ class Draft:
             updated_at=float(doc["updated_at"]),
             version=int(doc["version"]),
             subject=str(doc.get("subject", "")),
-            upload=OwnImage(str(upload["image_id"]), str(upload["label"])) if upload else None,
+            upload=OwnImage.from_dict(upload) if upload else None,
+            image_alt=str(doc.get("image_alt") or ""),
+            image_alt_edited=bool(doc.get("image_alt_edited", False)),
         )
 
 

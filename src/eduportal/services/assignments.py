@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from eduportal.domain.accounts import Account, Role
+from eduportal.domain.alt_text import ImageContext, ImageOrigin, validate_alt_text
 from eduportal.domain.assignments import (
     QUESTIONS_PER_ASSIGNMENT,
     Assignment,
@@ -86,6 +87,7 @@ class Step(StrEnum):
     GENERATING_QUESTIONS = "Generating questions"
     GENERATING_IMAGE = "Generating the illustration"
     OPTIMIZING = "Optimizing the image"
+    DESCRIBING = "Describing the image"
     UPLOADING = "Uploading the image"
     SAVING = "Saving the assignment"
 
@@ -147,6 +149,22 @@ class AssignmentService:
         page's "Regenerate image"), which asks the model for a new one."""
         return self.generation.image(teacher, text, regenerate=regenerate)
 
+    def describe_image(
+        self,
+        teacher: Account,
+        image: bytes,
+        *,
+        text: str,
+        title: str,
+        question_answers: Sequence[tuple[str, str]] = (),
+        origin: ImageOrigin = ImageOrigin.GENERATED,
+    ) -> str:
+        """Alt text for an image a page is about to show in a draft (a generated
+        illustration, or the teacher's own file while its bytes are at hand), so the teacher
+        reads and edits it before saving."""
+        context = ImageContext(title, text, tuple(answer for _, answer in question_answers), origin)
+        return self.generation.describe(teacher, image, context)
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create(
@@ -160,8 +178,14 @@ class AssignmentService:
         title: str | None = None,
         subject: str | None = None,
         upload: OwnImage | None = None,
+        image_alt: str | None = None,
+        image_alt_edited: bool = False,
     ) -> Assignment:
         """Save a reviewed assignment; with `image`, optimize and upload it first.
+
+        `image_alt` is the alt text the page showed for the image it saves (the own image
+        `upload` when there is one, else `image`), `image_alt_edited` when the teacher wrote
+        it. Without it (the API), `image` is described once optimized, as part of this step.
 
         Without a `title`, the one proposed from the text (its first sentence) is used;
         `subject` is optional free text (`validate_subject`: empty means none).
@@ -175,8 +199,12 @@ class AssignmentService:
         cases nothing is saved, and the teacher can retry or save without an image.
         """
         require_role(teacher, Role.TEACHER)
-        if upload is not None and self._record(upload.image_id).status is ImageStatus.COMPLETED:
-            image = None  # the teacher's own image is ready: nothing else need be stored
+        alt = validate_alt_text(image_alt or "")
+        if upload is not None:
+            upload = replace(upload, alt=alt or upload.alt)
+            alt = None  # it describes the upload, not an image shown meanwhile
+            if self._record(upload.image_id).status is ImageStatus.COMPLETED:
+                image = None  # the teacher's own image is ready: nothing else need be stored
         assignment = Assignment(
             assignment_id=new_assignment_id(self.clock.now()),
             teacher_id=teacher.username,
@@ -191,9 +219,13 @@ class AssignmentService:
             if image is not None:
                 progress(Step.OPTIMIZING)
                 optimized = self.images.optimize(image)
+                if alt is None:
+                    progress(Step.DESCRIBING)
+                    alt = self._describe(teacher, assignment, optimized)
+                    image_alt_edited = False
                 progress(Step.UPLOADING)
                 stored = self._store(assignment, optimized)
-                assignment = _with_stored(assignment, stored)
+                assignment = _with_stored(assignment, stored, alt, edited=image_alt_edited)
             if upload is not None:
                 assignment = assignment.awaiting(ImageUpload.of(upload, self.clock.now()))
             progress(Step.SAVING)
@@ -243,10 +275,13 @@ class AssignmentService:
         title: str | None = None,
         subject: str | None = None,
         question_answers: Sequence[QuestionEdit] | None = None,
+        image_alt: str | None = None,
     ) -> Assignment:
         """Save a teacher's edit of their assignment, made from the page at `expected_version`.
 
-        None leaves a field as it is; `subject=""` removes the subject. `question_answers` is
+        None leaves a field as it is; `subject=""` removes the subject; `image_alt` is the
+        image's description as the teacher wrote it ("" gives it back to the describer and
+        the pages' sentence). `question_answers` is
         the whole new list, in order: an item with an id changes that question (its answers
         stay its own), a question left out is removed, an item without an id is added under an
         id never used in this assignment (`Assignment.with_questions`).
@@ -265,7 +300,13 @@ class AssignmentService:
             raise edited_meanwhile(
                 assignment_id, current.version, expected_version, where="service edit"
             )
-        return self._edit(current, title=title, subject=subject, question_answers=question_answers)
+        return self._edit(
+            current,
+            title=title,
+            subject=subject,
+            question_answers=question_answers,
+            image_alt=image_alt,
+        )
 
     def update_questions(
         self, teacher: Account, assignment_id: str, question_answers: Sequence[QuestionEdit]
@@ -282,13 +323,18 @@ class AssignmentService:
         image goes through the pipeline instead: `use_image`); it supersedes an own image
         still awaited.
 
-        The image is optimized before the record is claimed (it is the slow part, and a bad
-        file must not block anyone), then stored and published under the claim.
+        The image is optimized and described before the record is claimed (the slow part,
+        and a bad file must not block anyone), then stored and published under the claim. A
+        description the teacher wrote is kept: this is a new picture of the same text.
         """
         current = self._owned(teacher, assignment_id)
         with log_context(user=teacher.username, assignment_id=assignment_id):
             progress(Step.OPTIMIZING)
             optimized = self.images.optimize(image)
+            alt = current.image_alt if current.image_alt_edited else None
+            if alt is None:
+                progress(Step.DESCRIBING)
+                alt = self._describe(teacher, current, optimized)
             claimed = self._claim(current)
             progress(Step.UPLOADING)
             try:
@@ -297,7 +343,8 @@ class AssignmentService:
                 self._release_quietly(claimed)
                 raise
             progress(Step.SAVING)
-            return self._publish(claimed, _with_stored(claimed, stored))
+            target = _with_stored(claimed, stored, alt, edited=current.image_alt_edited)
+            return self._publish(claimed, target)
 
     def remove_image(self, teacher: Account, assignment_id: str) -> Assignment:
         current = self._owned(teacher, assignment_id)
@@ -365,7 +412,9 @@ class AssignmentService:
         """`send_image` and `use_image` in one call (the REST API's own image)."""
         self.check_can_change(teacher, assignment_id)
         record = self.send_image(teacher, data, file_name=file_name, content_type=content_type)
-        upload = OwnImage(record.image_id, own_image_label(file_name))
+        current = self.assignments.get(assignment_id)
+        alt = self.generation.describe(teacher, data, _context(current, ImageOrigin.UPLOADED))
+        upload = OwnImage(record.image_id, own_image_label(file_name), alt)
         return self.use_image(teacher, assignment_id, upload)
 
     def dismiss_image_problem(self, teacher: Account, assignment_id: str) -> Assignment:
@@ -465,11 +514,14 @@ class AssignmentService:
         title: str | None = None,
         subject: str | None = None,
         question_answers: Sequence[QuestionEdit] | None = None,
+        image_alt: str | None = None,
     ) -> Assignment:
         """`edit` once ownership and the version are settled: the image lock, the rules, the
         compare-and-set save."""
         self._refuse_if_locked(current)
         edited = current
+        if image_alt is not None:
+            edited = _described(edited, validate_alt_text(image_alt))
         if question_answers is not None:
             edited = edited.with_questions(question_answers)
         if title is not None:
@@ -599,7 +651,12 @@ class AssignmentService:
             except NotFoundError:
                 return self._refuse(awaiting, UploadState.FAILED, _PROCESSED_MISSING)
             adopted = awaiting.with_image(
-                stored.key, stored.url, stored.figures, stored.attempts, record.thumbnail_keys
+                stored.key,
+                stored.url,
+                stored.figures,
+                stored.attempts,
+                record.thumbnail_keys,
+                alt=awaiting.image_upload.alt if awaiting.image_upload else None,
             )
             return self._switch(awaiting, adopted)
         if record.status is ImageStatus.REJECTED:
@@ -677,6 +734,12 @@ class AssignmentService:
             assignment.assignment_id, optimized, teacher_id=assignment.teacher_id
         )
 
+    def _describe(self, teacher: Account, assignment: Assignment, optimized: OptimizedImage) -> str:
+        """The generated illustration described from its optimized bytes: at most 1024 px
+        a side and WebP or PNG, which a model takes as they are."""
+        context = _context(assignment, ImageOrigin.GENERATED)
+        return self.generation.describe(teacher, optimized.data, context)
+
     def _discard(self, key: str) -> None:
         try:
             self.images.delete(key)
@@ -737,7 +800,31 @@ def authored(
     return assignment
 
 
-def _with_stored(assignment: Assignment, stored: StoredImage) -> Assignment:
+def _with_stored(
+    assignment: Assignment, stored: StoredImage, alt: str | None, *, edited: bool
+) -> Assignment:
     return assignment.with_image(
-        stored.key, stored.url, stored.figures, stored.attempts, stored.thumbnail_keys
+        stored.key,
+        stored.url,
+        stored.figures,
+        stored.attempts,
+        stored.thumbnail_keys,
+        alt=alt,
+        alt_edited=edited,
     )
+
+
+def _described(assignment: Assignment, alt: str | None) -> Assignment:
+    """`assignment` with the teacher's description of its image; unchanged when it is the
+    one it has (saving a page untouched does not make the describer's words the teacher's)."""
+    if alt == assignment.image_alt:
+        return assignment
+    if not assignment.has_image:
+        raise ValidationError("This assignment has no image to describe.")
+    return replace(assignment, image_alt=alt, image_alt_edited=alt is not None)
+
+
+def _context(assignment: Assignment, origin: ImageOrigin) -> ImageContext:
+    """What describing an image of `assignment` starts from."""
+    answers = tuple(qa.answer for qa in assignment.question_answers)
+    return ImageContext(assignment.title, assignment.prompt, answers, origin)

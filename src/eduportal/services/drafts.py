@@ -127,12 +127,15 @@ class DraftService:
         expected_version: int,
         subject: str = "",
         upload: OwnImage | None = None,
+        image_alt: str = "",
+        image_alt_edited: bool = False,
     ) -> Draft:
         """Save the page as it is now, from `expected_version` (`NO_DRAFT` for the first save).
 
         `upload` is an own image the teacher chose, already in the processing pipeline: the
         draft keeps its image id (the pipeline keeps the bytes), beside `image` if the page
-        keeps one to fall back on.
+        keeps one to fall back on. `image_alt` is the description shown for the image,
+        `image_alt_edited` when the teacher changed it.
 
         Returns the saved draft; its `version` is the `expected_version` of the next save.
         Raises `ValidationError` for a field over its limit or an image refused (too large,
@@ -150,6 +153,8 @@ class DraftService:
             version=expected_version + 1,
             subject=subject,
             upload=upload,
+            image_alt=image_alt,
+            image_alt_edited=image_alt_edited,
         )
         with log_context(user=username):
             current = self.drafts.get(username)

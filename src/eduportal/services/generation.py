@@ -51,6 +51,7 @@ from enum import StrEnum
 from typing import Final
 
 from eduportal.domain.accounts import Account, Role
+from eduportal.domain.alt_text import ImageContext
 from eduportal.domain.assignments import validate_prompt
 from eduportal.domain.errors import (
     EduportalError,
@@ -64,6 +65,7 @@ from eduportal.imaging.picture import Picture
 from eduportal.observability.logging import log_context
 from eduportal.ports import (
     AttemptCounter,
+    ImageDescriber,
     ImageGenerator,
     Metrics,
     ObjectStore,
@@ -157,10 +159,12 @@ class GenerationService:
         attempts: AttemptCounter,
         metrics: Metrics,
         *,
+        describer: ImageDescriber,
         limits: GenerationLimits | None = None,
     ) -> None:
         self.question_generator = questions
         self.illustrator = illustrator
+        self.describer = describer
         self.cache = cache
         self.attempts = attempts
         self.metrics = metrics
@@ -220,6 +224,13 @@ class GenerationService:
         finally:
             if keeping is not None:
                 wait([keeping])
+
+    def describe(self, teacher: Account, image: bytes, context: ImageContext) -> str:
+        """Alt text for an image a teacher is adding. Not counted against an allowance: it
+        comes with an image already made or chosen, and is bounded by those."""
+        require_role(teacher, Role.TEACHER)
+        with log_context(user=teacher.username):
+            return self.describer.describe(image, context)
 
     # -- the cache ------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
-"""The generator ports on Amazon Bedrock: Nova Pro writes, Nova Canvas draws, Titan embeds.
+"""The generator ports on Amazon Bedrock: Nova Pro writes and describes images, Nova Canvas
+draws, Titan embeds.
 
-All four go through `invoke_model` with each model's native JSON body, and all four turn
+All but the describer go through `invoke_model` with each model's native JSON body (the
+describer sends image bytes, which `converse` takes as they are, without base64), and all turn
 every failure into a `GenerationError` whose sentence says what could not be made and what the
 user can do, while the code, model id and a piece of the raw reply go to `detail` for the log.
 A language model's reply is prose that usually contains the JSON asked for: it is searched
@@ -14,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -27,8 +30,11 @@ from botocore.exceptions import (
 )
 
 from eduportal.adapters.aws.clients import aws_client, client_config
+from eduportal.domain.alt_text import SUGGESTED_ALT_CHARS, ImageContext, ImageOrigin
 from eduportal.domain.errors import GenerationError
-from eduportal.ports import Suggestions
+from eduportal.ports import ImageDescriber, Suggestions
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -46,6 +52,17 @@ _QUESTIONS = "write the questions"
 _SUGGESTIONS = "suggest corrections"
 _IMAGE = "draw the illustration"
 _EMBEDDING = "score the answer"
+_DESCRIPTION = "describe the image"
+
+CONVERSE_MAX_IMAGE_BYTES = 3_750_000
+"""The Converse API's limit for one image (Nova's documentation: 3.75 MB)."""
+_IMAGE_FORMATS = (
+    (PNG_SIGNATURE, "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+)
+_REFUSALS = ("i'm sorry", "i am sorry", "sorry", "i can't", "i cannot", "i'm unable")
+_FILLER = ("image of ", "picture of ", "an image of ", "a picture of ", "alt text: ")
 
 _BUSY = "the AI service is busy right now. Please try again in a minute."
 _UNAVAILABLE = "the AI service is unavailable right now. Please try again later."
@@ -178,6 +195,76 @@ class BedrockImageGenerator:
         return {"numberOfImages": 1, "height": 1024, "width": 1024, "cfgScale": self.cfg_scale}
 
 
+class BedrockImageDescriber:
+    """Alt text by a Nova model's image understanding (`converse` with the image's bytes).
+
+    A failure never costs the teacher the image: `describe` logs it and answers the
+    `fallback`'s sentence (the offline describer's, from the text and the questions).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        fallback: ImageDescriber,
+        model_id: str = NOVA_PRO,
+        *,
+        temperature: float = 0.2,
+    ) -> None:
+        self.client = client
+        self.fallback = fallback
+        self.model_id = model_id
+        self.temperature = temperature
+
+    def describe(self, image: bytes, context: ImageContext) -> str:
+        try:
+            return self.ask(image, context)
+        except GenerationError as error:
+            log.warning(
+                "alt text not described by the model; the offline sentence is used",
+                extra={"model_id": self.model_id, "detail": error.detail},
+            )
+            return self.fallback.describe(image, context)
+
+    def ask(self, image: bytes, context: ImageContext) -> str:
+        """The model's sentence; `GenerationError` when it declines or answers no sentence."""
+        image_format = _image_format(image)
+        if image_format is None or len(image) > CONVERSE_MAX_IMAGE_BYTES:
+            raise GenerationError(
+                f"We couldn't {_DESCRIPTION}: the AI service does not take this file.",
+                detail=f"bedrock {self.model_id}: {len(image)} bytes, format {image_format}",
+            )
+        try:
+            reply = self.client.converse(
+                modelId=self.model_id,
+                messages=[
+                    {
+                        "role": "user",
+                        "content": [
+                            {"image": {"format": image_format, "source": {"bytes": image}}},
+                            {"text": _description_prompt(context)},
+                        ],
+                    }
+                ],
+                inferenceConfig={"maxTokens": 200, "temperature": self.temperature},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _failed(exc, _DESCRIPTION, self.model_id, "converse") from exc
+        if reply.get("stopReason") in ("content_filtered", "guardrail_intervened"):
+            raise GenerationError(
+                f"We couldn't {_DESCRIPTION}: the AI service declined this image.",
+                detail=f"bedrock {self.model_id}: stopReason {reply.get('stopReason')}",
+            )
+        try:
+            blocks = reply["output"]["message"]["content"]
+            text = "".join(block["text"] for block in blocks if "text" in block)
+        except (KeyError, TypeError):
+            raise _unusable(_DESCRIPTION, self.model_id, reply, "no message text") from None
+        sentence = _sentence(text)
+        if sentence is None:
+            raise _unusable(_DESCRIPTION, self.model_id, text, "no alt text sentence")
+        return sentence
+
+
 class BedrockEmbedder:
     def __init__(
         self, client: Any, model_id: str = TITAN_EMBED_V2, *, dimensions: int = 512
@@ -214,19 +301,8 @@ def _invoke(client: Any, model_id: str, body: dict[str, Any], purpose: str) -> d
             body=json.dumps(body),
         )
         raw = response["body"].read()
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        raise GenerationError(
-            f"We couldn't {purpose}: "
-            + _REASONS.get(code, "the AI service failed. Please try again."),
-            detail=f"bedrock invoke_model {model_id}: {code}: {error.get('Message', '')}",
-        ) from exc
-    except BotoCoreError as exc:
-        raise GenerationError(
-            f"We couldn't {purpose}: {_transport_reason(exc)}",
-            detail=f"bedrock invoke_model {model_id}: {type(exc).__name__}: {exc}",
-        ) from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise _failed(exc, purpose, model_id, "invoke_model") from exc
     try:
         reply = json.loads(raw)
     except ValueError:
@@ -234,6 +310,24 @@ def _invoke(client: Any, model_id: str, body: dict[str, Any], purpose: str) -> d
     if not isinstance(reply, dict):
         raise _unusable(purpose, model_id, raw, "reply is not a JSON object")
     return reply
+
+
+def _failed(
+    exc: ClientError | BotoCoreError, purpose: str, model_id: str, operation: str
+) -> GenerationError:
+    """A call that failed, in a sentence for the user; the code and message for the log."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        return GenerationError(
+            f"We couldn't {purpose}: "
+            + _REASONS.get(code, "the AI service failed. Please try again."),
+            detail=f"bedrock {operation} {model_id}: {code}: {error.get('Message', '')}",
+        )
+    return GenerationError(
+        f"We couldn't {purpose}: {_transport_reason(exc)}",
+        detail=f"bedrock {operation} {model_id}: {type(exc).__name__}: {exc}",
+    )
 
 
 def _transport_reason(exc: BotoCoreError) -> str:
@@ -263,6 +357,48 @@ def _ask_nova(client: Any, model_id: str, prompt: str, purpose: str, temperature
         return "".join(block["text"] for block in blocks if "text" in block)
     except (KeyError, TypeError):
         raise _unusable(purpose, model_id, reply, "no message text") from None
+
+
+def _image_format(image: bytes) -> str | None:
+    """Converse's name for the image's format, from its first bytes; None for another."""
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        return "webp"
+    return next((name for magic, name in _IMAGE_FORMATS if image.startswith(magic)), None)
+
+
+def _description_prompt(context: ImageContext) -> str:
+    made = (
+        "drawn from the text below"
+        if context.origin is ImageOrigin.GENERATED
+        else "chosen by the teacher"
+    )
+    asked = "; ".join(answer for answer in context.answers if answer.strip())
+    return (
+        f'This picture illustrates a school assignment titled "{context.title}", {made}. '
+        "Write its alt text for a student using a screen reader: one sentence of at most "
+        f"{SUGGESTED_ALT_CHARS} characters saying what the picture shows and why it matters "
+        'for the assignment. Do not begin with "Image of" or "Picture of". '
+        "Reply with only the sentence.\n\n"
+        f"<text>\n{context.prompt[:4000]}\n</text>\n"
+        f"<answers the questions ask for>\n{asked[:1000]}\n</answers the questions ask for>"
+    )
+
+
+def _sentence(reply: str) -> str | None:
+    """The reply as alt text: its first line, unquoted, without "Image of"; None for a
+    refusal, an empty reply or one too long to be a sentence (past twice the bound asked)."""
+    lines = [line for line in reply.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    text = " ".join(lines[0].split()).strip("\"'“”")
+    for filler in _FILLER:
+        if text.lower().startswith(filler):
+            text = text[len(filler) :]
+    if not text or text.lower().startswith(_REFUSALS) or len(text) > 2 * SUGGESTED_ALT_CHARS:
+        return None
+    if len(text) > SUGGESTED_ALT_CHARS:
+        text = text[:SUGGESTED_ALT_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "."
+    return text[0].upper() + text[1:]
 
 
 def _first_json(reply: str, opener: str, shape: Callable[[Any], T | None]) -> T | None:

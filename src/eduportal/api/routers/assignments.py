@@ -131,7 +131,8 @@ async def get_assignment(assignment_id: AssignmentId, request: Request) -> Respo
 @router.patch(
     "/{assignment_id}",
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
-    summary="Edit the title, subject or questions (the teacher who created it), from the "
+    summary="Edit the title, subject, questions or image description (the teacher who "
+    "created it), from the "
     "version read; 409 when the title, subject or questions changed since",
 )
 def edit_assignment(
@@ -144,6 +145,7 @@ def edit_assignment(
         title=body.title,
         subject=body.subject_change(),
         question_answers=body.question_edits(),
+        image_alt=body.image_alt,
     )
     return view(service, edited, user)
 
