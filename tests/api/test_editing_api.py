@@ -164,3 +164,31 @@ def test_a_search_too_long_is_a_422_with_the_services_sentence(teacher: httpx.Cl
     response = teacher.get("/api/assignments", params={"search": "x" * (MAX_SEARCH_CHARS + 1)})
     sentence = assert_error(response, 422, "validation")
     assert sentence == f"A search has at most {MAX_SEARCH_CHARS} characters."
+
+
+def test_the_image_description_is_returned_and_edited_over_http(
+    teacher: httpx.Client, student: httpx.Client
+) -> None:
+    created = create_assignment(teacher, with_image=True, title="Cells")
+    assert created["image_alt"].endswith(": key terms of “Cells”.")
+    path = f"/api/assignments/{created['assignment_id']}"
+    described = "A mitochondrion cut open, its folded membrane where ATP is made."
+    edited = teacher.patch(path, json={"version": 1, "image_alt": f" {described} "})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["image_alt"] == described
+    assert student.get(path).json()["image_alt"] == described
+    listed = student.get("/api/assignments", params={"search": "mitochondrion"}).json()
+    assert described in [item["image_alt"] for item in listed["items"]]
+
+
+def test_an_image_description_over_the_limit_is_a_422_with_a_sentence(
+    teacher: httpx.Client,
+) -> None:
+    created = create_assignment(teacher, with_image=True)
+    path = f"/api/assignments/{created['assignment_id']}"
+    refused = teacher.patch(path, json={"version": 1, "image_alt": "x" * 301})
+    assert "300" in assert_error(refused, 422)
+    without = create_assignment(teacher)
+    path = f"/api/assignments/{without['assignment_id']}"
+    refused = teacher.patch(path, json={"version": 1, "image_alt": "A cell."})
+    assert assert_error(refused, 422) == "This assignment has no image to describe."

@@ -13,6 +13,7 @@ to `test-artifacts/e2e/` (41-47, one set per screen size).
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -136,7 +137,8 @@ def test_a_teacher_creates_an_assignment_with_their_own_image(
 
     page.get_by_role("link", name="Open the assignment").click()
     expect(page.get_by_role("heading", name=TEXT_TITLE)).to_be_visible()
-    expect(page.get_by_role("img", name=f"Illustration for “{TEXT_TITLE}”")).to_be_visible()
+    described = re.compile(f"^The teacher's picture for “{re.escape(TEXT_TITLE)}”")
+    expect(page.get_by_role("img", name=described)).to_be_visible()
     drawn_to_the_end(page)
     fits(page)
     shot(page, f"43-own-image-saved-{size}")
@@ -203,7 +205,8 @@ def test_saved_while_processing_its_page_shows_the_image_when_ready(
     page.get_by_role("button", name="← All assignments").click()
     expect(page.get_by_text("newest first")).to_be_visible()  # the list, not the detail
     settled(page)
-    row = page.get_by_role("img", name=f"Illustration for “Own image, saved early ({size})”")
+    early = re.escape(f"“Own image, saved early ({size})”")
+    row = page.get_by_role("img", name=re.compile(f"^The teacher's picture for {early}"))
     expect(row).to_be_visible()
     # A list row loads the 256 px thumbnail, sharp at 96 CSS pixels on a dense screen.
     assert row.evaluate("img => img.decode().then(() => img.naturalWidth)") == 256  # loaded

@@ -11,6 +11,7 @@ Images go in through the REST API as the demo teacher. Screenshots go to `test-a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,11 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
 
     open_record(page, uploads, "field-trip.png")
     expect(page.get_by_text("Completed: its five stages took")).to_be_visible()
-    expect(page.get_by_role("img", name="Thumbnail of field-trip.png")).to_be_visible()
+    expect(
+        page.get_by_role(
+            "img", name=re.compile(r"^Uploaded field-trip\.png, \d+ \u00d7 \d+ pixels, ")
+        )
+    ).to_be_visible()
     pictures_loaded(page)
     expect(page.get_by_text("Processing started (run 1)")).to_be_visible()
     expect(page.get_by_role("link", name="the optimized image")).to_have_attribute(

@@ -16,12 +16,14 @@ a second edit must start from the assignment, not from what was typed the first 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import streamlit as st
 
 from eduportal.domain.accounts import Account
+from eduportal.domain.alt_text import MAX_ALT_CHARS
 from eduportal.domain.assignments import (
     MAX_SUBJECT_CHARS,
     MAX_TITLE_CHARS,
@@ -92,12 +94,27 @@ def edit_page(teacher: Account, assignment: Assignment) -> None:
     question_editor.editor(prefix)
     st.subheader("Illustration")
     _image_choice(teacher, prefix, assignment)
+    if assignment.has_image:
+        alt_field(f"{prefix}_alt")
     st.divider()
     with st.container(horizontal=True):
         save = st.button("Save changes", type="primary", key=f"{prefix}_save")
         st.button("Cancel", key=f"{prefix}_cancel", on_click=_stop, args=(prefix,))
     if save:
         _save(teacher, assignment, prefix)
+
+
+def alt_field(key: str, *, on_change: Callable[[], None] | None = None) -> None:
+    """The image's alt text, for the teacher to read and correct: the Create page's too."""
+    st.text_input(
+        "Image description (alt text)",
+        key=key,
+        max_chars=MAX_ALT_CHARS,
+        on_change=on_change,
+        help="Read aloud by screen readers in place of the image: one short sentence saying "
+        "what it shows and why it matters for the questions. Leave it empty to have it "
+        "described for you.",
+    )
 
 
 def _prefix(assignment_id: str) -> str:
@@ -116,6 +133,7 @@ def _load(assignment: Assignment) -> None:
     st.session_state[f"{prefix}_title"] = assignment.title
     st.session_state[f"{prefix}_subject"] = assignment.subject or ""
     st.session_state[f"{prefix}_version"] = assignment.version
+    st.session_state[f"{prefix}_alt"] = assignment.image_alt or ""
     question_editor.load(
         prefix, [(qa.id, qa.question, qa.answer) for qa in assignment.question_answers]
     )
@@ -151,6 +169,7 @@ def _save(teacher: Account, assignment: Assignment, prefix: str) -> None:
                     EditedQuestion(question_id, question, answer)
                     for question_id, question, answer in question_editor.edited(prefix)
                 ],
+                image_alt=str(st.session_state[f"{prefix}_alt"]) if assignment.has_image else None,
             )
             # Saved: a second Save (after an image refusal below) starts from here.
             st.session_state[f"{prefix}_version"] = saved.version
@@ -211,7 +230,7 @@ def _image_choice(teacher: Account, prefix: str, assignment: Assignment) -> None
             type=list(FILE_EXTENSIONS),
             key=_upload_key(prefix),
             on_change=_check_upload,
-            args=(prefix,),
+            args=(prefix, assignment),
         )
         if choice is not None:
             st.button("Undo the image change", key=f"{prefix}_undo", on_click=_undo, args=(prefix,))
@@ -253,14 +272,20 @@ def _current_image(assignment: Assignment) -> None:
         st.caption(f"{upload.label} is still being processed: it becomes the image when ready.")
 
 
-def _check_upload(prefix: str) -> None:
+def _check_upload(prefix: str, assignment: Assignment) -> None:
     """Sent to the pipeline the moment it is chosen; a file refused at once (empty, too
     large) leaves the image as it was."""
     teacher = signed_in()
     if teacher is None:
         return
     try:
-        chosen = sent_upload(teacher, _upload_key(prefix))
+        chosen = sent_upload(
+            teacher,
+            _upload_key(prefix),
+            text=assignment.prompt,
+            title=str(st.session_state.get(f"{prefix}_title", assignment.title)),
+            question_answers=[(q, a) for _, q, a in question_editor.edited(prefix)],
+        )
     except EduportalError as refused:
         log_error(refused)
         st.session_state[f"{prefix}_image_problem"] = refused

@@ -40,9 +40,11 @@ def thumbnail_bytes(assignment: Assignment, width: int) -> bytes:
 
 
 def alt_text(assignment: Assignment) -> str:
+    """The image's description as described or written (`Assignment.image_alt`); images
+    stored before descriptions existed are named by the assignment's title."""
     if not assignment.has_image:
         return "No illustration"
-    return f"Illustration for “{assignment.title}”"
+    return assignment.image_alt or f"Illustration for “{assignment.title}”"
 
 
 def open_assignment(assignment_id: str) -> None:

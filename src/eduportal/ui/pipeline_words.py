@@ -15,7 +15,7 @@ from eduportal.domain.image_records import ImageRecord, ImageStatus, Outcome, St
 from eduportal.domain.messages import upload_key_in
 from eduportal.ports import DeadLetter, Event
 from eduportal.ui.listing import escape_markdown
-from eduportal.ui.wording import duration_words, plural
+from eduportal.ui.wording import duration_words, plural, size_words
 
 STATUS_WORDS: Final = {
     ImageStatus.UPLOADED: "Uploaded",
@@ -100,6 +100,18 @@ def picture_words(metadata: Mapping[str, Any]) -> str | None:
     if metadata.get("animated"):
         words.append("animated")
     return ", ".join(words)
+
+
+def upload_alt(record: ImageRecord) -> str:
+    """Alt text for an upload's thumbnail from all the pipeline knows of it (nothing looks
+    at what it shows): "Uploaded photo.jpg, 1600 x 1200 pixels, 2.1 MB" (a multiplication
+    sign for the x)."""
+    picture = (
+        f"{record.metadata['width']} \u00d7 {record.metadata['height']} pixels, "
+        if ("width" in record.metadata and "height" in record.metadata)
+        else ""
+    )
+    return f"Uploaded {record.file_name}, {picture}{size_words(record.size_bytes)}"
 
 
 def exif_lines(metadata: Mapping[str, Any]) -> list[str]:

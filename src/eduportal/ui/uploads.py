@@ -9,12 +9,13 @@ the page draws the outcome with everything else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import streamlit as st
 
 from eduportal.domain.accounts import Account
+from eduportal.domain.alt_text import ImageOrigin
 from eduportal.domain.assignments import OwnImage, UploadState
 from eduportal.domain.errors import EduportalError
 from eduportal.domain.image_records import FINAL, ImageRecord, ImageStatus, Stage
@@ -34,18 +35,34 @@ STAGE_WORDS: Final = {
 """Each stage, done and under way, in a teacher's words."""
 
 
-def sent_upload(teacher: Account, key: str) -> OwnImage | None:
-    """The file chosen in the uploader `key`, sent to the pipeline; None when it was cleared.
-    Raises the service's `EduportalError` for a file refused at once (empty, too large) or a
-    store that refused it."""
+def sent_upload(
+    teacher: Account,
+    key: str,
+    *,
+    text: str,
+    title: str,
+    question_answers: Sequence[tuple[str, str]],
+) -> OwnImage | None:
+    """The file chosen in the uploader `key`, sent to the pipeline and described for the
+    assignment of `text`, `title` and `question_answers` (its bytes are at hand only now);
+    None when it was cleared. Raises the service's `EduportalError` for a file refused at once
+    (empty, too large) or a store that refused it."""
     upload = st.session_state.get(key)
     if upload is None:
         return None
     name = str(upload.name)
-    record = container().assignments.send_image(
-        teacher, upload.getvalue(), file_name=name, content_type=upload.type or None
+    service = container().assignments
+    data = upload.getvalue()
+    record = service.send_image(teacher, data, file_name=name, content_type=upload.type or None)
+    alt = service.describe_image(
+        teacher,
+        data,
+        text=text,
+        title=title,
+        question_answers=question_answers,
+        origin=ImageOrigin.UPLOADED,
     )
-    return OwnImage(record.image_id, own_image_label(name))
+    return OwnImage(record.image_id, own_image_label(name), alt)
 
 
 def progress_words(record: ImageRecord) -> str:

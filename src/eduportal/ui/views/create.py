@@ -37,6 +37,7 @@ from eduportal.observability.logging import log_error
 from eduportal.services.assignments import Step
 from eduportal.services.drafts import ChosenImage
 from eduportal.ui import question_editor
+from eduportal.ui.assignment_editor import alt_field
 from eduportal.ui.session import container, image_bytes, page, show_error, signed_in
 from eduportal.ui.uploads import awaited, follow, refusal, refused_words, sent_upload
 from eduportal.ui.wording import clock_time, local_time, plural
@@ -60,6 +61,7 @@ def draft() -> dict[str, Any]:
             "upload": None,
             "offer_without_image": False,
             "version": NO_DRAFT,
+            "image_alt_edited": False,
         },
     )
     return value
@@ -99,6 +101,7 @@ def restore(teacher: Account) -> None:
     st.session_state[form_key("text")] = saved.text
     st.session_state[form_key("title")] = saved.title
     st.session_state[form_key("subject")] = saved.subject
+    st.session_state[form_key("alt")] = saved.image_alt
     question_editor.load(
         questions_prefix(), [(None, q.question, q.answer) for q in saved.questions]
     )
@@ -109,6 +112,7 @@ def restore(teacher: Account) -> None:
         image=loaded.image.data if loaded.image else None,
         image_label=loaded.image.label if loaded.image else None,
         upload=saved.upload,
+        image_alt_edited=saved.image_alt_edited,
     )
 
 
@@ -127,6 +131,8 @@ def persist() -> None:
             image=ChosenImage(image, current["image_label"]) if image is not None else None,
             upload=current["upload"],
             expected_version=current["version"],
+            image_alt=field("alt"),
+            image_alt_edited=current["image_alt_edited"],
         )
     except ConflictError as error:
         remember_problem(error)
@@ -182,6 +188,19 @@ def set_generated_image(*, regenerate: bool) -> None:
     service = container().assignments
     image = service.generate_image(teacher(), field("text"), regenerate=regenerate)
     draft().update(image=image, image_label=service.image_source, upload=None)
+    if not draft()["image_alt_edited"]:  # the teacher's own words outlive a new drawing
+        st.session_state[form_key("alt")] = service.describe_image(
+            teacher(), image, text=field("text"), title=field("title"), question_answers=pairs()
+        )
+
+
+def pairs() -> list[tuple[str, str]]:
+    return [(q, a) for _, q, a in question_editor.edited(questions_prefix())]
+
+
+def on_alt_change() -> None:
+    draft()["image_alt_edited"] = bool(field("alt").strip())  # emptied: described again
+    persist()
 
 
 def on_upload() -> None:
@@ -189,12 +208,19 @@ def on_upload() -> None:
     draft until the pipeline is done with the new one. A file refused at once (empty, too
     large) leaves everything as it was."""
     try:
-        chosen = sent_upload(teacher(), form_key("upload"))
+        chosen = sent_upload(
+            teacher(),
+            form_key("upload"),
+            text=field("text"),
+            title=field("title"),
+            question_answers=pairs(),
+        )
     except EduportalError as error:
         remember_problem(error)
         return
     if chosen is not None:
-        draft().update(upload=chosen)
+        draft().update(upload=chosen, image_alt_edited=False)  # another picture: its own words
+        st.session_state[form_key("alt")] = chosen.alt or ""
         persist()
 
 
@@ -211,8 +237,10 @@ def save(teacher: Account, with_image: bool) -> None:
     current = draft()
     image = current["image"] if with_image else None
     upload: OwnImage | None = current["upload"] if with_image else None
+    described = field("alt") if with_image else None
     if upload is not None and usable(upload) is None:
         upload = None  # refused: the image shown instead is what is saved
+        described = None  # the description was the refused file's: the image gets its own
     pairs = [(q, a) for _, q, a in question_editor.edited(questions_prefix())]
     with st.status("Creating the assignment…", expanded=True) as status:
 
@@ -229,6 +257,8 @@ def save(teacher: Account, with_image: bool) -> None:
                 title=field("title"),
                 subject=field("subject"),
                 upload=upload,
+                image_alt=described,
+                image_alt_edited=current["image_alt_edited"],
             )
         except EduportalError as error:
             status.update(label="Not saved", state="error")
@@ -413,6 +443,8 @@ with page("Create an assignment", Role.TEACHER) as account:
             "Regenerate questions", key="regenerate_questions", on_click=on_regenerate_questions
         )
         illustration(account, current)
+        if current["image"] is not None or current["upload"] is not None:
+            alt_field(form_key("alt"), on_change=on_alt_change)
         if st.button("Save assignment", type="primary", key="save"):
             save(account, with_image=current["image"] is not None or current["upload"] is not None)
         if current["offer_without_image"] and st.button(

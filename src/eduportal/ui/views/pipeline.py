@@ -28,6 +28,7 @@ from eduportal.ui.pipeline_words import (
     stage_words,
     state_sentence,
     status_badge,
+    upload_alt,
 )
 from eduportal.ui.session import container, image_bytes, page
 from eduportal.ui.wording import (
@@ -154,7 +155,7 @@ def record_row(record: ImageRecord) -> None:
             st.image(
                 image_bytes(record.thumbnail_keys[0]),
                 width=64,
-                alt=f"Thumbnail of {record.file_name}",
+                alt=upload_alt(record),
             )
         with st.container(width="stretch", gap="small"):
             st.markdown(f"**{escape_markdown(record.file_name)}** {status_badge(record.status)}")
@@ -209,7 +210,7 @@ def outputs(record: ImageRecord) -> None:
         left.image(
             image_bytes(record.thumbnail_keys[-1]),
             width=256,
-            alt=f"Thumbnail of {record.file_name}",
+            alt=upload_alt(record),
         )
     else:
         right = st.container()
