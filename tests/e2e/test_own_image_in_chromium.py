@@ -29,6 +29,7 @@ from tests.support.browser import (
     assert_no_crash,
     fits,
     go_to,
+    leave_field,
     running_portal,
     settled,
     shot,
@@ -174,6 +175,7 @@ def test_saved_while_processing_its_page_shows_the_image_when_ready(
     sign_in(page, portal, "teacher")
     create_with_questions(page)
     page.get_by_label("Title", exact=True).fill(f"Own image, saved early ({size})")
+    leave_field(page, "Title")  # the picture's description names the title
     choose_file(page, "cat.png", PHOTO)
     expect(progress(page, WAITING)).to_be_visible()
     page.get_by_role("button", name="Save assignment").click()

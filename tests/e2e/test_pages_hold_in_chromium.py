@@ -19,6 +19,7 @@ from tests.support.browser import (
     api_token,
     assert_no_crash,
     go_to,
+    leave_field,
     settled,
     shot,
     sign_in,
@@ -194,14 +195,7 @@ def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal, size
     generate(page, portal, OTHER_TEXT)
     page.get_by_label("Answer 2", exact=True).fill("My own answer")
     page.get_by_label("Title", exact=True).fill("Plants, my draft")
-    page.get_by_label("Title", exact=True).press("Tab")  # a field is saved when left
-    # The title's save done before a file is chosen: twice in the parallel suite, a file
-    # chosen while the title's rerun ran left the draft with the title before (an overlap of
-    # Streamlit's reruns, suspected, not confirmed: the stop note of 2026-11-24 says more).
-    # The rerun the Tab asked for has begun within a second; then it is waited for.
-    page.wait_for_timeout(1000)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
-    settled(page)
+    leave_field(page, "Title")  # a field is saved when left
     choose_file(page, "cat.png", png(photograph("chelsea")))
     expect(page.get_by_text("Your image: cat.png")).to_be_visible()
     page.reload()
