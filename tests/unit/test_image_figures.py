@@ -4,13 +4,9 @@ process that did not encode it (the portal adopting the pipeline's image) can te
 from __future__ import annotations
 
 from eduportal.domain.images import EncodingMode, ImageFigures
+from tests.support.images import PLACEHOLDER
 
 PROBED = ImageFigures(1000, 400, 0.6, "webp", "451x300")
-PLACEHOLDER = (
-    "data:image/webp;base64,UklGRkAAAABXRUJQVlA4IDQAAAAQAwCdASoUAA0APu1kqU2ppaQiMAgBMB2JQBOl0"
-    "AAQNgAA+479CjZRMU/bsXbxrTYJQAAA"
-)
-"""A 20x13 preview of an orange picture, as `imaging.lqip` makes it."""
 
 
 def test_the_encoding_travels_in_the_objects_metadata() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 
 import numpy as np
@@ -12,16 +11,9 @@ from PIL import Image
 from eduportal.domain.images import MAX_PLACEHOLDER_CHARS, PLACEHOLDER_PREFIX, valid_placeholder
 from eduportal.imaging.lqip import LONGER_SIDE, is_opaque, placeholder_of
 from eduportal.imaging.optimize import ImageOptimizer
-from tests.support.images import PHOTOS, decode, gradient, photograph, png
+from tests.support.images import PHOTOS, decode, decoded_placeholder, gradient, photograph, png
 
 optimizer = ImageOptimizer()
-
-
-def preview(placeholder: str | None) -> Image.Image:
-    assert placeholder is not None and placeholder.startswith(PLACEHOLDER_PREFIX)
-    data = base64.b64decode(placeholder.removeprefix(PLACEHOLDER_PREFIX), validate=True)
-    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    return decode(data)
 
 
 @pytest.mark.parametrize("name", PHOTOS)
@@ -29,7 +21,7 @@ def test_a_photographs_preview_is_a_few_hundred_bytes_of_its_colours(name: str) 
     result = optimizer.optimize(png(photograph(name)))
     placeholder = result.figures.placeholder
     assert placeholder is not None and len(placeholder) <= 450
-    shown = preview(placeholder)
+    shown = decoded_placeholder(placeholder)
     stored = decode(result.data)
     assert max(shown.size) == LONGER_SIDE
     assert abs(shown.width / shown.height - stored.width / stored.height) < 0.1
@@ -47,7 +39,7 @@ def test_transparency_is_kept_and_such_a_preview_is_not_painted_under_its_image(
     alpha.paste(0, (200, 0, 400, 200))  # the right half transparent
     image.putalpha(alpha)
     placeholder = optimizer.optimize(png(image)).figures.placeholder
-    shown = preview(placeholder)
+    shown = decoded_placeholder(placeholder)
     assert shown.mode == "RGBA" and shown.size == (20, 10)
     transparency = np.asarray(shown.getchannel("A"))
     assert transparency[:, :9].min() > 240 and transparency[:, 11:].max() < 15
@@ -62,8 +54,8 @@ def preview_of(image: Image.Image) -> str:
 
 
 def test_a_strip_keeps_one_pixel_across() -> None:
-    assert preview(placeholder_of(gradient(1024, 3))).size == (LONGER_SIDE, 1)
-    assert preview(placeholder_of(gradient(2, 900))).size == (1, LONGER_SIDE)
+    assert decoded_placeholder(placeholder_of(gradient(1024, 3))).size == (LONGER_SIDE, 1)
+    assert decoded_placeholder(placeholder_of(gradient(2, 900))).size == (1, LONGER_SIDE)
 
 
 def test_the_busiest_content_still_fits_within_the_cap() -> None:
@@ -73,10 +65,13 @@ def test_the_busiest_content_still_fits_within_the_cap() -> None:
     busy = Image.fromarray(cells, "RGBA").resize((1000, 1000), Image.Resampling.NEAREST)
     placeholder = placeholder_of(busy)
     assert placeholder is not None and len(placeholder) <= MAX_PLACEHOLDER_CHARS
-    assert preview(placeholder).size == (16, 16)  # the second attempt: 20 px did not fit
+    assert decoded_placeholder(placeholder).size == (
+        16,
+        16,
+    )  # the second attempt: 20 px did not fit
 
 
-def test_an_encoder_failure_costs_only_the_preview(
+def test_an_encoder_failure_costs_only_the_decoded_placeholder(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def fail(*_: object, **__: object) -> None:
