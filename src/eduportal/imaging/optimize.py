@@ -213,7 +213,8 @@ class ImageOptimizer:
         the stored image shows (bench/README.md, hot paths: SSIM against the source at least
         that of thumbnails of the decoded WebP) and are the same bytes when `data` is the
         lossless PNG of the fallback. The placeholder is made from the fitted pixels too,
-        before they are encoded: a few hundredths of the encode's time (bench/README.md)."""
+        before they are encoded: about a hundredth of the optimization's time
+        (`python -m bench.placeholder`)."""
         image = _prepare(probed, plan)
         made = (
             self._workers.submit(thumbnails_of, image, THUMBNAIL_SIZES, webp=self.webp, owned=False)
