@@ -66,6 +66,17 @@ def test_an_image_stored_before_previews_is_shown_as_before(
     assert len(app.get("image")) == 1 and not app.exception
 
 
+def test_a_missing_image_shows_the_unavailable_picture_as_before(
+    open_page: PageFactory, container: Container
+) -> None:
+    assignment_id = make_assignment(container, with_image=True)
+    stored = container.repositories.assignments.get(assignment_id)
+    container.image_store.delete(stored.s3_image_key)  # gone, and out of the pages' cache
+    app = open_page(ANSWER, user="student1", query={"assignment": assignment_id})
+    assert preview_rules(app) == []
+    assert len(app.get("image")) == 1 and not app.exception
+
+
 def test_a_preview_with_transparency_is_not_painted_under_its_image(
     open_page: PageFactory, container: Container
 ) -> None:

@@ -20,6 +20,7 @@ from eduportal.domain.assignments import Assignment
 from eduportal.domain.errors import ValidationError
 from eduportal.domain.images import valid_placeholder
 from eduportal.imaging.lqip import is_opaque
+from eduportal.imaging.placeholder import placeholder_image
 from eduportal.imaging.probe import probe
 
 BLUR: Final = 1.2
@@ -40,11 +41,13 @@ def show_image(
     """`st.image(data, ...)`, with the placeholder painted until the image arrives. `key`
     names the image uniquely on the page (its storage key, an assignment's id).
 
-    Without a placeholder (images stored before previews, the "no image" picture) it is
-    `st.image` as it was; a partly transparent preview is not painted either, since it
-    would show through the image's transparent parts once the image has arrived."""
+    Without a placeholder (images stored before previews) it is `st.image` as it was, and so
+    it is for the "Image unavailable" picture standing in for a missing image (not the
+    preview's shape) and for a partly transparent preview, which would show through the
+    image's transparent parts once the image has arrived."""
     preview = valid_placeholder(placeholder)
-    size = _size(data) if preview is not None and is_opaque(preview) else None
+    painted = preview is not None and is_opaque(preview) and data != placeholder_image()
+    size = _size(data) if painted else None
     if preview is None or size is None:
         st.image(data, width=width, caption=caption, alt=alt)
         return
