@@ -19,6 +19,8 @@ from tests.support.images import photograph, png
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+IMAGE_ID = "1795551249532-1f974255"
+"""An image id as the portal makes them (time, then random), so keys are their real length."""
 S3_USER_METADATA_BYTES = 2048
 """S3's limit: the UTF-8 bytes of every user metadata key and value, summed."""
 
@@ -58,12 +60,12 @@ def test_the_pipelines_placeholder_is_read_back_from_s3_within_the_limit(
 ) -> None:
     store = make_s3_store()
     # The longest upload key there is: its source-key is written beside the placeholder.
-    key = upload_key("img1", "n" * 300 + ".png")
+    key = upload_key(IMAGE_ID, "n" * 300 + ".png")
     source = png(photograph("coffee"))
     store.put(key, source, content_type="image/png", cache_control="no-cache", metadata={})
     tools = StageTools(store=store, archive=store, optimizer=ImageOptimizer())
 
-    result = resize(tools, {"image_id": "img1", "key": key, "run": 1, "results": {}})
+    result = resize(tools, {"image_id": IMAGE_ID, "key": key, "run": 1, "results": {}})
 
     head = s3_admin.head_object(Bucket=bucket, Key=result["processed_key"])
     assert head["Metadata"]["source-key"] == key
