@@ -76,9 +76,10 @@ format: $(STAMP)  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench load-testing scripts
 	$(BIN)/ruff format src tests bench load-testing scripts
 
-bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, quality per image, portal, hot paths, answer scoring, pipeline; bench/results/
+bench: $(STAMP)  ## Benchmarks (not part of `make test`): optimizer, quality per image, placeholders, portal, hot paths, answer scoring, pipeline; bench/results/
 	$(BIN)/python -m bench.optimizer
 	$(BIN)/python -m bench.image_quality
+	$(BIN)/python -m bench.placeholder
 	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.portal
 	$(BIN)/python -m bench.hot_paths

@@ -65,6 +65,7 @@ from eduportal.ports import (
     DraftRepository,
 )
 from tests.support.fixture_types import MongoDatabase
+from tests.support.images import PLACEHOLDER
 from tests.support.threads import run_together
 
 ARCHITECTURE_FIELDS = {
@@ -585,6 +586,23 @@ def test_a_document_from_before_own_images_loads_with_its_version_as_content_ver
     assert (loaded.version, loaded.content_version) == (2, 2)  # any change counted, as before
     assert loaded.thumbnail_keys == () and loaded.image_upload is None
     assert loaded.thumbnail_for(96) == loaded.s3_image_key  # shown whole
+
+
+def test_figures_keep_their_placeholder_and_documents_from_before_have_none(
+    backend: Backend,
+) -> None:
+    figures = replace(make_figures(), placeholder=PLACEHOLDER)
+    shown = replace(make_assignment(), image_metadata=figures)
+    backend.assignments.add(shown)
+    assert backend.stored_assignment(shown.assignment_id)["image_metadata"]["placeholder"] == (
+        PLACEHOLDER
+    )
+    assert backend.assignments.get(shown.assignment_id).image_metadata == figures
+
+    document = make_assignment("0001700000001-abc124").to_document()
+    del document["image_metadata"]["placeholder"]
+    backend.insert_document(document)
+    assert backend.assignments.get(document["assignment_id"]).image_metadata == make_figures()
 
 
 def searchable(backend: Backend) -> dict[str, Assignment]:

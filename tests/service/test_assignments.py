@@ -68,6 +68,7 @@ def test_the_stored_document_has_the_design_fields_a_version_and_a_lock(
     assert set(created.to_document()["image_metadata"]) == {
         "original_size_bytes", "optimized_size_bytes", "compression_ratio", "format",
         "dimensions", "quality", "mode", "ssim",  # the design's five, and how it was encoded
+        "placeholder",  # and its preview
     }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import struct
 import zlib
@@ -45,6 +46,22 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+PLACEHOLDER = (
+    "data:image/webp;base64,UklGRkAAAABXRUJQVlA4IDQAAAAQAwCdASoUAA0APu1kqU2ppaQiMAgBMB2JQBOl0"
+    "AAQNgAA+479CjZRMU/bsXbxrTYJQAAA"
+)
+"""A 20x13 preview of an orange picture, as `imaging.lqip` makes it."""
+
+
+def decoded_placeholder(placeholder: str | None) -> Image.Image:
+    """The preview a placeholder paints: it must be a WebP `data:` URI."""
+    prefix = "data:image/webp;base64,"
+    assert placeholder is not None and placeholder.startswith(prefix), placeholder
+    data = base64.b64decode(placeholder.removeprefix(prefix), validate=True)
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return decode(data)
 
 
 def gps_exif() -> bytes:

@@ -21,6 +21,7 @@ from eduportal.domain.assignments import (
 )
 from eduportal.domain.grading import MAX_ANSWER_CHARS, LeaderboardEntry, QuestionProgress
 from eduportal.domain.image_records import ImageRecord, ImageStatus, StageAttempt, upload_day
+from eduportal.domain.images import MAX_PLACEHOLDER_CHARS
 from eduportal.domain.results import AssignmentResults, StudentResult
 from eduportal.services.grading import AnswerResult
 
@@ -124,6 +125,15 @@ class QuestionView(BaseModel):
     answer: str | None = Field(None, description="Omitted for students")
 
 
+PLACEHOLDER_DESCRIPTION = (
+    "A preview of the image, a few hundred bytes: a `data:image/webp;base64,...` URI (at most "
+    f"{MAX_PLACEHOLDER_CHARS} characters) of it shrunk to 20 px across. Paint it stretched over "
+    "the image's box and blurred (CSS `filter: blur()`, or an SVG blur), then hide it once "
+    "the image has loaded: one with transparency would show it through. Null for images "
+    "stored before previews were made."
+)
+
+
 class ImageMetadataView(BaseModel):
     original_size_bytes: int
     optimized_size_bytes: int
@@ -143,6 +153,7 @@ class ImageMetadataView(BaseModel):
         description="luma SSIM of the stored image against the resized original (1.0: "
         "identical); null when a fixed quality was used",
     )
+    placeholder: str | None = Field(None, description=PLACEHOLDER_DESCRIPTION)
 
 
 class ImageUploadView(BaseModel):
@@ -402,6 +413,11 @@ class UploadSummary(BaseModel):
     size_bytes: int
     content_type: str = Field(description="As the uploader declared it")
     links: UploadLinks
+    placeholder: str | None = Field(
+        None,
+        description="The processed image's preview, for it and its thumbnails; null until "
+        f"it is processed. {PLACEHOLDER_DESCRIPTION}",
+    )
 
     @classmethod
     def of(cls, record: ImageRecord, url_for: UrlFor) -> UploadSummary:
@@ -421,6 +437,7 @@ def _summary_fields(record: ImageRecord, url_for: UrlFor) -> dict[str, Any]:
         "size_bytes": record.size_bytes,
         "content_type": record.content_type,
         "links": UploadLinks(self_=upload_path(record.image_id), thumbnail=thumbnail),
+        "placeholder": record.placeholder,
     }
 
 

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from eduportal.domain.errors import ConflictError, NotFoundError, ValidationError
+from eduportal.domain.images import valid_placeholder
 from eduportal.domain.keys import validate_id
 
 
@@ -217,6 +218,9 @@ class ImageRecord:
     reason: str | None = None
     """Why the image was `REJECTED`, in a sentence for the uploader."""
     failure: StageFailure | None = None
+    placeholder: str | None = None
+    """The processed image's tiny preview (`ImageFigures.placeholder`), painted before it and
+    its thumbnails arrive; None until it is resized, and for records made before."""
 
     def __post_init__(self) -> None:
         validate_id(self.image_id, "image id")
@@ -274,6 +278,7 @@ class ImageRecord:
             "metadata": self.metadata,
             "reason": self.reason,
             "failure": self.failure.as_dict() if self.failure else None,
+            "placeholder": self.placeholder,
         }
 
     @classmethod
@@ -299,4 +304,5 @@ class ImageRecord:
             )
             if failure
             else None,
+            placeholder=valid_placeholder(doc.get("placeholder")),
         )

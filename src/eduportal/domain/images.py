@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
@@ -9,6 +10,14 @@ from typing import Final
 
 IMMUTABLE_CACHE_CONTROL: Final = "max-age=31536000, immutable"
 """Stored objects never change under a key, so browsers and CloudFront may keep them a year."""
+
+PLACEHOLDER_PREFIX: Final = "data:image/webp;base64,"
+MAX_PLACEHOLDER_CHARS: Final = 600
+"""A placeholder's longest data URI: with the rest of an object's metadata it stays well
+inside S3's 2 KB of user metadata, and it is sent with every assignment in a list."""
+_PLACEHOLDER: Final = re.compile(
+    re.escape(PLACEHOLDER_PREFIX) + r"[A-Za-z0-9+/]+={0,2}", flags=re.ASCII
+)
 
 
 class Lifecycle(StrEnum):
@@ -55,25 +64,43 @@ class ImageFigures:
     ssim: float | None = None
     """Luma SSIM of the stored pixels against the fitted source (1.0 for lossless); None when
     a fixed quality was used (`EDUPORTAL_SSIM_TARGET=off`), which measures nothing."""
+    placeholder: str | None = None
+    """A tiny WebP of the image as a `data:` URI (`imaging.lqip`), painted blurred before
+    the image arrives; None for records made before, and when none could be made."""
 
     def as_dict(self) -> dict[str, int | float | str | None]:
         return asdict(self)
 
     def encoding_metadata(self) -> dict[str, str]:
-        """The encoding as object metadata (S3's `x-amz-meta-*`), so the figures of an image
-        stored by another process (the pipeline's) can be read back from the object."""
-        found = {"encoding": self.mode, "webp-quality": self.quality, "ssim": self.ssim}
+        """The encoding and the placeholder as object metadata (S3's `x-amz-meta-*`), so the
+        figures of an image stored by another process (the pipeline's) can be read back from
+        the object: the figures its bytes and header cannot tell."""
+        found = {
+            "encoding": self.mode,
+            "webp-quality": self.quality,
+            "ssim": self.ssim,
+            "placeholder": self.placeholder,
+        }
         return {name: str(value) for name, value in found.items() if value is not None}
 
     def with_encoding(self, metadata: Mapping[str, str]) -> ImageFigures:
-        """These figures with the encoding `encoding_metadata` wrote into `metadata`."""
+        """These figures with what `encoding_metadata` wrote into `metadata`."""
         quality, ssim = metadata.get("webp-quality"), metadata.get("ssim")
         return replace(
             self,
             mode=metadata.get("encoding"),
             quality=int(quality) if quality and quality.isdigit() else None,
             ssim=_number(ssim),
+            placeholder=valid_placeholder(metadata.get("placeholder")),
         )
+
+
+def valid_placeholder(text: str | None) -> str | None:
+    """`text` when it is a placeholder as `imaging.lqip` makes them, else None: it is written
+    into pages' CSS, so whatever else metadata or a document holds is no placeholder."""
+    if text is None or len(text) > MAX_PLACEHOLDER_CHARS or not _PLACEHOLDER.fullmatch(text):
+        return None
+    return text
 
 
 def _number(text: str | None) -> float | None:

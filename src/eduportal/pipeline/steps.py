@@ -35,6 +35,7 @@ from eduportal.domain.image_records import (
     StageAttempt,
     StageFailure,
 )
+from eduportal.domain.images import valid_placeholder
 from eduportal.pipeline.definition import (
     ImageAlreadySettled,
     ImageRejected,
@@ -303,7 +304,10 @@ def _classified(exc: Exception) -> tuple[Outcome, Exception]:
 
 _CHANGES: Final[Mapping[Stage, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
     Stage.EXTRACT_METADATA: lambda out: {"metadata": dict(out)},
-    Stage.RESIZE: lambda out: {"processed_key": out["processed_key"]},
+    Stage.RESIZE: lambda out: {
+        "processed_key": out["processed_key"],
+        "placeholder": valid_placeholder(out.get("placeholder")),
+    },
     Stage.THUMBNAILS: lambda out: {"thumbnail_keys": tuple(out["thumbnail_keys"])},
     Stage.ARCHIVE: lambda out: {"archive_key": out["archive_key"]},
 }

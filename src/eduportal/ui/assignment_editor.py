@@ -36,6 +36,7 @@ from eduportal.domain.image_records import ImageStatus
 from eduportal.imaging.probe import FILE_EXTENSIONS
 from eduportal.observability.logging import log_error
 from eduportal.ui import question_editor
+from eduportal.ui.images import placeholder, show_image
 from eduportal.ui.listing import alt_text, as_written, quoted
 from eduportal.ui.session import container, image_bytes, show_error, signed_in
 from eduportal.ui.uploads import awaited, refusal, refused_words, sent_upload
@@ -249,11 +250,12 @@ def _new_image(teacher: Account, choice: NewImage) -> bool:
     if record is None:
         return False
     if record.status is ImageStatus.COMPLETED and record.processed_key is not None:
-        st.image(
+        show_image(
             image_bytes(record.processed_key),
-            width="stretch",
+            placeholder=record.placeholder,
             caption=choice.chosen.label,
             alt="The new illustration",
+            key=record.processed_key,
         )
         st.caption("It replaces the current image when you save.")
         return True
@@ -264,7 +266,12 @@ def _new_image(teacher: Account, choice: NewImage) -> bool:
 
 def _current_image(assignment: Assignment) -> None:
     if assignment.has_image:
-        st.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
+        show_image(
+            image_bytes(assignment.s3_image_key),
+            placeholder=placeholder(assignment),
+            alt=alt_text(assignment),
+            key=assignment.s3_image_key,
+        )
     else:
         st.caption("No image.")
     upload = assignment.image_upload

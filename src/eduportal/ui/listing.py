@@ -13,6 +13,7 @@ import streamlit as st
 
 from eduportal.domain.assignments import Assignment
 from eduportal.domain.errors import ValidationError
+from eduportal.ui.images import placeholder, show_image
 from eduportal.ui.session import container, show_error
 from eduportal.ui.wording import plural
 
@@ -106,7 +107,12 @@ def assignment_list(
                 # on a dense screen; this way the browser gets the thumbnail itself.
                 with thumb.container(width=THUMBNAIL_WIDTH):
                     small = thumbnail_bytes(item, THUMBNAIL_WIDTH)
-                    st.image(small, width="stretch", alt=alt_text(item))
+                    show_image(
+                        small,
+                        placeholder=placeholder(item),
+                        alt=alt_text(item),
+                        key=f"list/{item.assignment_id}",
+                    )
             else:  # no empty column: on a phone it would stack into a gap above the title
                 text, action = st.columns([6, 1], vertical_alignment="center")
             text.markdown(f"**{escape_markdown(item.title)}**")

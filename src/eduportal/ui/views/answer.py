@@ -16,6 +16,7 @@ from eduportal.domain.grading import QuestionProgress
 from eduportal.observability.logging import log_error
 from eduportal.ports import Suggestions
 from eduportal.services.grading import AnswerResult
+from eduportal.ui.images import placeholder, show_image
 from eduportal.ui.listing import (
     SELECTED,
     alt_text,
@@ -190,7 +191,13 @@ def detail(student: Account, assignment: Assignment) -> None:
     summary = st.empty()  # filled last: an answer scored below changes it
     left, right = st.columns([2, 3]) if assignment.has_image else (None, st.container())
     if left is not None:
-        left.image(image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment))
+        with left:
+            show_image(
+                image_bytes(assignment.s3_image_key),
+                placeholder=placeholder(assignment),
+                alt=alt_text(assignment),
+                key=assignment.s3_image_key,
+            )
     with right:
         st.write(assignment.prompt)
         with st.expander("How answers are scored"):

@@ -11,6 +11,7 @@ from eduportal.domain.accounts import Account, Role
 from eduportal.domain.assignments import Assignment, ImageUpload
 from eduportal.domain.images import EncodingMode, ImageFigures
 from eduportal.ui.assignment_editor import confirm_saved, edit_button, edit_page, editing
+from eduportal.ui.images import placeholder, show_image
 from eduportal.ui.listing import (
     SELECTED,
     alt_text,
@@ -103,8 +104,11 @@ def contents(viewer: Account, assignment: Assignment) -> None:
             if upload is not None:
                 own_image_news(viewer, assignment, upload)
             if assignment.has_image:
-                st.image(
-                    image_bytes(assignment.s3_image_key), width="stretch", alt=alt_text(assignment)
+                show_image(
+                    image_bytes(assignment.s3_image_key),
+                    placeholder=placeholder(assignment),
+                    alt=alt_text(assignment),
+                    key=assignment.s3_image_key,
                 )
                 image_details(assignment)
     with right:

@@ -38,6 +38,7 @@ from eduportal.services.assignments import Step
 from eduportal.services.drafts import ChosenImage
 from eduportal.ui import question_editor
 from eduportal.ui.assignment_editor import alt_field
+from eduportal.ui.images import show_image
 from eduportal.ui.session import container, image_bytes, page, show_error, signed_in
 from eduportal.ui.uploads import awaited, follow, refusal, refused_words, sent_upload
 from eduportal.ui.wording import clock_time, local_time, plural
@@ -388,11 +389,13 @@ def own_image_state(account: Account, current: dict[str, Any], chosen: OwnImage)
     if record is None:
         return False
     if record.status is ImageStatus.COMPLETED and record.processed_key is not None:
-        st.image(
+        show_image(
             image_bytes(record.processed_key),
+            placeholder=record.placeholder,
             width=360,
             caption=f"{chosen.label} · ready",
             alt="Illustration for this assignment",
+            key=record.processed_key,
         )
         return True
     if record.status in (ImageStatus.REJECTED, ImageStatus.FAILED):

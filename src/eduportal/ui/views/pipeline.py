@@ -16,6 +16,7 @@ from eduportal.domain.image_records import DayRange, ImageRecord, ImageStatus, O
 from eduportal.domain.messages import image_id_in
 from eduportal.ports import DeadLetter
 from eduportal.services.uploads import Redrive, StatusCount, UploadService
+from eduportal.ui.images import show_image
 from eduportal.ui.listing import escape_markdown
 from eduportal.ui.pipeline_words import (
     OUTCOME_WORDS,
@@ -152,10 +153,12 @@ def record_row(record: ImageRecord) -> None:
     """A row, not columns: on a phone columns stack, and a row of three would take a screen."""
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         if record.thumbnail_keys:
-            st.image(
+            show_image(
                 image_bytes(record.thumbnail_keys[0]),
+                placeholder=record.placeholder,
                 width=64,
                 alt=upload_alt(record),
+                key=record.thumbnail_keys[0],
             )
         with st.container(width="stretch", gap="small"):
             st.markdown(f"**{escape_markdown(record.file_name)}** {status_badge(record.status)}")
@@ -207,11 +210,14 @@ def outputs(record: ImageRecord) -> None:
     st.subheader("The image", anchor=False)
     if record.thumbnail_keys:
         left, right = st.columns([1, 2])
-        left.image(
-            image_bytes(record.thumbnail_keys[-1]),
-            width=256,
-            alt=upload_alt(record),
-        )
+        with left:
+            show_image(
+                image_bytes(record.thumbnail_keys[-1]),
+                placeholder=record.placeholder,
+                width=256,
+                alt=upload_alt(record),
+                key=record.thumbnail_keys[-1],
+            )
     else:
         right = st.container()
     lines = []
