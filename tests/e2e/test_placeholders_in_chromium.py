@@ -38,7 +38,7 @@ def test_the_placeholder_paints_the_images_box_until_the_image_arrives(
 
     page.route(is_media, hold)
     page.goto(f"{portal.ui}/?assignment={created['assignment_id']}", wait_until="commit")
-    image = page.get_by_role("img", name=f"Illustration for “{created['title']}”")
+    image = page.get_by_role("img", name=created["image_alt"])  # the API's alt text
     expect(image).to_be_visible()
     settled(page)
     style = image.evaluate(
