@@ -47,6 +47,7 @@ from eduportal.imaging.encoding_choice import WebpPolicy
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
 from eduportal.imaging.thumbnails import thumbnails, thumbnails_of
+from eduportal.imaging.variants import Variant, VariantPolicy
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,9 @@ class ImageOptimizer:
         Without `ssim_target`, every WebP is encoded at the fixed `quality`."""
         self.max_dimension = max_dimension
         self.webp = WebpPolicy(quality=quality, method=method, ssim_target=ssim_target)
+        # Variants keep the target even when WebP is at a fixed quality: no AVIF or JPEG
+        # quality corresponds to a WebP one.
+        self.variant_policy = VariantPolicy(ssim_target or SSIM_TARGET)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_decode_bytes = max_decode_bytes
@@ -173,6 +177,11 @@ class ImageOptimizer:
         return thumbnails(
             optimized, THUMBNAIL_SIZES, gate=self.gate, webp=self.webp, executor=self._workers
         )
+
+    def variants(self, stored: bytes) -> tuple[Variant, ...]:
+        """The AVIF and fallback variants of a stored WebP (`imaging.variants`), decoded
+        under this optimizer's gate."""
+        return self.variant_policy.make(stored, gate=self.gate)
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
         found = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)
