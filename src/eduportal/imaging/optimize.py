@@ -47,7 +47,7 @@ from eduportal.imaging.encoding_choice import WebpPolicy
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
 from eduportal.imaging.thumbnails import thumbnails, thumbnails_of
-from eduportal.imaging.variants import Variant, VariantPolicy
+from eduportal.imaging.variants import Variant, VariantPolicy, stand_in
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,10 @@ class ImageOptimizer:
         """The AVIF and fallback variants of a stored WebP (`imaging.variants`), decoded
         under this optimizer's gate."""
         return self.variant_policy.make(stored, gate=self.gate)
+
+    def stand_in(self, stored: bytes) -> Variant:
+        """A JPEG or PNG of a stored WebP made at once (`imaging.variants.stand_in`)."""
+        return stand_in(stored, gate=self.gate)
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
         found = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)

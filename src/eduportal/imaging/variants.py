@@ -41,6 +41,10 @@ AVIF_SPEED: Final = 6
 for 0.55-0.79x. Variants are made once, in the background, and served on every view: bytes
 matter more than this CPU (bench/README.md, "AVIF variants", has the benchmark's figures)."""
 AVIF_THREADS: Final = 1
+STAND_IN_QUALITY: Final = 90
+"""JPEG quality of a fallback made on a request, before the background has made the chosen
+one: one encode, no search (a few ms on a megapixel), high enough not to fall short of the
+target on the photographs seen (the chosen JPEGs are at 27-43)."""
 
 CONTENT_TYPES: Final[Mapping[str, str]] = {
     "avif": "image/avif",
@@ -107,6 +111,17 @@ class VariantPolicy:
             chosen = choose_lossy(image, self.ssim_target, jpeg_encoder())
             if chosen is not None:
                 return _variant("jpg", chosen)
+        return Variant("png", encode(image, "PNG"), EncodingMode.LOSSLESS, None, 1.0)
+
+
+def stand_in(webp: bytes, *, gate: DecodeGate) -> Variant:
+    """A JPEG (PNG with alpha) of a stored WebP at once, for a browser that decodes neither
+    AVIF nor WebP while the chosen fallback is not made yet: bounded by the stored image's
+    size (at most 1024 px), one encode."""
+    with decoded_stored(webp, gate=gate, copies=1) as image:
+        if image.mode == "RGB":
+            data = encode(image, "JPEG", quality=STAND_IN_QUALITY)
+            return Variant("jpg", data, EncodingMode.LOSSY, STAND_IN_QUALITY, None)
         return Variant("png", encode(image, "PNG"), EncodingMode.LOSSLESS, None, 1.0)
 
 
