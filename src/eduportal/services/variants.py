@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from eduportal.domain.errors import EduportalError
+from eduportal.domain.errors import EduportalError, NotFoundError
 from eduportal.domain.keys import (
     GENERATED_PREFIX,
     PROCESSED_PREFIX,
@@ -22,7 +22,6 @@ from eduportal.domain.keys import (
     VARIANT_EXTENSIONS,
     is_negotiated,
 )
-from eduportal.observability.logging import log_context
 from eduportal.services.concurrency import submit
 from eduportal.services.image_store import ImageStore
 
@@ -52,22 +51,30 @@ class ImageVariants:
         """The variants of the stored WebP `key`, written beside it. Never raises."""
         if not is_negotiated(key):
             return Made(key, (), f"{key} is not a stored WebP that can have variants")
-        with log_context(image_key=key):
-            try:
-                stored = self.images.fetch(key)
-                made = self.images.optimizer.variants(stored.data)
-                kept = {n: stored.metadata[n] for n in _METADATA_KEPT if n in stored.metadata}
-                written = tuple(self.images.store_variant(key, variant, kept) for variant in made)
-                if self.images.store.get(key).etag != stored.etag:
-                    # Replaced while these were made: they show the old picture.
-                    for doomed in written:
-                        self.images.delete(doomed)
-                    return Made(key, (), "The image was replaced meanwhile; run this again.")
-            except Exception as exc:  # an encoder's own error as much as ours: the WebP stands
-                log.warning("image variants not made; the WebP is served", exc_info=True)
-                return Made(key, (), _sentence(exc))
-            log.info("image variants made", extra={"keys": list(written)})
-            return Made(key, written)
+        try:
+            stored = self.images.fetch(key)
+            made = self.images.optimizer.variants(stored.data)
+            kept = {n: stored.metadata[n] for n in _METADATA_KEPT if n in stored.metadata}
+            written = tuple(self.images.store_variant(key, variant, kept) for variant in made)
+            if self._current_etag(key) != stored.etag:
+                # Replaced or deleted while these were made: they show the old picture, or
+                # nothing would ever delete them.
+                for doomed in written:
+                    self.images.delete(doomed)
+                return Made(key, (), "The image was replaced or deleted meanwhile.")
+        except Exception as exc:  # an encoder's own error as much as ours: the WebP stands
+            log.warning(
+                "image variants not made; the WebP is served", extra={"key": key}, exc_info=True
+            )
+            return Made(key, (), _sentence(exc))
+        log.info("image variants made", extra={"key": key, "variants": list(written)})
+        return Made(key, written)
+
+    def _current_etag(self, key: str) -> str | None:
+        try:
+            return self.images.store.get(key).etag
+        except NotFoundError:
+            return None
 
     def in_background(self, keys: Iterable[str]) -> Future[list[Made]]:
         """`make` for each key on the background thread, in the caller's log context."""
