@@ -50,7 +50,12 @@ class ImageVariants:
     def make(self, key: str) -> Made:
         """The variants of the stored WebP `key`, written beside it. Never raises."""
         if not is_negotiated(key):
-            return Made(key, (), f"{key} is not a stored WebP that can have variants")
+            return Made(
+                key,
+                (),
+                f"{key[:200]} is not a stored image that has variants: give the key of a WebP "
+                "under generated_images/, processed/ or thumbnails/.",
+            )
         try:
             stored = self.images.fetch(key)
             made = self.images.optimizer.variants(stored.data)
@@ -62,11 +67,17 @@ class ImageVariants:
                 for doomed in written:
                     self.images.delete(doomed)
                 return Made(key, (), "The image was replaced or deleted meanwhile.")
-        except Exception as exc:  # an encoder's own error as much as ours: the WebP stands
+        except EduportalError as exc:  # missing, damaged, storage failing: said, no trace
+            log.warning(
+                "image variants not made; the WebP is served",
+                extra={"key": key, "error": exc.detail},
+            )
+            return Made(key, (), exc.for_user())
+        except Exception:  # an encoder's own error: the WebP stands
             log.warning(
                 "image variants not made; the WebP is served", extra={"key": key}, exc_info=True
             )
-            return Made(key, (), _sentence(exc))
+            return Made(key, (), "The image could not be encoded; the log has the details.")
         log.info("image variants made", extra={"key": key, "variants": list(written)})
         return Made(key, written)
 
@@ -97,9 +108,3 @@ class ImageVariants:
             for info in self.images.store.list_objects(prefix):
                 if is_negotiated(info.key):
                     yield info.key
-
-
-def _sentence(exc: Exception) -> str:
-    if isinstance(exc, EduportalError):
-        return exc.for_user()
-    return "The image could not be encoded; the log has the details."
