@@ -13,7 +13,9 @@ only measurement can back it:
 - **time**: the search costs at most twice quality 85's time (median over the inputs), since
   it encodes a sample a few times and the whole image once or twice.
 
-It also shows what AVIF would save at the same SSIM, and what its encoder would cost.
+It also shows what the AVIF variants the portal serves to browsers that take AVIF save at the
+same SSIM, and what they cost: chosen by the production search (`imaging.variants`, the same
+search as WebP's, given AVIF's encoder), skipped for drawings as production skips them.
 
 Three sets of inputs, all made or shipped offline: the photographs bundled in scikit-image,
 synthetic photographs and the portal's offline posters, and line art drawn here (a diagram,
@@ -64,12 +66,16 @@ from eduportal.imaging.encoding_choice import (
     LOSSLESS_EFFORT,
     PALETTE_COLOURS,
     Chosen,
+    choose_lossy,
     choose_webp,
+    is_graphic,
+    sample_of,
 )
 from eduportal.imaging.optimize import SSIM_TARGET, WEBP_METHOD, ImageOptimizer
 from eduportal.imaging.probe import probe
 from eduportal.imaging.quality import PRECISION, ssim
 from eduportal.imaging.synthetic import photo_like
+from eduportal.imaging.variants import AVIF_SPEED, avif_encoder
 
 RESULTS: Final = Path(__file__).resolve().parent / "results"
 
@@ -79,7 +85,8 @@ FIXED_QUALITY: Final = _FIXED.webp.quality
 TARGET: Final = SSIM_TARGET
 THRESHOLD: Final = TARGET + PRECISION
 """What an encoding must score to count as meeting the target: the optimizer's own rule
-(float32 SSIM plus its possible error), applied to AVIF too so both codecs face the same bar."""
+(float32 SSIM plus its possible error), which the production search applies to every codec, so
+WebP and AVIF face the same bar."""
 
 PHOTOGRAPHIC: Final = "photographic"
 SYNTHETIC: Final = "synthetic"
@@ -132,15 +139,6 @@ POSTER_TEXTS: Final = {
         "Nile's or the Mississippi's."
     ),
 }
-AVIF_SPEED: Final = 6
-"""Pillow's default libaom speed (bench.optimizer measures speed 8 as well)."""
-AVIF_SUBSAMPLINGS: Final = {
-    PHOTOGRAPHIC: ("4:2:0",),
-    SYNTHETIC: ("4:2:0",),
-    LINE_ART: ("4:2:0", "4:4:4"),
-}
-"""Chroma at half resolution is AVIF's default and right for photographs; on flat colours
-with sharp edges it smears the edges' colour, so line art also tries full-resolution chroma."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,42 +203,29 @@ class ChosenResult:
 
 
 @dataclass(frozen=True, slots=True)
-class AvifPoint:
-    quality: int
-    bytes: int
-    ssim: float
-
-
-@dataclass(frozen=True, slots=True)
-class AvifSearch:
-    subsampling: str
-    quality: int | None
-    """The lowest quality tried that meets the target; None when quality 100 does not."""
-    bytes: int | None
-    ssim: float | None
-    searched: list[AvifPoint]
-
-
-@dataclass(frozen=True, slots=True)
 class AvifResult:
-    """The smallest AVIF found at SSIM >= the target, over the subsamplings tried."""
+    """The AVIF variant production chooses (`choose_lossy` with `avif_encoder`), judged here
+    against the fitted source like the WebP, so both are at the same SSIM. Production makes
+    it from the stored WebP and keeps it only when smaller (`kept`)."""
 
-    subsampling: str
     quality: int
     bytes: int
     ssim: float
+    """Computed here, from the decoded AVIF against the fitted source."""
+    encodes: int
+    """Full-image encodes the search made, the kept one included."""
     bytes_vs_chosen: float
     """AVIF bytes / the chosen WebP's bytes."""
-    encode: Timing
-    encode_vs_choice: float
-    """AVIF encode wall p50 / `choose_webp` wall p50: the cost of AVIF's one encode against
-    the WebP choice's whole search (AVIF's own search would cost several encodes more)."""
-    encode_cpu_vs_choice: float
-    """The same from process CPU: libaom runs on both cores, libwebp on one."""
+    kept: bool
+    """Smaller than the WebP: production stores it (else the WebP serves AVIF browsers)."""
+    choice: Timing
+    choice_vs_webp_choice: float
+    """The AVIF search's wall p50 / `choose_webp`'s: what a variant costs against the WebP
+    the request waits for (the variant is made in the background)."""
+    choice_cpu_vs_webp_choice: float
     encode_vs_q85: float
-    """AVIF encode / a single WebP q85 encode of the fitted image, wall p50: codec against
+    """One AVIF encode at the chosen quality / one WebP q85 encode, wall p50: codec against
     codec."""
-    searches: list[AvifSearch]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +282,14 @@ class SetSummary:
     lossy_qualities: list[int]
     alpha_lost: int
     avif_inputs: int
-    """Inputs with an AVIF at the target (all of them, unless quality 100 fell short)."""
+    """Inputs with an AVIF at the target: the photographic ones (production makes none for
+    drawings), unless quality 100 fell short."""
+    avif_kept: int
+    """Of those, the AVIFs smaller than the WebP, which production stores."""
     avif_bytes_vs_chosen: float | None
     """Summed over those inputs: AVIF bytes / chosen WebP bytes."""
-    avif_median_encode_vs_choice: float | None
-    avif_median_encode_cpu_vs_choice: float | None
+    avif_median_choice_vs_webp: float | None
+    avif_median_choice_cpu_vs_webp: float | None
     avif_median_encode_vs_q85: float | None
 
 
@@ -595,31 +583,6 @@ def luma_ssim(reference: Image.Image, output: Image.Image) -> float:
     return ssim(reference, output)
 
 
-def avif(image: Image.Image, quality: int, subsampling: str) -> bytes:
-    return encode(image, "AVIF", quality=quality, speed=AVIF_SPEED, subsampling=subsampling)
-
-
-def avif_search(image: Image.Image, subsampling: str) -> AvifSearch:
-    """Bisect qualities 0-100 for the lowest whose SSIM meets the target (about 7 encodes:
-    SSIM rises with quality). Every point tried is kept, to show the curve around it."""
-    tried: dict[int, AvifPoint] = {}
-    below, reached = -1, 101
-    while reached - below > 1:
-        quality = (below + reached) // 2
-        data = avif(image, quality, subsampling)
-        score = ssim(image, decode(data))
-        tried[quality] = AvifPoint(quality, len(data), round(score, 5))
-        if score >= THRESHOLD:
-            reached = quality
-        else:
-            below = quality
-    searched = sorted(tried.values(), key=lambda point: point.quality)
-    if reached > 100:
-        return AvifSearch(subsampling, None, None, None, searched)
-    match = tried[reached]
-    return AvifSearch(subsampling, match.quality, match.bytes, match.ssim, searched)
-
-
 def alternatives(reference: Image.Image) -> Alternatives:
     """Encoded as `choose_webp` encodes its lossless candidates (the same public settings)."""
     lossless = encode(reference, "WEBP", lossless=True, quality=LOSSLESS_EFFORT, method=4)
@@ -645,11 +608,11 @@ def measure(source: Source, plan: Plan, chosen_optimizer: ImageOptimizer) -> Row
     is_exact = exact(reference, chosen_pixels)
     alpha_status, alpha_error = alpha(reference, chosen_pixels)
 
-    searches: list[AvifSearch] = []
-    if features.check("avif"):
-        searches = [avif_search(reference, sub) for sub in AVIF_SUBSAMPLINGS[source.set]]
-    met = [s for s in searches if s.bytes is not None]
-    best = min(met, key=lambda s: s.bytes or 0) if met else None
+    # As production: none for a drawing, whose WebP is lossless (imaging/variants.py).
+    photographic = not is_graphic(sample_of(reference))
+    found_avif = None
+    if features.check("avif") and photographic:
+        found_avif = choose_lossy(reference, TARGET, avif_encoder())
 
     cases: dict[str, Callable[[], object]] = {
         "fixed": partial(_FIXED.optimize, source.png),
@@ -657,24 +620,25 @@ def measure(source: Source, plan: Plan, chosen_optimizer: ImageOptimizer) -> Row
         "choose_webp": partial(choose_webp, reference, TARGET, method=WEBP_METHOD),
         "q85 encode": partial(encode, reference, "WEBP", quality=FIXED_QUALITY, method=WEBP_METHOD),
     }
-    if best is not None and best.quality is not None:
-        cases["avif encode"] = partial(avif, reference, best.quality, best.subsampling)
+    if found_avif is not None and found_avif.quality is not None:
+        cases["avif choice"] = partial(choose_lossy, reference, TARGET, avif_encoder())
+        cases["avif encode"] = partial(avif_encoder(), reference, found_avif.quality)
     timings = interleaved(cases, warmups=plan.warmups, runs=plan.runs)
 
     avif_result = None
-    if best is not None and best.quality is not None and best.bytes is not None:
-        encode_time, choice = timings["avif encode"], timings["choose_webp"]
+    if found_avif is not None and found_avif.quality is not None:
+        avif_choice, webp_choice = timings["avif choice"], timings["choose_webp"]
         avif_result = AvifResult(
-            subsampling=best.subsampling,
-            quality=best.quality,
-            bytes=best.bytes,
-            ssim=best.ssim or 0.0,
-            bytes_vs_chosen=round(best.bytes / len(chosen_out.data), 4),
-            encode=encode_time,
-            encode_vs_choice=round(encode_time.p50_ms / choice.p50_ms, 3),
-            encode_cpu_vs_choice=round(encode_time.cpu_p50_ms / choice.cpu_p50_ms, 3),
-            encode_vs_q85=round(encode_time.p50_ms / timings["q85 encode"].p50_ms, 3),
-            searches=searches,
+            quality=found_avif.quality,
+            bytes=len(found_avif.data),
+            ssim=round(luma_ssim(reference, decode(found_avif.data)), 5),
+            encodes=found_avif.encodes,
+            bytes_vs_chosen=round(len(found_avif.data) / len(chosen_out.data), 4),
+            kept=len(found_avif.data) < len(chosen_out.data),
+            choice=avif_choice,
+            choice_vs_webp_choice=round(avif_choice.p50_ms / webp_choice.p50_ms, 3),
+            choice_cpu_vs_webp_choice=round(avif_choice.cpu_p50_ms / webp_choice.cpu_p50_ms, 3),
+            encode_vs_q85=round(timings["avif encode"].p50_ms / timings["q85 encode"].p50_ms, 3),
         )
     figures = chosen_out.figures
     fixed_time, chosen_time = timings["fixed"], timings["chosen"]
@@ -747,14 +711,15 @@ def summarize(name: str, rows: Sequence[Row]) -> SetSummary:
         ),
         alpha_lost=sum(row.chosen.alpha == "LOST" for row in rows),
         avif_inputs=len(avif_results),
+        avif_kept=sum(a.kept for a in avif_results),
         avif_bytes_vs_chosen=(
             round(sum(a.bytes for a in avif_results) / sum(r.chosen.bytes for r in with_avif), 4)
             if avif_results
             else None
         ),
-        avif_median_encode_vs_choice=median_or_none([a.encode_vs_choice for a in avif_results]),
-        avif_median_encode_cpu_vs_choice=median_or_none(
-            [a.encode_cpu_vs_choice for a in avif_results]
+        avif_median_choice_vs_webp=median_or_none([a.choice_vs_webp_choice for a in avif_results]),
+        avif_median_choice_cpu_vs_webp=median_or_none(
+            [a.choice_cpu_vs_webp_choice for a in avif_results]
         ),
         avif_median_encode_vs_q85=median_or_none([a.encode_vs_q85 for a in avif_results]),
     )
@@ -842,8 +807,8 @@ def print_rows(rows: Sequence[Row]) -> None:
         ],
     )
     print_table(
-        "Per image: time (wall p50 ms, CPU p50 ms) and AVIF at SSIM >= "
-        f"{TARGET} (x AVIF = AVIF / chosen WebP bytes; enc x = AVIF encode / choose_webp)",
+        "Per image: time (wall p50 ms, CPU p50 ms) and the AVIF variant at SSIM >= "
+        f"{TARGET} (x AVIF = AVIF / chosen WebP bytes; choice x = AVIF search / choose_webp)",
         [
             "input",
             f"q{FIXED_QUALITY} ms",
@@ -854,9 +819,9 @@ def print_rows(rows: Sequence[Row]) -> None:
             "AVIF",
             "AVIF bytes",
             "x AVIF",
-            "enc ms",
-            "enc cpu ms",
-            "enc x",
+            "choice ms",
+            "choice cpu ms",
+            "choice x",
         ],
         [
             [
@@ -902,12 +867,12 @@ def avif_cells(result: AvifResult | None) -> list[str]:
     if result is None:
         return ["-"] * 6
     return [
-        f"q{result.quality} {result.subsampling}",
+        f"q{result.quality} ({result.encodes})" + ("" if result.kept else " not kept"),
         str(result.bytes),
         f"{result.bytes_vs_chosen:.3f}",
-        f"{result.encode.p50_ms:.1f}",
-        f"{result.encode.cpu_p50_ms:.1f}",
-        f"{result.encode_vs_choice:.2f}",
+        f"{result.choice.p50_ms:.1f}",
+        f"{result.choice.cpu_p50_ms:.1f}",
+        f"{result.choice_vs_webp_choice:.2f}",
     ]
 
 
@@ -918,8 +883,8 @@ def optional(value: float | None, digits: int = 3) -> str:
 def print_summaries(summaries: Sequence[SetSummary]) -> None:
     print_table(
         "Summary per set (bytes summed; time ratios are medians over the inputs, per-image / "
-        f"fixed q{FIXED_QUALITY}; AVIF bytes against the chosen WebP's, its one encode against "
-        f"choose_webp's search and against one q{FIXED_QUALITY} encode)",
+        f"fixed q{FIXED_QUALITY}; the AVIF variants' bytes against the chosen WebPs', their "
+        f"search against choose_webp's, one AVIF encode against one q{FIXED_QUALITY} encode)",
         [
             "set",
             "inputs",
@@ -931,9 +896,10 @@ def print_summaries(summaries: Sequence[SetSummary]) -> None:
             "cpu x",
             "encodes",
             "modes",
+            "AVIF kept",
             "AVIF bytes x",
-            "AVIF enc x",
-            "AVIF enc cpu x",
+            "AVIF choice x",
+            "AVIF choice cpu x",
             f"AVIF enc x q{FIXED_QUALITY}",
         ],
         [
@@ -948,9 +914,10 @@ def print_summaries(summaries: Sequence[SetSummary]) -> None:
                 f"{summary.median_cpu_vs_fixed:.2f}",
                 f"{summary.mean_encodes:.2f}",
                 ", ".join(f"{mode} {count}" for mode, count in sorted(summary.modes.items())),
+                f"{summary.avif_kept}/{summary.avif_inputs}",
                 optional(summary.avif_bytes_vs_chosen),
-                optional(summary.avif_median_encode_vs_choice, 2),
-                optional(summary.avif_median_encode_cpu_vs_choice, 2),
+                optional(summary.avif_median_choice_vs_webp, 2),
+                optional(summary.avif_median_choice_cpu_vs_webp, 2),
                 optional(summary.avif_median_encode_vs_q85, 2),
             ]
             for summary in summaries
@@ -999,7 +966,6 @@ def run(plan: Plan) -> dict[str, object]:
             "threshold": THRESHOLD,
             "webp_method": WEBP_METHOD,
             "avif_speed": AVIF_SPEED,
-            "avif_subsamplings": AVIF_SUBSAMPLINGS,
             "bytes_goals": BYTES_GOALS,
             "time_goal": TIME_GOAL,
             "plan": asdict(plan),

@@ -2,6 +2,20 @@
 # Access Control (SigV4 on every request), the bucket admits only it (s3.tf), and it caches
 # for a day by default, up to a year: the portal's image URLs carry ?v=ETAG, which is in the
 # cache key, so a replaced image is a new URL and never a stale hit.
+#
+# Issue 11: each viewer gets the best format it decodes. The viewer-request function rewrites
+# x.webp to x.avif or x.jpg by the viewer's Accept (the URI being the cache key, AVIF is never
+# served from cache to a viewer that did not ask for it), and a variant not made yet (403 from
+# the bucket under OAC) fails over to the portal's own origin, which answers the best
+# representation it has with a short max-age, so the CDN asks again soon.
+
+resource "aws_cloudfront_function" "image_format" {
+  name    = "${local.name}-image-format"
+  runtime = "cloudfront-js-2.0"
+  comment = "Rewrites image URIs to the AVIF or JPEG variant by the viewer's Accept"
+  publish = true
+  code    = file("${path.module}/functions/image_format.js")
+}
 
 resource "aws_cloudfront_origin_access_control" "images" {
   name                              = "${local.name}-images"
@@ -71,6 +85,16 @@ resource "aws_cloudfront_response_headers_policy" "images" {
       override                = true
     }
   }
+
+  # The same URL answers AVIF, WebP or JPEG by Accept: caches between here and the viewer
+  # must key on it too.
+  custom_headers_config {
+    items {
+      header   = "Vary"
+      value    = "Accept"
+      override = true
+    }
+  }
 }
 
 resource "aws_cloudfront_distribution" "images" {
@@ -79,7 +103,6 @@ resource "aws_cloudfront_distribution" "images" {
   # checkov:skip=CKV_AWS_86:Access logs need a log bucket: set var.access_log_bucket to enable them (logging_config below).
   # checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate fixes the minimum TLS version; a custom domain with an ACM certificate (TLSv1.2_2021) is the operator's choice.
   # checkov:skip=CKV2_AWS_42:A custom certificate needs a domain the project does not have; the default certificate serves HTTPS.
-  # checkov:skip=CKV_AWS_310:One origin: S3 is regional and durable; a failover origin would need a replica bucket (see CKV_AWS_144 in s3.tf).
   # checkov:skip=CKV_AWS_305:The distribution serves images by key; there is no page at its root, and a request for / is refused by the bucket.
   # checkov:skip=CKV_AWS_374:Students anywhere may open an assignment; no country is refused.
   enabled         = true
@@ -94,14 +117,51 @@ resource "aws_cloudfront_distribution" "images" {
     origin_access_control_id = aws_cloudfront_origin_access_control.images.id
   }
 
+  # The portal's image origin (GET /images/{key}), for variants not made yet: it answers the
+  # best representation it has. Plain HTTP as the load balancer's listener is (compute.tf).
+  origin {
+    origin_id   = "portal"
+    domain_name = aws_lb.app.dns_name
+    origin_path = "/images"
+
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "http-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+  }
+
+  # S3 under OAC answers 403 for a missing key, 404 with ListBucket.
+  origin_group {
+    origin_id = "images-or-portal"
+
+    failover_criteria {
+      status_codes = [403, 404, 500, 502, 503, 504]
+    }
+
+    member {
+      origin_id = "images"
+    }
+
+    member {
+      origin_id = "portal"
+    }
+  }
+
   default_cache_behavior {
-    target_origin_id           = "images"
+    target_origin_id           = "images-or-portal"
     viewer_protocol_policy     = "redirect-to-https"
     allowed_methods            = ["GET", "HEAD", "OPTIONS"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = aws_cloudfront_cache_policy.images.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.images.id
+
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.image_format.arn
+    }
   }
 
   dynamic "logging_config" {

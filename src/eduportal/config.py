@@ -109,6 +109,13 @@ class Settings(BaseSettings):
         description="The luma SSIM each stored WebP keeps, its quality chosen per image; "
         "`off` encodes at the fixed EDUPORTAL_WEBP_QUALITY instead.",
     )
+    image_variants: bool = Field(
+        True,
+        validation_alias=_env("EDUPORTAL_IMAGE_VARIANTS"),
+        description="Make AVIF and JPEG/PNG variants of stored images in the background "
+        "(generated illustrations) and in the pipeline's thumbnails stage (uploads); `false` "
+        "leaves them to `eduportal image variants`, the origin converting for old browsers.",
+    )
     image_cache_bytes: int = Field(
         64 * MiB, ge=0, validation_alias=_env("EDUPORTAL_IMAGE_CACHE_BYTES")
     )

@@ -53,11 +53,13 @@ from eduportal.services.drafts import DraftService
 from eduportal.services.fallback_scorer import FallbackScorer
 from eduportal.services.generation import GenerationLimits, GenerationService
 from eduportal.services.grading import GradingService
+from eduportal.services.image_delivery import ImageDelivery
 from eduportal.services.image_store import ImageStore
 from eduportal.services.reconcile import Reconciler
 from eduportal.services.results import ResultsService
 from eduportal.services.scoring import EmbeddingScorer, KeyTermScorer
 from eduportal.services.uploads import UploadService
+from eduportal.services.variants import ImageVariants
 
 if TYPE_CHECKING:
     from eduportal.adapters.aws.step_functions import StepFunctionsStarter
@@ -553,7 +555,12 @@ class Container:
 
             return PipelineSteps(
                 records=self.image_records,
-                tools=StageTools(self.stored_objects, self.archive_store, self.optimizer),
+                tools=StageTools(
+                    self.stored_objects,
+                    self.archive_store,
+                    self.optimizer,
+                    make_variants=self.settings.image_variants,
+                ),
                 events=self.events,
                 notifier=self.notifier,
                 dead_letters=self.queue,
@@ -627,6 +634,14 @@ class Container:
         )
 
     @property
+    def image_delivery(self) -> ImageDelivery:
+        return self._part("image_delivery", lambda: ImageDelivery(self.image_store))
+
+    @property
+    def image_variants(self) -> ImageVariants:
+        return self._part("image_variants", lambda: ImageVariants(self.image_store))
+
+    @property
     def accounts(self) -> AccountService:
         return self._part(
             "accounts",
@@ -675,6 +690,7 @@ class Container:
                 self.clock,
                 records=self.image_records,
                 uploads=self.uploads,
+                variants=self.image_variants if self.settings.image_variants else None,
             ),
         )
 

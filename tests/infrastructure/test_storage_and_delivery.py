@@ -177,7 +177,8 @@ def test_the_distribution_reaches_the_bucket_through_origin_access_control() -> 
     assert oac["origin_access_control_origin_type"] == "s3"
     assert oac["signing_behavior"] == "always"
     assert oac["signing_protocol"] == "sigv4"
-    origin = one(resource("aws_cloudfront_distribution", "images")["origin"])
+    origins = resource("aws_cloudfront_distribution", "images")["origin"]
+    origin = next(o for o in origins if o["origin_id"] == "images")
     assert origin["origin_access_control_id"] == "${aws_cloudfront_origin_access_control.images.id}"
     assert "s3_origin_config" not in origin
     assert not configuration().resources("aws_cloudfront_origin_access_identity")

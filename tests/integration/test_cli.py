@@ -182,3 +182,38 @@ def test_users_add_reads_the_password_from_stdin(env: dict[str, str]) -> None:
     assert duplicate.returncode == 1 and "Traceback" not in duplicate.stderr
     short = add("bob", "short")
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_image_variants_as_a_newcomer_runs_it(
+    env: dict[str, str], photo_file: Path, tmp_path: Path
+) -> None:
+    # Issue 11: the help says what it makes and for whom; --missing makes what is missing,
+    # with a line per image; a second run has nothing to do; a wrong key is a sentence.
+    helped = run_cli(["image", "variants", "--help"], env)
+    assert helped.returncode == 0
+    for words in ("AVIF", "JPEG", "--missing", "SSIM", "background", "generated_images/"):
+        assert words in helped.stdout
+    put = run_cli(["image", "put", str(photo_file), "--assignment-id", "a9"], env)
+    assert put.returncode == 0, put.stderr
+
+    made = run_cli(["image", "variants", "--missing"], env)
+    assert made.returncode == 0, made.stderr
+    lines = made.stdout.splitlines()
+    assert lines[0].startswith("[1/3] generated_images/a9.webp: avif ")
+    assert "jpg" in lines[0] and lines[-1] == "Made the variants of 3 of 3 images."
+    got = run_cli(["image", "get", "generated_images/a9.avif", str(tmp_path / "a9.avif")], env)
+    assert got.returncode == 0 and decode((tmp_path / "a9.avif").read_bytes()).format == "AVIF"
+
+    again = run_cli(["image", "variants", "--missing"], env)
+    assert again.stdout.strip() == "Nothing to do: no stored image lacks variants."
+
+    wrong = run_cli(["image", "variants", "uploads/x/photo.jpg", "generated_images/no.webp"], env)
+    assert wrong.returncode == 1
+    assert "is not a stored image that has variants" in wrong.stdout
+    assert "The image was not found." in wrong.stdout
+    assert "Traceback" not in wrong.stderr + wrong.stdout
+
+    deleted = run_cli(["image", "delete", "generated_images/a9.webp"], env)
+    assert deleted.returncode == 0
+    gone = run_cli(["image", "get", "generated_images/a9.avif", str(tmp_path / "x")], env)
+    assert gone.returncode != 0  # deleting an image deletes its variants

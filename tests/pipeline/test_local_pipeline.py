@@ -16,10 +16,13 @@ from eduportal.adapters.local.sqlite_events import SqliteEventBus, SqliteNotifie
 from eduportal.config import load_settings
 from eduportal.domain.errors import StorageUnavailableError
 from eduportal.domain.image_records import ImageStatus, Outcome, Stage
-from eduportal.domain.images import Lifecycle
+from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL, Lifecycle
+from eduportal.domain.keys import variant_key
+from eduportal.imaging.optimize import SSIM_TARGET
+from eduportal.imaging.quality import ssim
 from eduportal.wiring import Container, build
 from tests.support.flaky_store import FlakyStore
-from tests.support.images import gps_exif, gradient
+from tests.support.images import decode, gps_exif, gradient, photograph
 
 
 def pipeline(tmp_path: Path, **parts: Any) -> Container:
@@ -169,3 +172,49 @@ def test_an_unavailable_store_refuses_the_upload_and_records_nothing(tmp_path: P
         upload(container, photo_jpeg())
     assert container.uploads.find() == []
     assert container.queue.depth().waiting == 0
+
+
+def test_a_processed_upload_gets_its_variants_in_the_thumbnails_stage(tmp_path: Path) -> None:
+    # Issue 11: a photograph's AVIF (smaller than its WebP) and JPEG, for the image and each
+    # thumbnail, at the SSIM target against the WebP they were made from.
+    container = pipeline(tmp_path)
+    photo = io.BytesIO()
+    photograph("chelsea").save(photo, "JPEG", quality=92)
+    image_id = upload(container, photo.getvalue())
+    assert drain(container) == {"COMPLETED": 1}
+    record = container.uploads.get(image_id)
+    store = container.stored_objects
+    assert record.processed_key is not None
+    for key in (record.processed_key, *record.thumbnail_keys):
+        webp = store.get(key)
+        seen = decode(webp.data).convert("RGB")
+        jpeg = store.get(variant_key(key, "jpg"))
+        assert jpeg.content_type == "image/jpeg"
+        assert jpeg.cache_control == IMMUTABLE_CACHE_CONTROL
+        assert ssim(seen, decode(jpeg.data).convert("RGB")) >= SSIM_TARGET
+        assert float(jpeg.metadata["ssim"]) >= SSIM_TARGET
+        assert jpeg.metadata["image-id"] == image_id
+    avif = store.get(variant_key(record.processed_key, "avif"))
+    assert avif.content_type == "image/avif"
+    assert len(avif.data) < len(store.get(record.processed_key).data)
+    assert ssim(decode(store.get(record.processed_key).data), decode(avif.data)) >= SSIM_TARGET
+
+
+def test_variants_that_cannot_be_made_never_fail_the_image(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Every write of the processed image's variants refused: the image completes, its WebP
+    # stands, the log says why.
+    flaky = FlakyStore(
+        tmp_path / "data", "processed/", failures=100, suffixes=(".avif", ".jpg", ".png")
+    )
+    container = pipeline(tmp_path, stored_objects=flaky)
+    image_id = upload(container, photo_jpeg())
+    with caplog.at_level("WARNING"):
+        assert drain(container) == {"COMPLETED": 1}
+    record = container.uploads.get(image_id)
+    assert record.status is ImageStatus.COMPLETED
+    assert [a.outcome for a in record.history] == [Outcome.COMPLETED] * 5
+    assert flaky.failures < 100  # they were tried
+    assert list(flaky.list_keys(f"processed/{image_id}")) == [record.processed_key]
+    assert any("variants not made" in r.message for r in caplog.records)

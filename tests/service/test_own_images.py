@@ -39,6 +39,18 @@ PHOTO = png(photograph("chelsea"))  # 451 x 300
 NOT_AN_IMAGE = b"just some text, saved as notes.png"
 
 
+@pytest.fixture
+def container(tmp_path: Path) -> Container:
+    """Without variants: they are made in the background, at moments these listings of the
+    store cannot pin (tests/service/test_image_variants.py has them, reconcile and
+    deletion included)."""
+    return build(
+        load_settings(
+            storage="local", data_dir=tmp_path / "data", generators="offline", image_variants=False
+        )
+    )
+
+
 def send(container: Container, teacher: Account, data: bytes = PHOTO, name: str = "cat.png") -> str:
     """The teacher's file into the pipeline, as the pages do; its image id."""
     record = container.assignments.send_image(

@@ -38,6 +38,18 @@ def later(seconds: float = TWO_HOURS) -> FakeClock:
     return FakeClock(time.time() + seconds)
 
 
+@pytest.fixture
+def container(tmp_path: Path) -> Container:
+    """Without variants: they are made in the background, at moments these listings of the
+    store cannot pin (tests/service/test_image_variants.py has them, reconcile and
+    deletion included)."""
+    return build(
+        load_settings(
+            storage="local", data_dir=tmp_path / "data", generators="offline", image_variants=False
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Scene:
     kept: Assignment
@@ -310,6 +322,7 @@ def test_reconcile_over_s3(tmp_path: Path, moto_url: str, bucket: str) -> None:
         aws_endpoint_url=moto_url,
         data_dir=tmp_path / "data",
         generators="offline",
+        image_variants=False,
     )
     container = build(settings)
     teacher = container.accounts.register("teacher1", PASSWORD, Role.TEACHER)

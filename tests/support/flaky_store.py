@@ -13,15 +13,20 @@ from eduportal.ports import PutReceipt, StoredObject
 
 
 class FlakyStore(LocalObjectStore):
-    """Files whose writes under `prefix` fail `failures` times as an unavailable backend."""
+    """Files whose writes under `prefix` (and ending in one of `suffixes`, when given) fail
+    `failures` times as an unavailable backend."""
 
-    def __init__(self, root: Path, prefix: str, failures: int) -> None:
+    def __init__(
+        self, root: Path, prefix: str, failures: int, *, suffixes: tuple[str, ...] = ("",)
+    ) -> None:
         super().__init__(root)
         self.prefix = prefix
         self.failures = failures
+        self.suffixes = suffixes
 
     def put(self, key: str, data: bytes, **options: Any) -> PutReceipt:
-        if key.startswith(self.prefix) and self.failures > 0:
+        refused = key.startswith(self.prefix) and key.endswith(self.suffixes)
+        if refused and self.failures > 0:
             self.failures -= 1
             raise StorageUnavailableError(detail=f"test: {key} refused")
         return super().put(key, data, **options)

@@ -154,6 +154,23 @@ def test_an_ssim_target_out_of_range_is_refused_by_name(
         load_settings()
 
 
+@pytest.mark.parametrize(("given", "made"), [(None, True), ("false", False), ("true", True)])
+def test_image_variants_are_made_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, made: bool
+) -> None:
+    if given is not None:
+        monkeypatch.setenv("EDUPORTAL_IMAGE_VARIANTS", given)
+    assert load_settings().image_variants is made
+
+
+def test_image_variants_that_are_not_a_yes_or_no_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EDUPORTAL_IMAGE_VARIANTS", "sometimes")
+    with pytest.raises(ConfigurationError, match="EDUPORTAL_IMAGE_VARIANTS"):
+        load_settings()
+
+
 def test_s3_without_a_bucket_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDUPORTAL_STORAGE", "s3")
     with pytest.raises(ConfigurationError, match="S3_BUCKET_NAME"):

@@ -23,7 +23,8 @@ ID = "0001700000000-abc123"
         (f"generated_images/{ID}.webp", ID),
         (f"generated_images/{ID}.png", ID),
         (f"generated_images/{ID}/256.webp", ID),
-        (f"generated_images/{ID}/256.png", None),
+        (f"generated_images/{ID}/256.png", ID),  # its PNG variant (issue 11)
+        (f"generated_images/{ID}/256.gif", None),
         (f"generated_images/{ID}/big.webp", None),
         (f"generated_images/{ID}/0.webp", None),
         ("generated_images/copied-by-hand/photo.png", None),

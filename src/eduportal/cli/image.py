@@ -8,6 +8,7 @@ from pathlib import Path
 from eduportal.cli.common import Commands, print_json, read_input, write_output
 from eduportal.config import Settings, load_settings
 from eduportal.observability.logging import log_context
+from eduportal.services.variants import ImageVariants
 
 
 def _cmd_optimize(args: argparse.Namespace) -> int:
@@ -74,6 +75,36 @@ def _cmd_permanent(args: argparse.Namespace) -> int:
     build(args.settings).image_store.set_lifecycle(args.key, lifecycle)
     print_json({"key": args.key, "lifecycle": lifecycle.value})
     return 0
+
+
+def _cmd_variants(args: argparse.Namespace) -> int:
+    from eduportal.wiring import build
+
+    variants = build(args.settings).image_variants
+    keys = list(args.keys) or list(variants.stored_images())
+    if args.missing:
+        keys = [key for key in keys if not variants.has_variants(key)]
+    if not keys:
+        print("Nothing to do: no stored image" + (" lacks variants." if args.missing else "."))
+        return 0
+    failed = 0
+    for number, key in enumerate(keys, start=1):
+        made = variants.make(key)
+        if made.error is not None:
+            failed += 1
+            print(f"[{number}/{len(keys)}] {key}: not made: {made.error}", flush=True)
+            continue
+        sizes = ", ".join(
+            f"{written.rsplit('.', 1)[1]} {_kilobytes(variants, written)}"
+            for written in made.written
+        )
+        print(f"[{number}/{len(keys)}] {key}: {sizes}", flush=True)
+    print(f"Made the variants of {len(keys) - failed} of {len(keys)} images.")
+    return 1 if failed else 0
+
+
+def _kilobytes(variants: ImageVariants, key: str) -> str:
+    return f"{variants.images.store.head(key).size_bytes / 1000:.1f} KB"
 
 
 def _ssim_target(text: str) -> str:
@@ -166,3 +197,34 @@ def register(commands: Commands) -> None:
     permanent.add_argument("key", metavar="KEY")
     permanent.add_argument("--undo", action="store_true", help="tag it lifecycle=auto again")
     permanent.set_defaults(handler=_cmd_permanent)
+
+    variants = image_commands.add_parser(
+        "variants",
+        help="make the AVIF and JPEG/PNG variants of stored images",
+        description=(
+            "Make the variants browsers are served by their Accept header, each at the SSIM\n"
+            "target against the stored WebP:\n"
+            "  - an AVIF, when smaller than the WebP, for browsers that decode AVIF;\n"
+            "  - a JPEG (a PNG for transparency and drawings) for browsers that decode\n"
+            "    neither AVIF nor WebP.\n"
+            "The portal makes them in the background when an image is stored; run this for\n"
+            "images stored before, or whose variants failed (the log says why). Without KEY:\n"
+            "every stored WebP under generated_images/, processed/ and thumbnails/.\n"
+            "Prints one line per image; exits 1 if any could not be made."
+        ),
+        epilog="examples:\n  eduportal image variants --missing\n"
+        "  eduportal image variants generated_images/a1.webp",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    variants.add_argument(
+        "keys",
+        nargs="*",
+        metavar="KEY",
+        help="a stored WebP's key, e.g. generated_images/a1.webp (default: all)",
+    )
+    variants.add_argument(
+        "--missing",
+        action="store_true",
+        help="only images that have no variant yet (made before, or failed)",
+    )
+    variants.set_defaults(handler=_cmd_variants)

@@ -39,7 +39,14 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _EXTENSION = re.compile(r"[a-z0-9]{1,5}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_THUMBNAIL_NAME = re.compile(r"[1-9][0-9]{0,4}\.webp")
+_THUMBNAIL_NAME = re.compile(r"[1-9][0-9]{0,4}\.(webp|avif|jpg|png)")
+"""A thumbnail's name: its size, and the extension of its canonical WebP or a variant's."""
+
+CANONICAL_EXTENSION: Final = "webp"
+VARIANT_EXTENSIONS: Final = ("avif", "jpg", "png")
+"""The other representations of a stored WebP (`variant_key`): AVIF for the browsers that
+decode it, JPEG (opaque) or PNG (alpha, drawings) for those that decode neither."""
+_NEGOTIATED_PREFIXES: Final = (GENERATED_PREFIX, PROCESSED_PREFIX, THUMBNAILS_PREFIX)
 
 
 def validate_id(value: str, what: str = "id") -> str:
@@ -120,6 +127,39 @@ def processed_key(image_id: str, extension: str = "webp") -> str:
 
 def thumbnail_key(image_id: str, size: int) -> str:
     return f"{THUMBNAILS_PREFIX}{validate_id(image_id, 'image id')}/{size:d}.webp"
+
+
+def is_negotiated(key: str) -> bool:
+    """A public image stored as WebP, which may have variants in other formats: the origin
+    and the CDN choose among them by the client's `Accept`."""
+    return key.startswith(_NEGOTIATED_PREFIXES) and key.endswith(f".{CANONICAL_EXTENSION}")
+
+
+def variant_key(key: str, extension: str) -> str:
+    """`x.webp` -> `x.avif` (or `x.jpg`, `x.png`): same stem, the variant's extension, so a
+    variant sits beside its image and a CDN can name it from the image's URL alone."""
+    if not is_negotiated(key) or extension not in VARIANT_EXTENSIONS:
+        raise ValidationError(f"{key[:80]!r} has no {extension[:8]!r} variant.")
+    return f"{key.removesuffix(CANONICAL_EXTENSION)}{extension}"
+
+
+def variant_keys(key: str) -> tuple[str, ...]:
+    """Every variant `key` could have (none for a key that is not negotiated): what deleting
+    the image deletes too."""
+    if not is_negotiated(key):
+        return ()
+    return tuple(variant_key(key, extension) for extension in VARIANT_EXTENSIONS)
+
+
+def canonical_key(key: str) -> str | None:
+    """The WebP a variant key (`x.avif`, `x.jpg`, `x.png`) is a variant of; None for any
+    other key. A generated image stored as PNG because WebP failed has a key of this shape
+    too: its canonical WebP never exists, and it is served as it is."""
+    stem, dot, extension = key.rpartition(".")
+    if not dot or extension not in VARIANT_EXTENSIONS:
+        return None
+    canonical = f"{stem}.{CANONICAL_EXTENSION}"
+    return canonical if is_negotiated(canonical) else None
 
 
 def archive_key(image_id: str, upload: str) -> str:

@@ -28,6 +28,10 @@ What meets the target is decided on `quality.SsimReference`, with its `PRECISION
 the exact SSIM meets it too. A drawing's palette is judged where it is drawn (`where_drawn`:
 windows of blank ground do not count). Alpha is kept only where the image has some (`convert`
 drops an opaque alpha), and is scored as seen, over white.
+
+The search itself knows nothing of WebP: it is given an `Encoder` (an image at a quality 0-100
+as bytes), so the same search chooses the AVIF and JPEG variants the portal serves to browsers
+that take AVIF or cannot take WebP (`choose_lossy`, `imaging/variants.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -77,6 +82,17 @@ _TYPICAL_SLOPE: Final = -0.03
 a sample of one point."""
 
 
+Encoder = Callable[[Image.Image, int], bytes]
+"""An image at a quality (0 smallest .. 100 best) as bytes: all the search varies."""
+
+
+def webp_encoder(method: int) -> Encoder:
+    """Lossy WebP at libwebp effort `method`, without EXIF or XMP."""
+    return lambda image, quality: encode(
+        image, "WEBP", quality=quality, method=method, exif=b"", xmp=b""
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Chosen:
     """The encoding kept, and what it took to find it."""
@@ -84,7 +100,7 @@ class Chosen:
     data: bytes
     mode: EncodingMode
     quality: int | None
-    """WebP's quality setting (0-100) for lossy encodings; None for lossless ones."""
+    """The encoder's quality setting (0-100) for lossy encodings; None for lossless ones."""
     ssim: float | None
     """Against the image encoded; None at a fixed quality, which measures nothing."""
     encodes: int
@@ -105,9 +121,7 @@ class WebpPolicy:
     def encode(self, image: Image.Image) -> Chosen:
         """`image` (RGB or RGBA) as WebP, without EXIF or XMP."""
         if self.ssim_target is None:
-            data = encode(
-                image, "WEBP", quality=self.quality, method=self.method, exif=b"", xmp=b""
-            )
+            data = webp_encoder(self.method)(image, self.quality)
             return Chosen(data, EncodingMode.LOSSY, self.quality, None, 1)
         return choose_webp(image, self.ssim_target, method=self.method)
 
@@ -126,10 +140,25 @@ def choose_webp(image: Image.Image, target: float, *, method: int) -> Chosen:
     threshold = target + PRECISION
     if is_graphic(montage):
         return _drawing(image, SsimReference(image, where_drawn=True), threshold)
-    lossy = _lossy(image, montage, SsimReference(image), threshold, method=method)
+    lossy = _lossy(image, montage, SsimReference(image), threshold, webp_encoder(method))
     # None: quality 100 fell short (rare: chroma subsampling on fine colour detail), and
     # lossless always meets the target.
     return lossy or _lossless(image)
+
+
+def choose_lossy(image: Image.Image, target: float, encoder: Encoder) -> Chosen | None:
+    """The smallest encoding of a photograph-like `image` by `encoder` whose SSIM meets
+    `target`, by the same search as WebP's; None when quality 100 falls short, or no SSIM
+    window fits. The caller decides what drawings get (`is_graphic`)."""
+    if min(image.size) < WINDOW:
+        return None
+    return _lossy(image, _montage(image), SsimReference(image), target + PRECISION, encoder)
+
+
+def sample_of(image: Image.Image) -> Image.Image:
+    """The montage the search predicts on (about a tenth of the pixels): what `is_graphic`
+    is asked of."""
+    return _montage(image)
 
 
 def is_graphic(image: Image.Image) -> bool:
@@ -184,17 +213,16 @@ def _lossy(
     montage: Image.Image,
     reference: SsimReference,
     threshold: float,
-    *,
-    method: int,
+    encoder: Encoder,
 ) -> Chosen | None:
-    """The smallest lossy WebP meeting `threshold` found, or None when none does."""
+    """The smallest lossy encoding meeting `threshold` found, or None when none does."""
     goal = threshold + MARGIN
-    sample = _sample_curve(montage, goal, method=method)
+    sample = _sample_curve(montage, goal, encoder)
     quality: int | None = _quality_for(sample, goal, offset=0.0)
     tried: list[_Point] = []
     kept: Chosen | None = None
     while quality is not None and len(tried) < MAX_FULL_ENCODES:
-        data = encode(image, "WEBP", quality=quality, method=method, exif=b"", xmp=b"")
+        data = encoder(image, quality)
         point = _Point(quality, reference.score(_decode(data)))
         tried.append(point)
         if point.ssim >= threshold:
@@ -206,14 +234,14 @@ def _lossy(
     return None if kept is None else replace(kept, encodes=len(tried))
 
 
-def _sample_curve(montage: Image.Image, goal: float, *, method: int) -> list[_Point]:
+def _sample_curve(montage: Image.Image, goal: float, encoder: Encoder) -> list[_Point]:
     """SSIM against quality on the montage: a few encodes, bisecting towards the quality
     that reaches `goal`, so the points bracket it."""
     reference = SsimReference(montage, tile=SAMPLE_TILE)
     points: list[_Point] = []
     quality: int | None = FIRST_SAMPLE_QUALITY
     while quality is not None and len(points) < MAX_SAMPLE_ENCODES:
-        data = encode(montage, "WEBP", quality=quality, method=method)
+        data = encoder(montage, quality)
         points.append(_Point(quality, reference.score(_decode(data))))
         quality = _bisect(points, goal)
     return points

@@ -48,6 +48,7 @@ from eduportal.imaging.lqip import placeholder_of
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.probe import DAMAGED, ProbedImage, check_bytes, probe, probe_image
 from eduportal.imaging.thumbnails import thumbnails, thumbnails_of
+from eduportal.imaging.variants import Variant, VariantPolicy, stand_in
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class ImageOptimizer:
         Without `ssim_target`, every WebP is encoded at the fixed `quality`."""
         self.max_dimension = max_dimension
         self.webp = WebpPolicy(quality=quality, method=method, ssim_target=ssim_target)
+        # Variants keep the target even when WebP is at a fixed quality: no AVIF or JPEG
+        # quality corresponds to a WebP one.
+        self.variant_policy = VariantPolicy(ssim_target or SSIM_TARGET)
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
         self.max_decode_bytes = max_decode_bytes
@@ -174,6 +178,15 @@ class ImageOptimizer:
         return thumbnails(
             optimized, THUMBNAIL_SIZES, gate=self.gate, webp=self.webp, executor=self._workers
         )
+
+    def variants(self, stored: bytes) -> tuple[Variant, ...]:
+        """The AVIF and fallback variants of a stored WebP (`imaging.variants`), decoded
+        under this optimizer's gate."""
+        return self.variant_policy.make(stored, gate=self.gate)
+
+    def stand_in(self, stored: bytes) -> Variant:
+        """A JPEG or PNG of a stored WebP made at once (`imaging.variants.stand_in`)."""
+        return stand_in(stored, gate=self.gate)
 
     def _admit(self, data: bytes) -> tuple[ProbedImage, DecodePlan, int]:
         found = probe(data, max_bytes=self.max_bytes, max_pixels=self.max_pixels)

@@ -8,7 +8,9 @@ WebP encoding release the GIL, so on two cores the second size costs a request n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from functools import partial
 
 from PIL import Image, ImageFile
@@ -31,9 +33,18 @@ def thumbnails(
 ) -> dict[int, bytes]:
     """WebP thumbnails of an optimized image's bytes (the pipeline's processed image), one
     fitting `size` x `size` for each size."""
-    probed = probe(data, max_bytes=len(data), max_pixels=MAX_SOURCE_PIXELS)
     # The decoded image and a copy for every size but one, all at once.
-    with gate.reserve(probed.width * probed.height * 4 * max(2, len(sizes))):
+    with decoded_stored(data, gate=gate, copies=max(2, len(sizes))) as image:
+        return thumbnails_of(image, sizes, webp=webp, executor=executor, owned=True)
+
+
+@contextmanager
+def decoded_stored(data: bytes, *, gate: DecodeGate, copies: int) -> Iterator[Image.Image]:
+    """An image the portal stored (at most 1024 px), decoded as `RGB` or `RGBA` while the
+    memory of `copies` frames of it is reserved from the decode gate: the work on it (its
+    thumbnails, its variants) holds that many at once."""
+    probed = probe(data, max_bytes=len(data), max_pixels=MAX_SOURCE_PIXELS)
+    with gate.reserve(probed.width * probed.height * 4 * copies):
         image = probed.image
         # Pillow feeds a WebP's decoded frame to its unpacker 64 KB at a time, taking the GIL
         # back for each block: beside a busy thread (the API's event loop under load) every
@@ -44,10 +55,10 @@ def thumbnails(
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ValidationError(DAMAGED, detail=f"thumbnail source: {exc}") from None
+            raise ValidationError(DAMAGED, detail=f"stored image: {exc}") from None
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-        return thumbnails_of(image, sizes, webp=webp, executor=executor, owned=True)
+        yield image
 
 
 def thumbnails_of(

@@ -138,6 +138,12 @@ _STAGE_GRANTS: Final[dict[Stage, tuple[Grant, ...]]] = {
             PROCESSED_PREFIX,
         ),
         Grant(_WRITE, Resource.UPLOAD_BUCKET, "store the thumbnails", THUMBNAILS_PREFIX),
+        Grant(
+            _WRITE,
+            Resource.UPLOAD_BUCKET,
+            "store the processed image's AVIF and JPEG or PNG variants beside it",
+            PROCESSED_PREFIX,
+        ),
     ),
     Stage.ARCHIVE: (
         _READ_UPLOAD,

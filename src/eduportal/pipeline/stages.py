@@ -10,17 +10,26 @@ A stage raises domain errors; `pipeline.steps` decides what they mean (reject, r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from eduportal.domain.image_records import Stage
 from eduportal.domain.images import IMMUTABLE_CACHE_CONTROL
-from eduportal.domain.keys import archive_key, processed_key, thumbnail_key
+from eduportal.domain.keys import (
+    archive_key,
+    is_negotiated,
+    processed_key,
+    thumbnail_key,
+    variant_key,
+)
 from eduportal.imaging.metadata import describe
 from eduportal.imaging.optimize import ImageOptimizer
 from eduportal.imaging.probe import probe
 from eduportal.ports import ObjectStore
+
+log = logging.getLogger(__name__)
 
 Job = Mapping[str, Any]
 """`image_id`, `key` (the upload), `run`, and `results`: each finished stage's output."""
@@ -33,6 +42,8 @@ class StageTools:
     archive: ObjectStore
     """The archive: its own bucket on AWS, its own directory on one machine."""
     optimizer: ImageOptimizer
+    make_variants: bool = True
+    """AVIF and fallback variants in the thumbnails stage (`EDUPORTAL_IMAGE_VARIANTS`)."""
 
 
 def validate(tools: StageTools, job: Job) -> dict[str, Any]:
@@ -65,9 +76,11 @@ def resize(tools: StageTools, job: Job) -> dict[str, Any]:
 
 
 def make_thumbnails(tools: StageTools, job: Job) -> dict[str, Any]:
-    processed = tools.store.get(job["results"][Stage.RESIZE]["processed_key"]).data
+    source = job["results"][Stage.RESIZE]["processed_key"]
+    processed = tools.store.get(source).data
     made = tools.optimizer.thumbnails(processed)
     keys = []
+    stored = {source: processed}
     for size, data in made.items():
         key = thumbnail_key(job["image_id"], size)
         tools.store.put(
@@ -78,7 +91,36 @@ def make_thumbnails(tools: StageTools, job: Job) -> dict[str, Any]:
             metadata={"image-id": job["image_id"]},
         )
         keys.append(key)
-    return {"thumbnail_keys": keys}
+        stored[key] = data
+    variant_keys = _make_variants(tools, job, stored) if tools.make_variants else []
+    return {"thumbnail_keys": keys, "variant_keys": variant_keys}
+
+
+def _make_variants(tools: StageTools, job: Job, stored: Mapping[str, bytes]) -> list[str]:
+    """The AVIF and fallback variants of the processed image and its thumbnails (issue 11),
+    here rather than in a stage of their own: they are the thumbnails' kind of work, from the
+    same stored WebP. Never fails the image: a failure is logged, the WebP is served, and
+    `eduportal image variants --missing` makes them later."""
+    written = []
+    for key, data in stored.items():
+        if not is_negotiated(key):  # a PNG stored because WebP failed: nothing to vary
+            continue
+        try:
+            for variant in tools.optimizer.variants(data):
+                written_key = variant_key(key, variant.extension)
+                tools.store.put(
+                    written_key,
+                    variant.data,
+                    content_type=variant.content_type,
+                    cache_control=IMMUTABLE_CACHE_CONTROL,
+                    metadata={"image-id": job["image_id"]} | variant.metadata(),
+                )
+                written.append(written_key)
+        except Exception:  # an encoder's own error as much as ours: the WebP stands
+            log.warning(
+                "image variants not made; the WebP is served", extra={"key": key}, exc_info=True
+            )
+    return written
 
 
 def archive(tools: StageTools, job: Job) -> dict[str, Any]:

@@ -75,6 +75,7 @@ from eduportal.services.generation import GenerationService
 from eduportal.services.image_store import ImageStore, StoredImage
 from eduportal.services.read_cache import RecentCache
 from eduportal.services.uploads import UploadService
+from eduportal.services.variants import ImageVariants
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,12 @@ class AssignmentService:
         cache_seconds: float = 10.0,
         records: ImageRecordRepository | None = None,
         uploads: UploadService | None = None,
+        variants: ImageVariants | None = None,
     ) -> None:
         """`records` and `uploads` are the processing pipeline's, for teachers' own images;
-        without them only generated illustrations can be stored."""
+        without them only generated illustrations can be stored. `variants` makes a stored
+        illustration's AVIF and fallback in the background once its record names it;
+        without it, only `eduportal image variants` makes them."""
         self.assignments = assignments
         self.answers = answers
         self.images = images
@@ -129,6 +133,7 @@ class AssignmentService:
         self.clock = clock
         self.records = records
         self.uploads = uploads
+        self.variants = variants
         self._recent: RecentCache[str, Assignment] = RecentCache(cache_seconds)
 
     # -- generation (nothing is stored) ---------------------------------------------------------
@@ -237,6 +242,8 @@ class AssignmentService:
                         self._discard(key)
                 raise
             log.info("assignment created", extra={"has_image": assignment.has_image})
+            if stored is not None:
+                self._make_variants(stored)
             return self._settle(assignment)
 
     def create_from_text(
@@ -338,13 +345,16 @@ class AssignmentService:
             claimed = self._claim(current)
             progress(Step.UPLOADING)
             try:
+                self.images.delete_variants(claimed.own_image_keys)
                 stored = self._store(claimed, optimized)
             except EduportalError:
                 self._release_quietly(claimed)
                 raise
             progress(Step.SAVING)
             target = _with_stored(claimed, stored, alt, edited=current.image_alt_edited)
-            return self._publish(claimed, target)
+            published = self._publish(claimed, target)
+            self._make_variants(stored)
+            return published
 
     def remove_image(self, teacher: Account, assignment_id: str) -> Assignment:
         current = self._owned(teacher, assignment_id)
@@ -739,6 +749,12 @@ class AssignmentService:
         a side and WebP or PNG, which a model takes as they are."""
         context = _context(assignment, ImageOrigin.GENERATED)
         return self.generation.describe(teacher, optimized.data, context)
+
+    def _make_variants(self, stored: StoredImage) -> None:
+        """In the background, after the record names the image: never on the request's
+        time, and never for an image a failed save discards."""
+        if self.variants is not None:
+            self.variants.in_background((stored.key, *stored.thumbnail_keys))
 
     def _discard(self, key: str) -> None:
         try:

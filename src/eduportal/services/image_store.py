@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,18 +31,26 @@ from eduportal.domain.keys import (
     generated_thumbnail_key,
     is_private_key,
     validate_key,
+    variant_key,
+    variant_keys,
 )
 from eduportal.imaging.optimize import ImageOptimizer, OptimizedImage
 from eduportal.imaging.picture import Picture
 from eduportal.imaging.placeholder import PLACEHOLDER_CONTENT_TYPE, placeholder_image
 from eduportal.imaging.probe import probe
+from eduportal.imaging.variants import Variant
 from eduportal.ports import Metrics, ObjectStore, PutReceipt, StoredObject
 from eduportal.services.concurrency import submit
-from eduportal.services.read_cache import CacheOutcome, SingleFlightCache
+from eduportal.services.read_cache import CacheOutcome, RecentCache, SingleFlightCache
 
 log = logging.getLogger(__name__)
 
 PLACEHOLDER_CACHE_CONTROL = "no-store"
+ABSENT_SECONDS = 30.0
+"""How long a key found missing is believed missing without asking the store again: the
+origin looks for an image's AVIF or JPEG variant on every request, and most images have none
+until the background has made it. A variant written by this process is seen at once, one
+written by another (the pipeline's worker) within this."""
 
 
 class Availability(StrEnum):
@@ -108,6 +116,7 @@ class ImageStore:
         self._cache: SingleFlightCache[str, StoredObject] = SingleFlightCache(
             cache_bytes, sizeof=lambda obj: len(obj.data) + 512
         )
+        self._absent: RecentCache[str, bool] = RecentCache(ABSENT_SECONDS, max_entries=65536)
         self._workers = ThreadPoolExecutor(thread_name_prefix="image-store")
 
     def url_for(self, key: str, version: str | None = None) -> str | None:
@@ -212,7 +221,16 @@ class ImageStore:
             metadata=metadata,
         )
         self._cache.evict(key)
+        self._absent.forget(key)
         return receipt
+
+    def store_variant(self, key: str, variant: Variant, metadata: Mapping[str, str]) -> str:
+        """Write `variant` of the stored WebP `key` beside it (`domain.keys.variant_key`),
+        with `metadata` (the image's own, such as its owner) and how the variant was
+        encoded; the variant's key. Raises the typed storage errors."""
+        written = variant_key(key, variant.extension)
+        self._put(written, variant.data, variant.content_type, {**metadata, **variant.metadata()})
+        return written
 
     def _thumbnails(self, assignment_id: str, image: bytes) -> dict[int, bytes]:
         """The sizes the pipeline makes (`THUMBNAIL_SIZES`), from the stored image's bytes,
@@ -301,13 +319,28 @@ class ImageStore:
         )
         return stored
 
+    def find(self, key: str) -> StoredObject | None:
+        """The stored object through the cache, or None when it is missing, which is then
+        believed for `ABSENT_SECONDS`; raises the other typed errors (`fetch`)."""
+        if self._absent.get(key):
+            return None
+        try:
+            return self.fetch(key)
+        except NotFoundError:
+            self._absent.put(key, True)
+            return None
+
+    def known_absent(self, key: str) -> bool:
+        """Found missing in the last `ABSENT_SECONDS`: never touches the backend."""
+        return bool(self._absent.get(key))
+
     def peek(self, key: str) -> ImageContent | None:
         """The image if it is cached, else None; never touches the backend."""
         stored = self._cache.peek(key)
         if stored is None:
             return None
         self.metrics.increment("image_cache_hits_total")
-        return _found(stored)
+        return found(stored)
 
     def read(self, key: str) -> ImageContent:
         """What to show for `key`: never raises; the placeholder stands in for any failure."""
@@ -320,7 +353,7 @@ class ImageStore:
         except Exception:
             log.exception("unexpected failure reading an image", extra={"key": key})
             return _placeholder(key, Availability.UNAVAILABLE)
-        return _found(stored)
+        return found(stored)
 
     def read_public(self, key: str) -> ImageContent:
         """What the image origin serves anyone: a teacher's unsaved draft is theirs alone, so
@@ -330,9 +363,21 @@ class ImageStore:
         return self.read(key)
 
     def delete(self, key: str) -> None:
+        """The image and its variants (issue 11): nothing of it is left behind."""
         if key == NO_IMAGE:
             return
         validate_key(key)
+        for doomed in (*variant_keys(key), key):
+            self._delete(doomed)
+
+    def delete_variants(self, keys: Iterable[str]) -> None:
+        """The variants of images about to be replaced under their keys, side by side: left,
+        they would show AVIF and legacy browsers the old picture. Raises the typed errors."""
+        doomed = [variant for key in keys for variant in variant_keys(key)]
+        for deleting in [submit(self._workers, self._delete, key) for key in doomed]:
+            deleting.result()
+
+    def _delete(self, key: str) -> None:
         self.store.delete(key)
         self._cache.evict(key)
 
@@ -351,7 +396,8 @@ class ImageStore:
         self.store.set_lifecycle(key, lifecycle)
 
 
-def _found(stored: StoredObject) -> ImageContent:
+def found(stored: StoredObject) -> ImageContent:
+    """What to show for an object that was found."""
     return ImageContent(
         key=stored.key,
         data=stored.data,

@@ -42,6 +42,7 @@ from eduportal.domain.keys import (
     DRAFTS_PREFIX,
     GENERATED_PREFIX,
     PROCESSED_PREFIX,
+    canonical_key,
     generated_image_owner,
 )
 from eduportal.ports import AssignmentRepository, Clock, DraftRepository, ObjectInfo, ObjectStore
@@ -139,7 +140,7 @@ class Reconciler:
                 listed.add(info.key)
                 if len(listed) % PROGRESS_EVERY == 0:
                     progress(f"listed {len(listed)} objects")
-                if referenced is not None and info.key not in referenced:
+                if referenced is not None and not _named(info.key, referenced):
                     (candidates if info.last_modified <= cutoff else too_recent).append(info)
         orphans = tuple(info for info in candidates if not self._has_record(info.key))
         dangling = tuple(
@@ -201,7 +202,7 @@ class Reconciler:
         if owner is None:
             return False  # not a key the portal builds: no record can name it
         try:
-            return key in self.assignments.get(owner).image_keys
+            return _named(key, self.assignments.get(owner).image_keys)
         except NotFoundError:
             return False
 
@@ -214,3 +215,11 @@ class Reconciler:
         if current.s3_image_key != key:
             return False
         return not any(info.key == key for info in self.store.list_objects(key))
+
+
+def _named(key: str, names: Container[str]) -> bool:
+    """`key` is named, or is a variant (`x.avif`, `x.jpg`, `x.png`) of an image named: a
+    variant belongs to its image's record. (A `.png` is also what an image is stored as
+    when WebP failed, and then named itself.)"""
+    image = canonical_key(key)
+    return key in names or (image is not None and image in names)
