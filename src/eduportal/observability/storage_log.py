@@ -21,8 +21,12 @@ from eduportal.ports import Metrics
 log = logging.getLogger("eduportal.storage")
 
 _QUIET_KINDS = frozenset({ErrorKind.NOT_FOUND, ErrorKind.VALIDATION})
-"""Not failures of storage: the key does not exist or could never exist. They are logged at
-WARNING without counting as failures, so an alarm on the failure rate means storage trouble."""
+"""Not failures of storage: the key does not exist or could never exist. They are not counted
+as failures, so an alarm on the failure rate means storage trouble. A key that could never
+exist is logged at WARNING (someone asked for it); a missing one at INFO, because looking is
+how the portal learns that an image's AVIF or JPEG variant is not made yet (the origin asks
+for each image's variant every `ABSENT_SECONDS`), and an operator grepping warnings should not
+wade through those answers."""
 
 
 @dataclass
@@ -86,7 +90,8 @@ def _finish(
         return
     fields.update(error_kind=error.kind.value, detail=error.detail, transient=error.transient)
     if error.kind in _QUIET_KINDS:
-        log.warning("storage %s: %s", operation, error.kind.value, extra=fields)
+        level = logging.INFO if error.kind is ErrorKind.NOT_FOUND else logging.WARNING
+        log.log(level, "storage %s: %s", operation, error.kind.value, extra=fields)
         return
     if operation == "put":
         metrics.increment("image_upload_failures_total", backend=backend, kind=error.kind.value)
