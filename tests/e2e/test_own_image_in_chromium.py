@@ -207,8 +207,9 @@ def test_saved_while_processing_its_page_shows_the_image_when_ready(
     page.get_by_role("button", name="← All assignments").click()
     expect(page.get_by_text("newest first")).to_be_visible()  # the list, not the detail
     settled(page)
-    early = re.escape(f"“Own image, saved early ({size})”")
-    row = page.get_by_role("img", name=re.compile(f"^The teacher's picture for {early}"))
+    # The picture's own description, not the poster's shown while it was processed.
+    assert str(adopted["image_alt"]).startswith("The teacher's picture for"), adopted
+    row = page.get_by_role("img", name=str(adopted["image_alt"]))
     expect(row).to_be_visible()
     # A list row loads the 256 px thumbnail, sharp at 96 CSS pixels on a dense screen.
     assert row.evaluate("img => img.decode().then(() => img.naturalWidth)") == 256  # loaded

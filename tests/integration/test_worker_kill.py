@@ -20,6 +20,7 @@ import pytest
 from eduportal.adapters.local.sqlite_events import SqliteEventBus
 from eduportal.config import load_settings
 from eduportal.domain.image_records import ImageStatus
+from eduportal.domain.keys import canonical_key
 from eduportal.wiring import Container, build
 from tests.support.cli import cli_env, run_cli
 from tests.support.images import photograph, png
@@ -91,8 +92,13 @@ def kill_worker(env: dict[str, str], container: Container, log: Path, delay: flo
 
 
 def keys(container: Container, prefix: str) -> set[str]:
+    """The objects under `prefix`, without the AVIF and JPEG/PNG variants of its WebPs (each
+    of those must have its WebP: a variant alone would be one a crash left stray)."""
     store = container.archive_store if prefix == "archive/" else container.stored_objects
-    return {info.key for info in store.list_objects(prefix)}
+    found = {info.key for info in store.list_objects(prefix)}
+    variants = {key for key in found if canonical_key(key) is not None}
+    assert {canonical_key(key) for key in variants} <= found, sorted(variants)
+    return found - variants
 
 
 def test_a_worker_killed_at_random_points_loses_nothing_and_completes_each_image_once(

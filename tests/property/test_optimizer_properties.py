@@ -100,7 +100,9 @@ def test_a_failed_webp_encode_keeps_the_pixels_as_png_and_warns(
     assert result.extension == "png"
     assert png_chunk_types(result.data) == [b"IHDR", b"IDAT", b"IEND"]
     assert decode(result.data).size == (width, height)
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [  # the optimizer's: the placeholder, a WebP too, says its own loss
+        r for r in caplog.records if r.levelno == logging.WARNING and r.name.endswith("optimize")
+    ]
     assert len(warnings) == 1 and "as PNG without metadata" in warnings[0].getMessage()
 
 

@@ -61,6 +61,17 @@ def collecting() -> Iterator[list[Timing]]:
         _collection.reset(token)
 
 
+@contextmanager
+def detached() -> Iterator[None]:
+    """Record nothing in this block: for work a request starts but does not wait for (an
+    image's variants made in the background), which is not the request's time."""
+    token = _collection.set(None)
+    try:
+        yield
+    finally:
+        _collection.reset(token)
+
+
 def record(operation: str, seconds: float, *, failed: bool) -> None:
     """A storage operation finished: note it for the current request's header, if any."""
     timings = _collection.get()

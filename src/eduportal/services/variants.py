@@ -21,7 +21,9 @@ from eduportal.domain.keys import (
     THUMBNAILS_PREFIX,
     VARIANT_EXTENSIONS,
     is_negotiated,
+    validate_key,
 )
+from eduportal.observability import server_timing
 from eduportal.services.concurrency import submit
 from eduportal.services.image_store import ImageStore
 
@@ -57,7 +59,9 @@ class ImageVariants:
                 "under generated_images/, processed/ or thumbnails/.",
             )
         try:
-            stored = self.images.fetch(key)
+            # From the store, not the read cache: images no one has asked for yet would
+            # push out those being read, and a request's first read would not be its own.
+            stored = self.images.store.get(validate_key(key))
             made = self.images.optimizer.variants(stored.data)
             kept = {n: stored.metadata[n] for n in _METADATA_KEPT if n in stored.metadata}
             written = tuple(self.images.store_variant(key, variant, kept) for variant in made)
@@ -88,9 +92,14 @@ class ImageVariants:
             return None
 
     def in_background(self, keys: Iterable[str]) -> Future[list[Made]]:
-        """`make` for each key on the background thread, in the caller's log context."""
+        """`make` for each key on the background thread, in the caller's log context but
+        outside its request's `Server-Timing` (the request does not wait for it)."""
         chosen = [key for key in keys if is_negotiated(key)]
-        return submit(self._background, lambda: [self.make(key) for key in chosen])
+        return submit(self._background, self._make_detached, chosen)
+
+    def _make_detached(self, keys: list[str]) -> list[Made]:
+        with server_timing.detached():
+            return [self.make(key) for key in keys]
 
     def has_variants(self, key: str) -> bool:
         """Whether `key`'s fallback (or any variant) exists: every `make` that succeeds
