@@ -62,6 +62,7 @@ def draft() -> dict[str, Any]:
             "upload": None,
             "offer_without_image": False,
             "version": NO_DRAFT,
+            "image_alt": None,
             "image_alt_edited": False,
         },
     )
@@ -91,6 +92,25 @@ def remember_problem(error: EduportalError) -> None:
     st.session_state[PROBLEM] = error
 
 
+def describe_as(text: str | None) -> None:
+    """Show `text` in the description field and keep it as the page's description.
+
+    The field's new words reach the browser only when a run draws the field. A run cut short
+    by the teacher's next click (Save straight after choosing a file) never does, and the next
+    run takes the browser's old words back (Streamlit keeps what the browser sends): the own
+    picture was saved described as the poster. So until the teacher writes their own, the
+    words kept here are the description, never the field's."""
+    draft()["image_alt"] = text
+    st.session_state[form_key("alt")] = text or ""
+
+
+def page_alt() -> str:
+    """The image's description as the page has it: the teacher's words, or those kept by
+    `describe_as`."""
+    current = draft()
+    return field("alt") if current["image_alt_edited"] else current["image_alt"] or ""
+
+
 def restore(teacher: Account) -> None:
     """The teacher's draft from the server, once per browser session: before any field is
     drawn, so the fields can be filled."""
@@ -113,6 +133,7 @@ def restore(teacher: Account) -> None:
         image=loaded.image.data if loaded.image else None,
         image_label=loaded.image.label if loaded.image else None,
         upload=saved.upload,
+        image_alt=saved.image_alt,
         image_alt_edited=saved.image_alt_edited,
     )
 
@@ -132,7 +153,7 @@ def persist() -> None:
             image=ChosenImage(image, current["image_label"]) if image is not None else None,
             upload=current["upload"],
             expected_version=current["version"],
-            image_alt=field("alt"),
+            image_alt=page_alt(),
             image_alt_edited=current["image_alt_edited"],
         )
     except ConflictError as error:
@@ -190,8 +211,10 @@ def set_generated_image(*, regenerate: bool) -> None:
     image = service.generate_image(teacher(), field("text"), regenerate=regenerate)
     draft().update(image=image, image_label=service.image_source, upload=None)
     if not draft()["image_alt_edited"]:  # the teacher's own words outlive a new drawing
-        st.session_state[form_key("alt")] = service.describe_image(
-            teacher(), image, text=field("text"), title=field("title"), question_answers=pairs()
+        describe_as(
+            service.describe_image(
+                teacher(), image, text=field("text"), title=field("title"), question_answers=pairs()
+            )
         )
 
 
@@ -221,7 +244,7 @@ def on_upload() -> None:
         return
     if chosen is not None:
         draft().update(upload=chosen, image_alt_edited=False)  # another picture: its own words
-        st.session_state[form_key("alt")] = chosen.alt or ""
+        describe_as(chosen.alt)
         persist()
 
 
@@ -238,7 +261,7 @@ def save(teacher: Account, with_image: bool) -> None:
     current = draft()
     image = current["image"] if with_image else None
     upload: OwnImage | None = current["upload"] if with_image else None
-    described = field("alt") if with_image else None
+    described = page_alt() if with_image else None
     if upload is not None and usable(upload) is None:
         upload = None  # refused: the image shown instead is what is saved
         described = None  # the description was the refused file's: the image gets its own
