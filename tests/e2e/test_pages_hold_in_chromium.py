@@ -11,6 +11,7 @@ import io
 import re
 
 import httpx
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -24,6 +25,7 @@ from tests.support.browser import (
     shot,
     sign_in,
 )
+from tests.support.cli import run_cli
 from tests.support.images import photograph, png
 from tests.support.texts import TEXT
 
@@ -35,8 +37,8 @@ OTHER_TEXT = (
 )
 
 
-def generate(page: Page, portal: Portal, text: str = TEXT) -> None:
-    sign_in(page, portal, "teacher")
+def generate(page: Page, portal: Portal, text: str = TEXT, user: str = "teacher") -> None:
+    sign_in(page, portal, user)
     go_to(page, "Create an assignment")
     expect(page.get_by_role("button", name="Generate", exact=True)).to_be_visible()  # drawn after
     restored = page.get_by_role("button", name="Discard it")  # the notice, when there is one
@@ -190,9 +192,26 @@ def test_after_saving_the_teacher_gets_a_link_to_it_and_a_fresh_form(
     assert_no_crash(page)
 
 
-def test_a_refresh_brings_the_unsaved_work_back(page: Page, portal: Portal, size: str) -> None:
+@pytest.fixture
+def drafting_teacher(portal: Portal, size: str) -> str:
+    """A teacher of this test's own. A teacher has one draft, shared by all their tabs: the
+    page of the test before, closed while its last run ended, could still save the draft,
+    and this page's next save then met "changed in another tab" and took that draft (three
+    times in CI, always on the test right after another test's pages; suspected, not seen
+    here). That is the portal working as designed for two tabs, not what this test is about."""
+    name = f"drafter{size}"
+    password = "drafting password 1"
+    added = run_cli(["users", "add", name, "--role", "teacher"], portal.env, stdin=password)
+    assert added.returncode == 0, added.stderr
+    portal.passwords[name] = password
+    return name
+
+
+def test_a_refresh_brings_the_unsaved_work_back(
+    page: Page, portal: Portal, size: str, drafting_teacher: str
+) -> None:
     """Was: a refresh signed the teacher out and threw the draft away."""
-    generate(page, portal, OTHER_TEXT)
+    generate(page, portal, OTHER_TEXT, drafting_teacher)
     page.get_by_label("Answer 2", exact=True).fill("My own answer")
     page.get_by_label("Title", exact=True).fill("Plants, my draft")
     leave_field(page, "Title")  # a field is saved when left
