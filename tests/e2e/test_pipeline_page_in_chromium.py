@@ -140,7 +140,8 @@ def test_a_teacher_follows_uploads_and_redrives_the_dead_letters(
     settled(page)
     assert "status=Rejected" in page.url  # a refresh, or a shared link, keeps the filter
     open_record(page, uploads, "notes.txt")
-    expect(page.get_by_text("Rejected: This file is not an image we can read.")).to_be_visible()
+    refusal = page.get_by_test_id("stAlertContentWarning")  # the history says it too
+    expect(refusal.get_by_text("Rejected: This file is not an image we can read.")).to_be_visible()
     expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible()
     expect(page.get_by_text("Validate refused the file: This file is not")).to_be_visible()
     shot(page, f"52-pipeline-rejected-{size}")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from eduportal.config import load_settings
 from eduportal.domain.accounts import Role
-from eduportal.wiring import Container, build
+from eduportal.wiring import Container
 from tests.support.cli import run_cli
+from tests.support.containers import without_variants
 from tests.support.generators import owned_keys
 from tests.support.images import gradient, png
 from tests.support.texts import PASSWORD
@@ -26,15 +26,7 @@ TEXT = (
 
 @pytest.fixture
 def portal(env: dict[str, str]) -> Container:
-    # Without background variants: this counts and lists objects exactly, and variants
-    # appear whenever their thread gets to them (test_image_variants reconciles with them).
-    settings = load_settings(
-        storage="local",
-        data_dir=Path(env["EDUPORTAL_DATA_DIR"]),
-        generators="offline",
-        image_variants=False,
-    )
-    return build(settings)
+    return without_variants(Path(env["EDUPORTAL_DATA_DIR"]))
 
 
 def store_orphan(portal: Container) -> list[str]:

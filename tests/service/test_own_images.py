@@ -31,6 +31,7 @@ from eduportal.services.drafts import ChosenImage
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, Repositories, build
 from tests.support.clock import FakeClock
+from tests.support.containers import without_variants
 from tests.support.images import decode, gradient, photograph, png
 from tests.support.texts import PASSWORD, TEXT
 from tests.support.threads import run_together
@@ -41,14 +42,7 @@ NOT_AN_IMAGE = b"just some text, saved as notes.png"
 
 @pytest.fixture
 def container(tmp_path: Path) -> Container:
-    """Without variants: they are made in the background, at moments these listings of the
-    store cannot pin (tests/service/test_image_variants.py has them, reconcile and
-    deletion included)."""
-    return build(
-        load_settings(
-            storage="local", data_dir=tmp_path / "data", generators="offline", image_variants=False
-        )
-    )
+    return without_variants(tmp_path / "data")
 
 
 def send(container: Container, teacher: Account, data: bytes = PHOTO, name: str = "cat.png") -> str:

@@ -26,6 +26,7 @@ from eduportal.services.drafts import ChosenImage
 from eduportal.services.reconcile import DanglingRecord, Reconciler
 from eduportal.wiring import Container, build
 from tests.support.clock import FakeClock
+from tests.support.containers import without_variants
 from tests.support.generators import owned_keys
 from tests.support.images import gradient, png
 from tests.support.texts import PASSWORD, TEXT
@@ -40,14 +41,7 @@ def later(seconds: float = TWO_HOURS) -> FakeClock:
 
 @pytest.fixture
 def container(tmp_path: Path) -> Container:
-    """Without variants: they are made in the background, at moments these listings of the
-    store cannot pin (tests/service/test_image_variants.py has them, reconcile and
-    deletion included)."""
-    return build(
-        load_settings(
-            storage="local", data_dir=tmp_path / "data", generators="offline", image_variants=False
-        )
-    )
+    return without_variants(tmp_path / "data")
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,22 @@ def test_regenerating_the_illustration_replaces_the_chosen_image(
     teacher = container.accounts.login("teacher1", PASSWORD).account
     loaded = container.drafts.load(teacher)
     assert loaded is not None and loaded.draft.upload is None
+
+
+def test_the_illustrations_description_sent_back_by_a_browser_is_not_the_teachers(
+    open_page: PageFactory, container: Container
+) -> None:
+    """Seen in CI: Save clicked before the upload's run had drawn the description field. The
+    browser still held the illustration's sentence and sent it back with the click, which
+    Streamlit reports as a change of the field: the own picture was saved described as the
+    poster."""
+    app = generated(open_page)
+    shown = str(app.text_input(key="create_alt_0").value)
+    app = choose(app, "cat.png", PHOTO)
+    own = str(app.text_input(key="create_alt_0").value)
+    assert own.startswith("The teacher's picture for") and own != shown
+    app.text_input(key="create_alt_0").set_value(shown)
+    app.button(key="save").click().run()
+    assert not app.exception
+    saved = container.assignments.list().items[0]
+    assert saved.image_upload is not None and saved.image_upload.alt == own

@@ -96,11 +96,14 @@ def describe_as(text: str | None) -> None:
     """Show `text` in the description field and keep it as the page's description.
 
     The field's new words reach the browser only when a run draws the field. A run cut short
-    by the teacher's next click (Save straight after choosing a file) never does, and the next
-    run takes the browser's old words back (Streamlit keeps what the browser sends): the own
-    picture was saved described as the poster. So until the teacher writes their own, the
-    words kept here are the description, never the field's."""
-    draft()["image_alt"] = text
+    by the teacher's next click (Save straight after choosing a file) never does, and that
+    click sends the browser's old words back, which Streamlit reports as the teacher changing
+    the field: the own picture was saved described as the poster (seen in CI). So the words
+    replaced are remembered (`on_alt_change` knows them when they come back), and until the
+    teacher writes their own, the words kept here are the description."""
+    current = draft()
+    current["replaced_alt"] = current["image_alt"]
+    current["image_alt"] = text
     st.session_state[form_key("alt")] = text or ""
 
 
@@ -223,7 +226,14 @@ def pairs() -> list[tuple[str, str]]:
 
 
 def on_alt_change() -> None:
-    draft()["image_alt_edited"] = bool(field("alt").strip())  # emptied: described again
+    """The teacher's words, unless they are the words `describe_as` replaced, sent back by
+    a browser that never got the new ones: then the field gets the page's words again."""
+    current = draft()
+    typed = field("alt")
+    if typed and typed == current.get("replaced_alt") and typed != current["image_alt"]:
+        st.session_state[form_key("alt")] = current["image_alt"] or ""
+        return
+    current["image_alt_edited"] = bool(typed.strip())  # emptied: described again
     persist()
 
 
