@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eduportal.adapters.local.offline_images import OfflineImageGenerator
 from eduportal.domain.errors import GenerationError
-from eduportal.domain.keys import GENERATION_CACHE_PREFIX
+from eduportal.domain.keys import GENERATION_CACHE_PREFIX, canonical_key
 from eduportal.imaging.picture import Picture
 from eduportal.ports import ObjectStore
 
@@ -46,6 +46,11 @@ class FailingIllustrator:
 
 
 def owned_keys(store: ObjectStore) -> list[str]:
-    """The store's keys but the generation cache's: the objects records and drafts own. A
-    cache entry belongs to no assignment and outlives the one it was drawn for."""
-    return sorted(key for key in store.list_keys() if not key.startswith(GENERATION_CACHE_PREFIX))
+    """The store's keys but the generation cache's and the variants of the WebPs listed: the
+    objects records and drafts own. A cache entry belongs to no assignment and outlives the
+    one it was drawn for; variants are made by a background thread at moments a test cannot
+    pin (tests/service/test_image_variants.py has them). A PNG stored because WebP failed has
+    no WebP beside it, so it stays."""
+    keys = [key for key in store.list_keys() if not key.startswith(GENERATION_CACHE_PREFIX)]
+    listed = set(keys)
+    return sorted(key for key in keys if canonical_key(key) not in listed)
