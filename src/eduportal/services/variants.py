@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from eduportal.domain.errors import EduportalError, NotFoundError
 from eduportal.domain.keys import (
+    CANONICAL_EXTENSION,
     GENERATED_PREFIX,
     PROCESSED_PREFIX,
     THUMBNAILS_PREFIX,
-    VARIANT_EXTENSIONS,
+    canonical_key,
     is_negotiated,
     validate_key,
 )
@@ -104,11 +105,8 @@ class ImageVariants:
     def has_variants(self, key: str) -> bool:
         """Whether `key`'s fallback (or any variant) exists: every `make` that succeeds
         writes one, so an image without any was never done or failed."""
-        stem = key.removesuffix("webp")
-        return any(
-            info.key.removeprefix(stem) in VARIANT_EXTENSIONS
-            for info in self.images.store.list_objects(stem)
-        )
+        stem = key.removesuffix(CANONICAL_EXTENSION)
+        return any(canonical_key(info.key) == key for info in self.images.store.list_objects(stem))
 
     def stored_images(self) -> Iterator[str]:
         """Every stored WebP that can have variants: generated illustrations, processed
